@@ -1,0 +1,33 @@
+import type { Finding, FailOn } from '../conformance/model.js';
+import type { Expectation, Selection } from '../matrix/expectation.js';
+import type { HostScan } from '../scan/model.js';
+
+export const RESULT_SCHEMA_ID = 'portmatrix/result';
+export const RESULT_SCHEMA_VERSION = 1;
+
+/**
+ * Everything one run produced, enough to repeat the scan and re-render every report
+ * (`portmatrix report` re-renders a saved result byte-identically).
+ */
+export interface ScanResult {
+  schema: typeof RESULT_SCHEMA_ID;
+  schemaVersion: typeof RESULT_SCHEMA_VERSION;
+  tool: { name: string; version: string };
+  startedAt: string;
+  finishedAt: string;
+  /** False when the scan was interrupted or stopped early: what is here is what was scanned. */
+  complete: boolean;
+  incompleteReason?: string;
+  /** Where the scan ran from: what is seen depends on it. */
+  vantage: { hostname: string; sourceAddresses: string[] };
+  /** Every effective parameter: profile, caps, timeouts, port plans, privileges. */
+  parameters: Record<string, unknown>;
+  hosts: HostScan[];
+  conformance?: {
+    matrix: { id: string; product: string; version: string; document: string };
+    selection: Selection;
+    failOn: FailOn;
+    expectations: Expectation[];
+    findings: Finding[];
+  };
+}

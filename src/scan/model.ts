@@ -1,0 +1,62 @@
+/** The observed-state vocabulary, fixed in one place (nmap's words, so users read it without a legend). */
+export type Transport = 'tcp' | 'udp';
+export const TRANSPORTS: readonly Transport[] = ['tcp', 'udp'];
+
+export type PortState = 'open' | 'closed' | 'filtered' | 'open|filtered';
+export const PORT_STATES: readonly PortState[] = ['open', 'closed', 'filtered', 'open|filtered'];
+
+/** Why a port got its state. Every observation carries one. */
+export type Reason =
+  | 'syn-ack' // TCP handshake completed (connect or SYN scan)
+  | 'conn-refused' // TCP RST to our SYN
+  | 'reset' // RST seen by a raw (SYN) scan
+  | 'no-response' // nothing came back after all retries
+  | 'udp-response' // a UDP datagram came back
+  | 'icmp-port-unreach' // ICMP type 3 code 3
+  | 'icmp-net-unreach' // code 0
+  | 'icmp-host-unreach' // code 1
+  | 'icmp-proto-unreach' // code 2
+  | 'icmp-net-prohibited' // code 9
+  | 'icmp-host-prohibited' // code 10
+  | 'icmp-admin-prohibited' // code 13
+  | 'host-unreach' // EHOSTUNREACH without a raw socket to read the code
+  | 'net-unreach'; // ENETUNREACH without a raw socket to read the code
+
+export interface Observation {
+  transport: Transport;
+  port: number;
+  state: PortState;
+  reason: Reason;
+  /** Round-trip time of the answer that decided the state; null when nothing answered. */
+  rttMs: number | null;
+  /** Probes sent to this port. */
+  attempts: number;
+  /** Service name the probe assumed (udp payload, banner guess), when known. */
+  service?: string;
+  /** Untrusted text read from the network (banner, SNMP sysDescr, SIP Server header). */
+  banner?: string;
+}
+
+/** Ports that were scanned but are not listed one by one (closed ports, as nmap folds them). */
+export interface FoldedPorts {
+  transport: Transport;
+  state: PortState;
+  reason: Reason;
+  count: number;
+}
+
+export interface HostScan {
+  /** The target as the user wrote it (a name, an address, a CIDR member). */
+  target: string;
+  /** The address actually scanned (names are resolved once). */
+  address: string;
+  family: 4 | 6;
+  /** What was planned, as port specs ("1-65535", "" when the transport was not scanned). */
+  plan: { tcp: string; udp: string };
+  /** Every port that is not folded, sorted by transport then port. */
+  observations: Observation[];
+  /** Ports not listed in observations; every planned port is in exactly one of the two. */
+  folded: FoldedPorts[];
+  /** False when the scan of this host stopped early (interrupt, fatal error). */
+  complete: boolean;
+}
