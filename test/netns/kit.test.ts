@@ -1,0 +1,220 @@
+import { execFileSync, spawn } from 'node:child_process';
+import dgram from 'node:dgram';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import net from 'node:net';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { CLAIM_DIR, createTestHost, removeStaleTestHosts } from '../../src/emulator/netns.js';
+import type { TestHost } from '../../src/emulator/netns.js';
+import { describeNetns } from '../helpers/netns.js';
+
+/** A TCP listener on the given ports and a UDP echo on port 7, inside the namespace. */
+const SERVICE_SCRIPT = `
+const net = require('node:net'); const dgram = require('node:dgram');
+const [address, ...ports] = process.argv.slice(1);
+let pending = ports.length + 1;
+const ready = () => { if (--pending === 0) process.stdout.write('ready\\n'); };
+for (const port of ports) net.createServer((s) => s.end()).listen(Number(port), address, ready);
+const echo = dgram.createSocket('udp4');
+echo.on('message', (msg, rinfo) => echo.send(msg, rinfo.port, rinfo.address));
+echo.bind(7, address, ready);
+`;
+
+async function startServices(host: TestHost, ports: number[]): Promise<number> {
+  const child = host.spawn([process.execPath, '-e', SERVICE_SCRIPT, host.address, ...ports.map(String)]);
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('services did not start in 5 s')), 5_000);
+    child.stdout?.on('data', (chunk: Buffer) => {
+      if (chunk.toString().includes('ready')) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+    child.once('exit', (code) => reject(new Error(`services exited with ${String(code)}`)));
+  });
+  return child.pid ?? -1;
+}
+
+type ConnectOutcome = 'connected' | 'timeout' | string;
+
+function connectTcp(address: string, port: number, timeoutMs: number): Promise<ConnectOutcome> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ host: address, port });
+    const timer = setTimeout(() => {
+      socket.destroy();
+      resolve('timeout');
+    }, timeoutMs);
+    socket.once('connect', () => {
+      clearTimeout(timer);
+      socket.destroy();
+      resolve('connected');
+    });
+    socket.once('error', (error: NodeJS.ErrnoException) => {
+      clearTimeout(timer);
+      resolve(error.code ?? error.message);
+    });
+  });
+}
+
+/** Sends `count` numbered datagrams to the UDP echo and returns the fraction that never came back. */
+async function measureUdpLoss(address: string, count: number): Promise<number> {
+  const socket = dgram.createSocket('udp4');
+  const seen = new Set<number>();
+  socket.on('message', (msg) => seen.add(msg.readUInt32BE(0)));
+  await new Promise<void>((resolve) => socket.bind(0, resolve));
+  for (let id = 0; id < count; id += 1) {
+    const payload = Buffer.alloc(4);
+    payload.writeUInt32BE(id, 0);
+    socket.send(payload, 7, address);
+    // Small pacing so that no socket buffer overflows and only the rule drops packets.
+    if (id % 50 === 49) await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+  await new Promise((resolve) => setTimeout(resolve, 1_000));
+  socket.close();
+  return 1 - seen.size / count;
+}
+
+function namespaceNames(): string[] {
+  return execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' })
+    .split('\n')
+    .map((line) => line.split(' ')[0] ?? '')
+    .filter(Boolean);
+}
+
+function claimedNames(): string[] {
+  if (!existsSync(CLAIM_DIR)) return [];
+  return readdirSync(CLAIM_DIR).map((file) => readFileSync(`${CLAIM_DIR}/${file}`, 'utf8').trim().split(' ')[1] ?? '');
+}
+
+function linkExists(name: string): boolean {
+  try {
+    execFileSync('ip', ['link', 'show', name], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function processExists(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+describeNetns('test-host kit (network namespace)', () => {
+  let host: TestHost;
+  let servicePid = -1;
+
+  beforeAll(async () => {
+    host = await createTestHost({ label: 'kit test' });
+    servicePid = await startServices(host, [8080, 8081, 8082]);
+  });
+
+  afterAll(async () => {
+    await host?.destroy();
+  });
+
+  it('gives each host its own /30 in 198.18.0.0/15 and pid-tagged names', async () => {
+    expect(host.address).toMatch(/^198\.1[89]\./);
+    expect(host.name).toBe(`pm${process.pid}n${/n(\d+)$/.exec(host.name)?.[1]}`);
+    expect(host.hostLink.length).toBeLessThanOrEqual(15);
+    const second = await createTestHost({ label: 'second' });
+    try {
+      expect(second.address).not.toBe(host.address);
+      const [a, b] = [host.address, second.address].map((text) => Number(text.split('.').reduce((n, p) => n * 256 + Number(p), 0)));
+      expect(Math.floor((a ?? 0) / 4)).not.toBe(Math.floor((b ?? 0) / 4));
+      const lo = await second.exec(['ip', '-o', 'link', 'show', 'lo']);
+      expect(lo.stdout).toMatch(/UP/);
+    } finally {
+      await second.destroy();
+    }
+  });
+
+  it('reaches a listener inside the namespace', async () => {
+    expect(await connectTcp(host.address, 8080, 2_000)).toBe('connected');
+    expect(await connectTcp(host.address, 9, 2_000)).toBe('ECONNREFUSED');
+  });
+
+  it('DROP rule: a TCP connect times out; REJECT tcp reset: ECONNREFUSED despite a listener', async () => {
+    await host.nft(`
+      table inet kit_test {
+        chain input {
+          type filter hook input priority 0; policy accept;
+          tcp dport 8081 drop
+          tcp dport 8082 reject with tcp reset
+        }
+      }
+    `);
+    try {
+      expect(await connectTcp(host.address, 8081, 1_500)).toBe('timeout');
+      expect(await connectTcp(host.address, 8082, 1_500)).toBe('ECONNREFUSED');
+      expect(await connectTcp(host.address, 8080, 1_500)).toBe('connected');
+    } finally {
+      await host.exec(['nft', 'delete', 'table', 'inet', 'kit_test']);
+    }
+    expect(await connectTcp(host.address, 8081, 1_500)).toBe('connected');
+  });
+
+  it('a numgen loss rule drops about the configured share of packets (measured)', async () => {
+    expect(await measureUdpLoss(host.address, 400)).toBeLessThan(0.02);
+    await host.nft(`
+      table inet kit_loss {
+        chain input {
+          type filter hook input priority -300; policy accept;
+          udp dport 7 numgen random mod 100 < 20 drop
+        }
+      }
+    `);
+    try {
+      const loss = await measureUdpLoss(host.address, 1_000);
+      // 1000 draws at p = 0.2: standard deviation 1.3 %, so 14-26 % is about 4.5 sigma.
+      expect(loss).toBeGreaterThan(0.14);
+      expect(loss).toBeLessThan(0.26);
+    } finally {
+      await host.exec(['nft', 'delete', 'table', 'inet', 'kit_loss']);
+    }
+  });
+
+  it('destroy() leaves no namespace, link, process or subnet claim behind', async () => {
+    const victim = await createTestHost({ label: 'destroy test' });
+    const pid = await startServices(victim, [8080]);
+    // A process started by exec-and-detach (not tracked by spawn) must go too.
+    const detached = spawn('ip', ['netns', 'exec', victim.name, 'sleep', '60'], { detached: true, stdio: 'ignore' });
+    detached.unref();
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(namespaceNames()).toContain(victim.name);
+    expect(linkExists(victim.hostLink)).toBe(true);
+    await victim.destroy();
+    await victim.destroy();
+    expect(namespaceNames()).not.toContain(victim.name);
+    expect(linkExists(victim.hostLink)).toBe(false);
+    expect(processExists(pid)).toBe(false);
+    expect(claimedNames()).not.toContain(victim.name);
+    await expect(victim.exec(['true'])).rejects.toThrow(/destroyed/);
+    // The first host is untouched by the other's teardown.
+    expect(processExists(servicePid)).toBe(true);
+  });
+
+  it('removeStaleTestHosts() removes hosts of dead processes and nothing else', async () => {
+    const dead = spawn('true');
+    const deadPid = await new Promise<number>((resolve) => dead.once('exit', () => resolve(dead.pid ?? 0)));
+    const staleName = `pm${deadPid}n0`;
+    execFileSync('ip', ['netns', 'add', staleName]);
+    execFileSync('ip', ['link', 'add', `pm${deadPid}h0`, 'type', 'veth', 'peer', 'name', `pm${deadPid}t0`, 'netns', staleName]);
+    try {
+      const removed = await removeStaleTestHosts();
+      expect(removed).toContain(staleName);
+      expect(namespaceNames()).not.toContain(staleName);
+      expect(linkExists(`pm${deadPid}h0`)).toBe(false);
+      expect(namespaceNames()).toContain(host.name);
+    } finally {
+      try {
+        execFileSync('ip', ['netns', 'del', staleName], { stdio: 'ignore' });
+      } catch {
+        // removed by the code under test
+      }
+    }
+  });
+});
