@@ -5,10 +5,20 @@
 import { z } from 'zod';
 import { parsePortSpec } from './port-spec.js';
 
-const portSpec = z.string().superRefine((value, ctx) => {
-  const parsed = parsePortSpec(value);
-  if (!parsed.ok) ctx.addIssue({ code: 'custom', message: parsed.error });
-});
+/** One port 1-65535 without leading zeros; lets schema.json (editors) check port specs too. */
+const PORT_PATTERN = '(?:6553[0-5]|655[0-2]\\d|65[0-4]\\d{2}|6[0-4]\\d{3}|[1-5]\\d{4}|[1-9]\\d{0,3})';
+const CANONICAL_PORT_SPEC = new RegExp(`^${PORT_PATTERN}(?:-${PORT_PATTERN})?(?:,${PORT_PATTERN}(?:-${PORT_PATTERN})?)*$`);
+
+// The parser's message comes first (it says which port is wrong and why); the pattern
+// additionally requires the canonical form (no spaces, no leading zeros) and is what
+// schema.json carries. Reversed ranges are only caught at runtime.
+const portSpec = z
+  .string()
+  .superRefine((value, ctx) => {
+    const parsed = parsePortSpec(value);
+    if (!parsed.ok) ctx.addIssue({ code: 'custom', message: parsed.error });
+  })
+  .regex(CANONICAL_PORT_SPEC, 'write ports canonically: "22", "5060-5061", "5488,5489" (no spaces)');
 
 const id = z
   .string()
@@ -25,7 +35,12 @@ export const documentedStateSchema = z.union([
     /** How the condition reads when it holds; used when the user says it holds. */
     whenMet: fixedStateSchema.optional(),
   }),
-]);
+], {
+  error: (issue) =>
+    typeof issue.input === 'string'
+      ? `unknown state "${issue.input}": expected open, closed, filtered, n/a, or { conditional: "document text" }`
+      : 'expected a state (open, closed, filtered, n/a) or { conditional: "document text" }',
+});
 
 export const rowRefSchema = z.strictObject({
   table: z.string().min(1).describe('table title or section heading as in the document'),
@@ -127,3 +142,17 @@ export type HistoryEntry = z.infer<typeof historyEntrySchema>;
 export type Matrix = z.infer<typeof matrixSchema>;
 /** A matrix as written in a file, before defaults are filled in. */
 export type MatrixInput = z.input<typeof matrixSchema>;
+
+/**
+ * The JSON Schema of a matrix file, generated from matrixSchema (written to matrices/schema.json
+ * by scripts/write-schema.ts). It describes the file as written ("input"): fields with defaults
+ * are optional. Cross-field rules (unique ids, known components, ordered ranges) are runtime only.
+ */
+export function matrixJsonSchema(): Record<string, unknown> {
+  const schema = z.toJSONSchema(matrixSchema, { io: 'input', target: 'draft-2020-12' });
+  return {
+    $schema: schema.$schema,
+    title: 'portmatrix port matrix',
+    ...schema,
+  };
+}

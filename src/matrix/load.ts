@@ -1,0 +1,108 @@
+/**
+ * Reading matrix files: the only place of the matrix layer that touches the file system.
+ * Every problem in a file becomes one PortmatrixError whose message reads
+ * "file:line:col: field.path: what is wrong", with the position taken from the YAML node.
+ */
+import { readFile, readdir } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { PortmatrixError } from '../errors.js';
+import { matrixSchema } from './model.js';
+import type { Matrix } from './model.js';
+import { formatProblem, locateZodIssues, parseYamlText } from '../util/yaml-location.js';
+
+export interface LoadedMatrix {
+  matrix: Matrix;
+  /** Absolute path of the file the matrix was read from. */
+  path: string;
+  builtin: boolean;
+}
+
+/** The repository (or installed package) root: the first directory above this module with a package.json. */
+function findPackageRoot(): string {
+  let dir = path.dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    if (existsSync(path.join(dir, 'package.json'))) return dir;
+    const parent = path.dirname(dir);
+    if (parent === dir) throw new Error(`no package.json above ${fileURLToPath(import.meta.url)}`);
+    dir = parent;
+  }
+}
+
+const packageRoot = findPackageRoot();
+export const BUILTIN_MATRIX_DIR = path.join(packageRoot, 'matrices');
+const MATRIX_EXTENSION = '.yaml';
+
+/** Ids of the built-in matrices (matrices/<id>.yaml), sorted. */
+export async function listBuiltinMatrixIds(): Promise<string[]> {
+  const names = await readdir(BUILTIN_MATRIX_DIR).catch(() => [] as string[]);
+  return names
+    .filter((name) => name.endsWith(MATRIX_EXTENSION))
+    .map((name) => name.slice(0, -MATRIX_EXTENSION.length))
+    .sort();
+}
+
+export async function listBuiltinMatrices(): Promise<LoadedMatrix[]> {
+  const ids = await listBuiltinMatrixIds();
+  return Promise.all(ids.map((id) => loadMatrix(id)));
+}
+
+function looksLikePath(ref: string): boolean {
+  return ref.includes('/') || ref.includes(path.sep) || /\.ya?ml$/i.test(ref);
+}
+
+/** Loads a built-in matrix by id (`ip-office-9.1`) or a matrix file by path. */
+export async function loadMatrix(ref: string): Promise<LoadedMatrix> {
+  const builtinIds = await listBuiltinMatrixIds();
+  if (!looksLikePath(ref) && builtinIds.includes(ref)) {
+    const file = path.join(BUILTIN_MATRIX_DIR, `${ref}${MATRIX_EXTENSION}`);
+    // Built-in matrices are named by their place in the package, wherever it is installed.
+    const shownAs = path.relative(packageRoot, file);
+    return { matrix: parseMatrixText(await readMatrixFile(file, ref, builtinIds), shownAs), path: file, builtin: true };
+  }
+  const file = path.resolve(ref);
+  return { matrix: parseMatrixText(await readMatrixFile(file, ref, builtinIds), ref), path: file, builtin: false };
+}
+
+async function readMatrixFile(file: string, ref: string, builtinIds: string[]): Promise<string> {
+  try {
+    return await readFile(file, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') {
+      const known = builtinIds.length > 0 ? builtinIds.join(', ') : 'none installed';
+      throw new PortmatrixError('E_MATRIX_NOT_FOUND', `matrix "${ref}" not found: no such file and no built-in matrix of that id`, {
+        hint: `built-in matrices: ${known}; see "portmatrix matrix list"`,
+      });
+    }
+    if (code === 'EISDIR') {
+      throw new PortmatrixError('E_MATRIX_NOT_FOUND', `matrix "${ref}" is a directory`, { hint: 'name a .yaml matrix file' });
+    }
+    throw new PortmatrixError('E_MATRIX_NOT_FOUND', `cannot read matrix "${ref}": ${(error as Error).message}`, { cause: error });
+  }
+}
+
+/** Parses and validates the text of a matrix file. `file` is only used in messages. Pure. */
+export function parseMatrixText(text: string, file: string): Matrix {
+  const read = parseYamlText(text, file);
+  if (!read.ok) {
+    throw new PortmatrixError('E_MATRIX_SYNTAX', formatProblem(read.problem, read.where), moreProblems(read.more));
+  }
+  const { doc, data, where } = read.parsed;
+  if (data === null || data === undefined) {
+    throw new PortmatrixError('E_MATRIX_INVALID', `${where(0)}: the file is empty`, {
+      hint: 'a matrix is a YAML mapping that starts with "schemaVersion: 1"',
+    });
+  }
+  const parsed = matrixSchema.safeParse(data);
+  if (parsed.success) return parsed.data;
+  // Problems come in file order: the user fixes a file from the top.
+  const [first, ...rest] = locateZodIssues(parsed.error.issues, data, doc, matrixSchema);
+  if (!first) throw new Error('zod reported a failure without issues');
+  throw new PortmatrixError('E_MATRIX_INVALID', formatProblem(first, where), moreProblems(rest.length));
+}
+
+function moreProblems(count: number): { hint?: string } {
+  return count > 0 ? { hint: `${count} more problem${count === 1 ? '' : 's'} after this one` } : {};
+}
