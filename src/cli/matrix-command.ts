@@ -22,6 +22,11 @@ function collectIds(value: string, previous: string[]): string[] {
   return [...previous, ...value.split(',').map((item) => item.trim()).filter((item) => item !== '')];
 }
 
+/** "1 row", "2 rows". */
+function count(n: number, singular: string, plural = `${singular}s`): string {
+  return `${n} ${n === 1 ? singular : plural}`;
+}
+
 function writeJson(value: unknown): void {
   process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
 }
@@ -59,7 +64,7 @@ function registerListCommand(matrix: Command): void {
       }
       process.stdout.write(`${table.toString()}\n`);
       const totalRows = loaded.reduce((sum, { matrix: m }) => sum + m.rows.length, 0);
-      process.stdout.write(`${loaded.length} built-in matrices, ${totalRows} rows. Show one: portmatrix matrix show <matrix>\n`);
+      process.stdout.write(`${count(loaded.length, 'built-in matrix', 'built-in matrices')}, ${count(totalRows, 'row')}. Show one: portmatrix matrix show <matrix>\n`);
     });
 }
 
@@ -129,7 +134,7 @@ function showRows(m: Matrix, options: ShowOptions): void {
     ]);
   }
   const scope = selection ? ` (components ${selection.components.join(', ')}; platform ${selection.platform})` : '';
-  process.stdout.write(`${title(m)}: ${rows.length} rows${scope}\n${table.toString()}\n`);
+  process.stdout.write(`${title(m)}: ${count(rows.length, 'row')}${scope}\n${table.toString()}\n`);
 }
 
 function showListeners(m: Matrix, options: ShowOptions): void {
@@ -153,7 +158,7 @@ function showListeners(m: Matrix, options: ShowOptions): void {
     ]);
   }
   process.stdout.write(
-    `${title(m)}: ${expectations.length} expected listeners (components ${selection.components.join(', ')}; platform ${selection.platform})\n` +
+    `${title(m)}: ${count(expectations.length, 'expected listener')} (components ${selection.components.join(', ')}; platform ${selection.platform})\n` +
       `${table.toString()}\n`,
   );
 }
@@ -190,7 +195,7 @@ function registerValidateCommand(matrix: Command): void {
     .action(async (ref: string) => {
       const { matrix: m } = await loadMatrix(ref);
       process.stdout.write(
-        `ok: ${m.rows.length} rows, ${m.components.length} components, ${m.history.length} history entries (${m.id}, ${ref})\n`,
+        `ok: ${count(m.rows.length, 'row')}, ${count(m.components.length, 'component')}, ${count(m.history.length, 'history entry', 'history entries')} (${m.id}, ${ref})\n`,
       );
     });
 }
