@@ -77,9 +77,11 @@ export const componentSchema = z.strictObject({
 export const historyEntrySchema = z.strictObject({
   change: z.enum(['added', 'changed', 'removed']),
   ports: z.string().describe('as written in the change table'),
+  newPorts: z.string().optional().describe('where a changed port moved to, when the table says'),
   protocol: z.string().default(''),
   description: z.string().default(''),
   ref: rowRefSchema,
+  notes: z.array(z.string()).optional(),
 });
 
 export const matrixSchema = z
