@@ -30,7 +30,29 @@ export interface Finding {
   ref?: ExpectationRef;
   /** One sentence for a human: what deviates and why it matters. */
   message: string;
-  /** Set when a policy waiver accepted this finding (its severity is then 'off'). */
-  waiver?: { reason: string; ticket?: string; expires: string };
+  /** Component of the matrix row (absent for extra listeners outside every row). */
+  component?: string;
+  /**
+   * A policy waiver that matched this finding. While it holds, the severity is 'off';
+   * an expired waiver stays attached with expired: true and no longer suppresses anything.
+   */
+  waiver?: { reason: string; ticket?: string; expires: string; expired?: boolean };
+  /** listener-moved: the open port inside the row's configurable range that probably took over. */
+  movedTo?: { port: number; state: PortState; reason: Reason; banner?: string };
   banner?: string;
 }
+
+export const FINDING_KINDS: readonly FindingKind[] = [
+  'missing-listener',
+  'optional-listener-disabled',
+  'optional-listener-enabled',
+  'filtered-port-reachable',
+  'internal-port-exposed',
+  'extra-listener',
+  'dynamic-port-open',
+  'udp-unconfirmed',
+  'listener-moved',
+  'conformant',
+];
+export const SEVERITIES: readonly Severity[] = ['error', 'warning', 'notice', 'off'];
+export const FAIL_ON_LEVELS: readonly FailOn[] = ['error', 'warning', 'notice', 'never'];

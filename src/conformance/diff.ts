@@ -1,0 +1,263 @@
+/**
+ * Conformance: expected listeners x observations -> findings, one per expected port per host
+ * (conformant ones included, so a report can draw the whole port map) plus one per open port
+ * the matrix does not account for. Pure.
+ *
+ * Decisions the design leaves open, made here:
+ * - Closed and filtered are both "dark"; the difference is never a finding by itself.
+ * - Ports folded into HostScan.folded count as closed (as the folded entry says).
+ * - A port that was not scanned (outside the plan, or not reached on an incomplete host)
+ *   gives no finding: absence of evidence is not a missing listener.
+ * - Conditional states ("Open if HA"): unless the policy says the condition holds for that
+ *   row (conditionsMet), open and dark are both conformant, and the finding says which
+ *   was seen and that the condition decides. When it holds, the row's `whenMet` state is
+ *   checked like any fixed state (a conditional without whenMet stays "either").
+ * - UDP open|filtered (no reply) is consistent with a dark port; where the row documents open
+ *   it is udp-unconfirmed, never missing.
+ * - A row documented closed and not optional that is found open is an extra listener
+ *   (with its row reference): the document says it cannot be enabled.
+ * - "moved?": a documented-open, non-internal row whose default port is dark, with an open
+ *   port inside its configurable range that no other row claims, gives one listener-moved
+ *   finding on that row; the open port is not reported again as extra.
+ */
+import type { Expectation } from '../matrix/expectation.js';
+import type { FixedState } from '../matrix/model.js';
+import { parsePortSpec, rangesContain } from '../matrix/port-spec.js';
+import type { PortRange } from '../matrix/port-spec.js';
+import type { HostScan, Observation, PortState, Reason, Transport } from '../scan/model.js';
+import type { Finding, FindingKind } from './model.js';
+import { applyPolicy, DEFAULT_SEVERITIES } from './policy.js';
+import type { Policy } from './policy.js';
+
+export interface ConformanceOptions {
+  expectations: readonly Expectation[];
+  hosts: readonly HostScan[];
+  policy?: Policy;
+  /** Every deviation from the documented default is an error. */
+  strict?: boolean;
+  /** The moment waivers are judged against (expiry). */
+  now?: Date;
+}
+
+export function checkConformance(options: ConformanceOptions): Finding[] {
+  const conditionsMet = new Set(options.policy?.conditionsMet ?? []);
+  const findings = options.hosts.flatMap((host) => findHostDeviations(host, options.expectations, conditionsMet));
+  return applyPolicy(findings, { policy: options.policy, strict: options.strict ?? false, now: options.now ?? new Date() });
+}
+
+interface SeenPort {
+  state: PortState;
+  reason: Reason;
+  banner?: string;
+}
+
+/** What a host scan says about one port; undefined when the port was not scanned. */
+function createPortLookup(host: HostScan): (transport: Transport, port: number) => SeenPort | undefined {
+  const observed = new Map<string, Observation>();
+  for (const observation of host.observations) observed.set(portKey(observation.transport, observation.port), observation);
+  const plans: Record<Transport, PortRange[]> = { tcp: planRanges(host.plan.tcp), udp: planRanges(host.plan.udp) };
+  return (transport, port) => {
+    const observation = observed.get(portKey(transport, port));
+    if (observation) return observation;
+    // On an incomplete host a planned port may never have been probed: unknown, not closed.
+    if (!host.complete || !rangesContain(plans[transport], port)) return undefined;
+    const folded = host.folded.filter((entry) => entry.transport === transport);
+    const entry = folded.find((candidate) => candidate.state === 'closed') ?? folded[0];
+    return entry ? { state: entry.state, reason: entry.reason } : { state: 'closed', reason: transport === 'tcp' ? 'conn-refused' : 'icmp-port-unreach' };
+  };
+}
+
+function planRanges(spec: string): PortRange[] {
+  if (spec.trim() === '') return [];
+  const parsed = parsePortSpec(spec);
+  return parsed.ok ? parsed.ranges : [];
+}
+
+function portKey(transport: Transport, port: number): string {
+  return `${transport}/${port}`;
+}
+
+function isDark(state: PortState): boolean {
+  return state === 'closed' || state === 'filtered';
+}
+
+type EffectiveState = FixedState | 'either';
+
+function effectiveState(expectation: Expectation, conditionsMet: ReadonlySet<string>): EffectiveState {
+  if (typeof expectation.state === 'string') return expectation.state;
+  const met = conditionsMet.has(expectation.ref.rowId) || conditionsMet.has('*');
+  return met && expectation.state.whenMet ? expectation.state.whenMet : 'either';
+}
+
+function describeDocumented(expectation: Expectation): string {
+  return typeof expectation.state === 'string' ? expectation.state : `"${expectation.state.conditional}"`;
+}
+
+function findHostDeviations(host: HostScan, expectations: readonly Expectation[], conditionsMet: ReadonlySet<string>): Finding[] {
+  const lookup = createPortLookup(host);
+  const fixed = expectations.filter((expectation) => !expectation.dynamic && expectation.state !== 'n/a');
+  const dynamic = expectations.filter((expectation) => expectation.dynamic);
+  const claimed = new Set<string>();
+  for (const expectation of fixed) {
+    for (let port = expectation.start; port <= expectation.end; port++) claimed.add(portKey(expectation.transport, port));
+  }
+
+  const openObservations = host.observations
+    .filter((observation) => observation.state === 'open')
+    .sort((a, b) => compareText(a.transport, b.transport) || a.port - b.port);
+  const consumed = new Set<string>();
+  const findings: Finding[] = [];
+
+  const finding = (
+    kind: FindingKind,
+    port: number,
+    seen: SeenPort,
+    message: string,
+    expectation?: Expectation,
+    extra: Partial<Finding> = {},
+  ): Finding => ({
+    kind,
+    severity: DEFAULT_SEVERITIES[kind],
+    host: host.target,
+    transport: expectation?.transport ?? extra.transport ?? 'tcp',
+    port,
+    expected: expectation ? expectation.state : 'not documented',
+    observed: seen.state,
+    reason: seen.reason,
+    ...(expectation ? { ref: expectation.ref, component: expectation.component } : {}),
+    message,
+    ...(seen.banner === undefined ? {} : { banner: seen.banner }),
+    ...extra,
+  });
+
+  for (const expectation of fixed) {
+    const state = effectiveState(expectation, conditionsMet);
+    for (let port = expectation.start; port <= expectation.end; port++) {
+      const seen = lookup(expectation.transport, port);
+      if (!seen) continue;
+      const label = `${expectation.transport}/${port} (${expectation.protocol || 'documented port'})`;
+      const observedText = `${seen.state} (${seen.reason})`;
+
+      if (expectation.internal) {
+        findings.push(
+          seen.state === 'open'
+            ? finding('internal-port-exposed', port, seen, `${label} is an intra-device port but is open from the scanner`, expectation)
+            : finding('conformant', port, seen, `${label} is an intra-device port and is ${observedText} from outside, as it should be`, expectation),
+        );
+        continue;
+      }
+
+      if (state === 'either') {
+        const documented = describeDocumented(expectation);
+        findings.push(
+          finding(
+            'conformant',
+            port,
+            seen,
+            `${label} is documented ${documented} and is ${observedText}; the condition decides, so either is conformant (list row ${expectation.ref.rowId} under conditionsMet in a policy file to check it)`,
+            expectation,
+          ),
+        );
+        continue;
+      }
+
+      if (state === 'open') {
+        if (seen.state === 'open') {
+          findings.push(finding('conformant', port, seen, `${label} is open, as documented`, expectation));
+        } else if (seen.state === 'open|filtered') {
+          findings.push(finding('udp-unconfirmed', port, seen, `${label} is documented open but sent no reply: open or filtered, cannot tell`, expectation));
+        } else {
+          const moved = findMovedListener(expectation, port, openObservations, claimed, consumed);
+          if (moved) {
+            consumed.add(portKey(moved.transport, moved.port));
+            findings.push(
+              finding(
+                'listener-moved',
+                port,
+                seen,
+                `${label} is ${observedText} but ${moved.transport}/${moved.port}, inside its configurable range, is open: moved?`,
+                expectation,
+                { movedTo: { port: moved.port, state: moved.state, reason: moved.reason, ...(moved.banner === undefined ? {} : { banner: moved.banner }) } },
+              ),
+            );
+          } else if (expectation.optional) {
+            findings.push(finding('optional-listener-disabled', port, seen, `${label} is documented open (optional) but is ${observedText}`, expectation));
+          } else {
+            findings.push(finding('missing-listener', port, seen, `${label} is documented open but is ${observedText}: the listener is missing`, expectation));
+          }
+        }
+        continue;
+      }
+
+      // Documented dark: closed or filtered.
+      if (seen.state !== 'open') {
+        findings.push(finding('conformant', port, seen, `${label} is ${observedText}; documented ${state}`, expectation));
+      } else if (state === 'filtered') {
+        findings.push(finding('filtered-port-reachable', port, seen, `${label} is documented filtered but accepts connections`, expectation));
+      } else if (expectation.optional) {
+        findings.push(finding('optional-listener-enabled', port, seen, `${label} is documented closed (optional) but is open`, expectation));
+      } else {
+        findings.push(finding('extra-listener', port, seen, `${label} is documented closed and not optional, but is open`, expectation));
+      }
+    }
+  }
+
+  for (const observation of openObservations) {
+    const key = portKey(observation.transport, observation.port);
+    if (claimed.has(key) || consumed.has(key)) continue;
+    const range = dynamic.find(
+      (expectation) => expectation.transport === observation.transport && observation.port >= expectation.start && observation.port <= expectation.end,
+    );
+    const label = `${observation.transport}/${observation.port}${observation.service ? ` (${observation.service})` : ''}`;
+    findings.push(
+      range
+        ? finding(
+            'dynamic-port-open',
+            observation.port,
+            observation,
+            `${label} is open inside the dynamic range ${range.start}-${range.end} (${range.protocol || 'media'}); nothing should listen there at rest`,
+            range,
+          )
+        : finding('extra-listener', observation.port, observation, `${label} is open but no row of the matrix documents it`, undefined, {
+            transport: observation.transport,
+          }),
+    );
+  }
+
+  return findings.sort(compareFindings);
+}
+
+/** The lowest open, unclaimed port inside the row's configurable range (not the default itself). */
+function findMovedListener(
+  expectation: Expectation,
+  defaultPort: number,
+  openObservations: readonly Observation[],
+  claimed: ReadonlySet<string>,
+  consumed: ReadonlySet<string>,
+): Observation | undefined {
+  const ranges = expectation.configurable;
+  if (!ranges || ranges.length === 0) return undefined;
+  return openObservations.find(
+    (observation) =>
+      observation.transport === expectation.transport &&
+      observation.port !== defaultPort &&
+      rangesContain(ranges, observation.port) &&
+      !claimed.has(portKey(observation.transport, observation.port)) &&
+      !consumed.has(portKey(observation.transport, observation.port)),
+  );
+}
+
+/** Findings of one host: by transport, port, then matrix row (a stable order for every report). */
+export function compareFindings(a: Finding, b: Finding): number {
+  return (
+    compareText(a.transport, b.transport) ||
+    a.port - b.port ||
+    compareText(a.ref?.rowId ?? '', b.ref?.rowId ?? '') ||
+    compareText(a.kind, b.kind)
+  );
+}
+
+/** Code-unit order: the same on every machine, unlike localeCompare. */
+export function compareText(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}

@@ -1,0 +1,207 @@
+/**
+ * Severity policy: the defaults of design.md, --strict, and a policy file with severity
+ * overrides, waivers (accepted exceptions with a reason and an expiry date) and the
+ * conditional rows whose condition holds on the scanned host. Pure: the CLI reads the file.
+ *
+ * Precedence (flags win over the file, which wins over defaults):
+ *   default severity -> policy `severities` -> --strict -> waivers.
+ * --strict makes every deviation from the documented default an error; udp-unconfirmed is
+ * not a deviation (no reply proves nothing either way) and keeps its severity.
+ * A waiver still suppresses under --strict: it is an explicit, dated decision.
+ * A waiver holds through its expiry day (UTC); after that it stays attached to the
+ * findings it matches, marked expired, and suppresses nothing.
+ */
+import { z } from 'zod';
+import { PortmatrixError } from '../errors.js';
+import { parsePortSpec, rangesContain } from '../matrix/port-spec.js';
+import type { PortRange } from '../matrix/port-spec.js';
+import type { Transport } from '../scan/model.js';
+import { describeValue, formatProblem, locateZodIssues, parseYamlText } from '../util/yaml-location.js';
+import { FINDING_KINDS } from './model.js';
+import type { FailOn, Finding, FindingKind, Severity } from './model.js';
+
+export const DEFAULT_SEVERITIES: Readonly<Record<FindingKind, Severity>> = {
+  'missing-listener': 'error',
+  'optional-listener-disabled': 'notice',
+  'optional-listener-enabled': 'warning',
+  'filtered-port-reachable': 'warning',
+  'internal-port-exposed': 'warning',
+  'extra-listener': 'error',
+  'dynamic-port-open': 'notice',
+  'udp-unconfirmed': 'notice',
+  // A configured move is often legitimate, but only a person can tell: worth a look, not a failure.
+  'listener-moved': 'warning',
+  conformant: 'off',
+};
+
+/** Kinds that --strict leaves alone: they are not deviations from the documented default. */
+const NOT_DEVIATIONS: ReadonlySet<FindingKind> = new Set(['conformant', 'udp-unconfirmed']);
+
+export interface Waiver {
+  /** As written: "8080", "5060-5061". */
+  ports: string;
+  transport?: Transport;
+  /** A host as the user named it, or a glob over it ("198.18.0.*", "pbx-?.example.net"). */
+  host?: string;
+  kind?: FindingKind;
+  reason: string;
+  ticket?: string;
+  /** YYYY-MM-DD; the waiver holds through that day (UTC). */
+  expires: string;
+}
+
+export interface Policy {
+  /** The file the policy came from, for reports. */
+  source?: string;
+  severities: Partial<Record<FindingKind, Severity>>;
+  waivers: Waiver[];
+  /** Matrix row ids whose conditional state ("Open if HA") holds on the scanned hosts; "*" for all. */
+  conditionsMet: string[];
+}
+
+const findingKindSchema = z.enum(FINDING_KINDS as [FindingKind, ...FindingKind[]], {
+  error: (issue) => `unknown finding kind ${describeValue(issue.input)}: expected one of ${FINDING_KINDS.join(', ')}`,
+});
+const severitySchema = z.enum(['error', 'warning', 'notice', 'off']);
+
+const isoDate = z
+  .string({ error: (issue) => `expected a date YYYY-MM-DD, got ${describeValue(issue.input)}` })
+  .refine((value) => isValidDate(value), { error: (issue) => `expected a real date YYYY-MM-DD, got ${describeValue(issue.input)}` });
+
+const portsSchema = z
+  .union([z.number(), z.string()], { error: 'expected a port or port list ("8080", "5060-5061")' })
+  .transform((value) => String(value))
+  .superRefine((value, ctx) => {
+    const parsed = parsePortSpec(value);
+    if (!parsed.ok) ctx.addIssue({ code: 'custom', message: parsed.error });
+  });
+
+const waiverSchema = z.strictObject({
+  port: portsSchema,
+  transport: z.enum(['tcp', 'udp']).optional(),
+  host: z.string().min(1).optional(),
+  kind: findingKindSchema.optional(),
+  reason: z.string().trim().min(1, 'a waiver needs a reason'),
+  ticket: z.union([z.string(), z.number()]).transform((value) => String(value)).optional(),
+  expires: isoDate,
+});
+
+export const policyFileSchema = z.strictObject({
+  severities: z
+    .record(findingKindSchema, severitySchema)
+    .optional()
+    .superRefine((severities, ctx) => {
+      if (severities?.conformant !== undefined && severities.conformant !== 'off') {
+        ctx.addIssue({ code: 'custom', path: ['conformant'], message: 'conformant findings are never deviations; their severity is always off' });
+      }
+    }),
+  waivers: z.array(waiverSchema).optional(),
+  conditionsMet: z.array(z.string().min(1)).optional(),
+});
+
+function isValidDate(value: string): boolean {
+  const match = /^(\d{4})-(\d{2})-(\d{2})$/.exec(value);
+  if (!match) return false;
+  const [year, month, day] = [Number(match[1]), Number(match[2]), Number(match[3])];
+  const date = new Date(Date.UTC(year, month - 1, day));
+  return date.getUTCFullYear() === year && date.getUTCMonth() === month - 1 && date.getUTCDate() === day;
+}
+
+/** Parses and checks a policy file's text; `file` only appears in messages. Throws E_POLICY "file:line:col: ...". */
+export function parsePolicyText(text: string, file: string): Policy {
+  const parsed = parseYamlText(text, file);
+  if (!parsed.ok) {
+    throw new PortmatrixError('E_POLICY', formatProblem(parsed.problem, parsed.where), parsed.more > 0 ? { hint: `${parsed.more} more problems after this one` } : {});
+  }
+  const { data, doc, where } = parsed.parsed;
+  // An empty file is an empty policy: the defaults.
+  const result = policyFileSchema.safeParse(data ?? {});
+  if (!result.success) {
+    const problems = locateZodIssues(result.error.issues, data, doc, policyFileSchema);
+    const first = problems[0];
+    if (!first) throw new Error('zod reported a failure without issues');
+    const more = problems.length - 1;
+    throw new PortmatrixError('E_POLICY', formatProblem(first, where), more > 0 ? { hint: `${more} more problem${more === 1 ? '' : 's'} after this one` } : {});
+  }
+  const file_ = result.data;
+  return {
+    source: file,
+    severities: file_.severities ?? {},
+    waivers: (file_.waivers ?? []).map(({ port, ...rest }) => ({ ports: port, ...rest })),
+    conditionsMet: file_.conditionsMet ?? [],
+  };
+}
+
+export interface ApplyPolicyOptions {
+  policy?: Policy | undefined;
+  strict: boolean;
+  now: Date;
+}
+
+/** Sets each finding's severity from the defaults, the policy, --strict and the waivers. */
+export function applyPolicy(findings: readonly Finding[], options: ApplyPolicyOptions): Finding[] {
+  const waivers = (options.policy?.waivers ?? []).map((waiver) => ({
+    waiver,
+    ranges: portRanges(waiver.ports),
+    host: waiver.host === undefined ? undefined : globToRegExp(waiver.host),
+    expired: isExpired(waiver.expires, options.now),
+  }));
+  return findings.map((finding) => {
+    let severity = options.policy?.severities[finding.kind] ?? DEFAULT_SEVERITIES[finding.kind];
+    if (options.strict && !NOT_DEVIATIONS.has(finding.kind)) severity = 'error';
+    if (finding.kind === 'conformant') return { ...finding, severity: 'off' };
+
+    const matching = waivers.filter(
+      ({ waiver, ranges, host }) =>
+        rangesContain(ranges, finding.port) &&
+        (waiver.transport === undefined || waiver.transport === finding.transport) &&
+        (waiver.kind === undefined || waiver.kind === finding.kind) &&
+        (host === undefined || host.test(finding.host)),
+    );
+    const chosen = matching.find((candidate) => !candidate.expired) ?? matching[0];
+    if (!chosen) return { ...finding, severity };
+    const { reason, ticket, expires } = chosen.waiver;
+    const waiver = { reason, ...(ticket === undefined ? {} : { ticket }), expires, ...(chosen.expired ? { expired: true } : {}) };
+    if (!chosen.expired) return { ...finding, severity: 'off', waiver };
+    return {
+      ...finding,
+      severity,
+      waiver,
+      message: `${finding.message} (waiver${ticket === undefined ? '' : ` ${ticket}`} expired ${expires}: no longer suppressed)`,
+    };
+  });
+}
+
+function portRanges(spec: string): PortRange[] {
+  const parsed = parsePortSpec(spec);
+  return parsed.ok ? parsed.ranges : [];
+}
+
+function isExpired(expires: string, now: Date): boolean {
+  const [year, month, day] = expires.split('-').map(Number);
+  const endOfDay = Date.UTC(year ?? 0, (month ?? 1) - 1, (day ?? 1) + 1);
+  return now.getTime() >= endOfDay;
+}
+
+/** Shell-style glob over the whole host text: "*" any run of characters, "?" one character. */
+function globToRegExp(pattern: string): RegExp {
+  const body = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+  return new RegExp(`^${body}$`, 'i');
+}
+
+const SEVERITY_RANK: Record<Severity, number> = { off: 0, notice: 1, warning: 2, error: 3 };
+const FAIL_ON_RANK: Record<FailOn, number> = { never: Number.POSITIVE_INFINITY, notice: 1, warning: 2, error: 3 };
+
+/** True when a finding of this severity makes the run fail at the --fail-on level. */
+export function failsAt(severity: Severity, failOn: FailOn): boolean {
+  return severity !== 'off' && SEVERITY_RANK[severity] >= FAIL_ON_RANK[failOn];
+}
+
+/** 0 conformant at the chosen level, 1 findings at or above it. */
+export function exitCodeFor(findings: readonly Finding[], failOn: FailOn): 0 | 1 {
+  return findings.some((finding) => failsAt(finding.severity, failOn)) ? 1 : 0;
+}
+
+export function compareSeverity(a: Severity, b: Severity): number {
+  return SEVERITY_RANK[b] - SEVERITY_RANK[a];
+}

@@ -1,0 +1,118 @@
+import { describe, expect, it } from 'vitest';
+import { checkConformance } from '../../../src/conformance/diff.js';
+import type { Finding } from '../../../src/conformance/model.js';
+import type { Expectation } from '../../../src/matrix/expectation.js';
+import type { HostScan } from '../../../src/scan/model.js';
+import { conformantHost, driftedHost, EXPECTATIONS, NOW } from './sample.js';
+
+function deviations(findings: Finding[]): string[] {
+  return findings
+    .filter((finding) => finding.kind !== 'conformant')
+    .map((finding) => `${finding.kind} ${finding.transport}/${finding.port} ${finding.severity} ${finding.ref?.rowId ?? '-'}`);
+}
+
+describe('checkConformance', () => {
+  it('finds nothing but conformant entries on a host that matches the matrix', () => {
+    const findings = checkConformance({ expectations: EXPECTATIONS, hosts: [conformantHost()], now: NOW });
+    expect(deviations(findings)).toEqual([]);
+    // One entry per scanned, non-dynamic expected port, so a report can draw the whole map.
+    expect(findings).toHaveLength(EXPECTATIONS.filter((expectation) => !expectation.dynamic).length);
+    expect(findings.every((finding) => finding.severity === 'off' && finding.ref !== undefined)).toBe(true);
+  });
+
+  it('reports each injected deviation once, with its kind, default severity and row', () => {
+    const findings = checkConformance({ expectations: EXPECTATIONS, hosts: [driftedHost()], now: NOW });
+    expect(deviations(findings)).toEqual([
+      'filtered-port-reachable tcp/21 warning ipo-ftp',
+      'optional-listener-enabled tcp/23 warning ipo-telnet',
+      'missing-listener tcp/443 error ipo-https',
+      'extra-listener tcp/8080 error -',
+      'listener-moved tcp/50812 warning ipo-status',
+      'internal-port-exposed tcp/50791 warning vmp-ipo',
+      'udp-unconfirmed udp/161 notice ipo-snmp',
+      'optional-listener-disabled udp/5060 notice ipo-sip',
+      'dynamic-port-open udp/45000 notice ipo-rtp',
+    ].sort((a, b) => order(a) - order(b)));
+  });
+
+  it('reports a moved listener on its row, not as one missing and one extra', () => {
+    const findings = checkConformance({ expectations: EXPECTATIONS, hosts: [driftedHost()], now: NOW });
+    const moved = findings.find((finding) => finding.kind === 'listener-moved');
+    expect(moved).toMatchObject({ port: 50812, observed: 'closed', movedTo: { port: 50813, state: 'open' }, ref: { rowId: 'ipo-status' } });
+    expect(findings.some((finding) => finding.port === 50813)).toBe(false);
+    expect(findings.some((finding) => finding.kind === 'missing-listener' && finding.port === 50812)).toBe(false);
+  });
+
+  it('does not call a listener outside the configurable range moved', () => {
+    const scan = driftedHost();
+    scan.observations = scan.observations.map((observation) => (observation.port === 50813 ? { ...observation, port: 50950 } : observation));
+    const findings = checkConformance({ expectations: EXPECTATIONS, hosts: [scan], now: NOW });
+    expect(deviations(findings)).toContain('missing-listener tcp/50812 error ipo-status');
+    expect(deviations(findings)).toContain('extra-listener tcp/50950 error -');
+  });
+
+  it('never reports closed versus filtered by itself', () => {
+    const scan = conformantHost();
+    // A host firewall turns every closed port filtered: documented-filtered tcp/21 closed, and so on.
+    scan.observations = scan.observations.map((observation) =>
+      observation.port === 21 ? { ...observation, state: 'closed', reason: 'conn-refused' } : observation,
+    );
+    scan.folded = scan.folded.map((entry) => ({ ...entry, state: 'filtered', reason: 'no-response' }));
+    expect(deviations(checkConformance({ expectations: EXPECTATIONS, hosts: [scan], now: NOW }))).toEqual([]);
+  });
+
+  it('treats folded ports as closed and unplanned ports as not scanned', () => {
+    const scan: HostScan = { ...conformantHost(), plan: { tcp: '1-1024', udp: '' } };
+    scan.observations = scan.observations.filter((observation) => observation.transport === 'tcp' && observation.port <= 1024 && observation.port !== 443);
+    const findings = checkConformance({ expectations: EXPECTATIONS, hosts: [scan], now: NOW });
+    expect(deviations(findings)).toEqual(['missing-listener tcp/443 error ipo-https']);
+    // 5060, 5443, 7070, 50791, 50812 and every UDP port were outside the plan: no finding at all.
+    expect(findings.map((finding) => finding.port).sort((a, b) => a - b)).toEqual([21, 23, 80, 443]);
+  });
+
+  it('does not report ports an incomplete host never reached', () => {
+    const scan: HostScan = { ...conformantHost(), complete: false };
+    scan.observations = scan.observations.filter((observation) => observation.port !== 443);
+    expect(deviations(checkConformance({ expectations: EXPECTATIONS, hosts: [scan], now: NOW }))).toEqual([]);
+  });
+
+  it('accepts open or dark for a conditional row unless the policy says the condition holds', () => {
+    const scan = conformantHost(); // tcp/7070 "Open if HA" is dark here
+    const relaxed = checkConformance({ expectations: EXPECTATIONS, hosts: [scan], now: NOW });
+    const ha = relaxed.find((finding) => finding.ref?.rowId === 'ipo-ha');
+    expect(ha).toMatchObject({ kind: 'conformant', observed: 'closed' });
+    expect(ha?.message).toContain('condition');
+    const held = checkConformance({
+      expectations: EXPECTATIONS,
+      hosts: [scan],
+      now: NOW,
+      policy: { severities: {}, waivers: [], conditionsMet: ['ipo-ha'] },
+    });
+    expect(deviations(held)).toEqual(['missing-listener tcp/7070 error ipo-ha']);
+  });
+
+  it('reports a documented-closed, non-optional port that is open as an extra listener on its row', () => {
+    const rows: Expectation[] = [{ ...EXPECTATIONS[3]!, optional: false }];
+    const scan: HostScan = { ...conformantHost(), observations: [{ transport: 'tcp', port: 23, state: 'open', reason: 'syn-ack', rttMs: 1, attempts: 1 }] };
+    expect(deviations(checkConformance({ expectations: rows, hosts: [scan], now: NOW }))).toEqual(['extra-listener tcp/23 error ipo-telnet']);
+  });
+
+  it('keeps UDP open|filtered on a documented-dark or undocumented port out of the findings', () => {
+    const scan = conformantHost();
+    scan.observations.push({ transport: 'udp', port: 40000, state: 'open|filtered', reason: 'no-response', rttMs: null, attempts: 3 });
+    scan.plan = { ...scan.plan, udp: `${scan.plan.udp},40000` };
+    expect(deviations(checkConformance({ expectations: EXPECTATIONS, hosts: [scan], now: NOW }))).toEqual([]);
+  });
+
+  it('checks every host and cites the host on each finding', () => {
+    const findings = checkConformance({ expectations: EXPECTATIONS, hosts: [conformantHost(), driftedHost()], now: NOW });
+    const hosts = new Set(findings.filter((finding) => finding.kind !== 'conformant').map((finding) => finding.host));
+    expect([...hosts]).toEqual(['pbx-drift.example.test']);
+    expect(findings[0]?.host).toBe('pbx-ok.example.test');
+  });
+});
+
+const ORDER = ['tcp/21 ', 'tcp/23 ', 'tcp/443 ', 'tcp/8080 ', 'tcp/50791 ', 'tcp/50812 ', 'udp/161 ', 'udp/5060 ', 'udp/45000 '];
+function order(line: string): number {
+  return ORDER.findIndex((prefix) => line.includes(` ${prefix}`));
+}
