@@ -8,3 +8,5 @@ export type * from './matrix/expectation.js';
 export type * from './conformance/model.js';
 export type * from './result/model.js';
 export * from './matrix/port-spec.js';
+export * from './matrix/load.js';
+export * from './matrix/select.js';
