@@ -3,6 +3,7 @@ import dgram from 'node:dgram';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import net from 'node:net';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { impairPath, measurePath } from '../../src/emulator/impairment.js';
 import { CLAIM_DIR, createTestHost, removeStaleTestHosts } from '../../src/emulator/netns.js';
 import type { TestHost } from '../../src/emulator/netns.js';
 import { describeNetns } from '../helpers/netns.js';
@@ -174,6 +175,39 @@ describeNetns('test-host kit (network namespace)', () => {
       expect(loss).toBeLessThan(0.26);
     } finally {
       await host.exec(['nft', 'delete', 'table', 'inet', 'kit_loss']);
+    }
+  });
+
+  it('impairPath: 20 ms +- 5 ms delay and 2 % loss are measured in effect, and clear() removes them', async () => {
+    const impaired = await impairPath(host, { delayMs: 20, jitterMs: 5, lossPercent: 2 });
+    try {
+      // An independent measurement, to the open listener this time (SYN-ACK instead of RST).
+      const measured = await measurePath(host, { port: 8080, probes: 1_000, concurrency: 20 });
+      expect(measured.rttMeanMs).toBeGreaterThan(18);
+      expect(measured.rttMeanMs).toBeLessThan(25);
+      // Uniform +-5 ms: standard deviation 2.9 ms.
+      expect(measured.rttStdDevMs).toBeGreaterThan(1.8);
+      expect(measured.rttStdDevMs).toBeLessThan(4.5);
+      expect(measured.rttMinMs).toBeGreaterThan(14);
+      // 1000 round trips at 2 %: 20 expected, sd 4.4.
+      expect(measured.lossPercent).toBeGreaterThan(0.3);
+      expect(measured.lossPercent).toBeLessThan(4.5);
+    } finally {
+      await impaired.clear();
+    }
+    const after = await measurePath(host, { port: 8080, probes: 200, concurrency: 20 });
+    expect(after.lossPercent).toBe(0);
+    expect(after.rttMeanMs).toBeLessThan(10);
+  });
+
+  it('the delayer keeps up with a full-range scan: nmap -sT -p- through 20 ms delay sees every port closed', async () => {
+    const impaired = await impairPath(host, { delayMs: 20, jitterMs: 5 });
+    try {
+      const output = execFileSync('nmap', ['-sT', '-p', '10000-65535', '-T4', '-n', '-Pn', host.address], { encoding: 'utf8', timeout: 60_000 });
+      expect(output).toMatch(/Not shown: 55536 closed tcp ports/);
+      expect(output).not.toMatch(/filtered/);
+    } finally {
+      await impaired.clear();
     }
   });
 

@@ -1,0 +1,244 @@
+/**
+ * Path impairment for test hosts: loss, delay and jitter on the veth between the scanner and
+ * the namespace, on kernels without sch_netem and without the nftables `queue` expression.
+ *
+ * - Loss: nftables `numgen random` drop rules inside the namespace, on both directions, each
+ *   with probability 1 - sqrt(1 - p) so that a round trip (probe and answer) is lost with
+ *   probability p = lossPercent / 100, which is what a scanner sees.
+ * - Delay and jitter: an iptables-legacy NFQUEUE rule on the namespace's ingress and the
+ *   nfq-delayer helper (src/emulator/delayer/nfq-delayer.c) that holds each arriving packet for
+ *   delay +- jitter (uniform, like netem's default) before accepting it. The whole delay sits on
+ *   one direction, so the round-trip time grows by delayMs. Ingress, not egress: an answer the
+ *   target's kernel generates (RST, ICMP) is charged to a small per-CPU control socket, and
+ *   holding tens of thousands of them exhausts its send buffer, so the kernel silently stops
+ *   answering; an arriving packet belongs to no local socket and can be held at no cost.
+ *
+ * impairPath() measures the path before it returns (TCP connects to a port that answers, open
+ * or closed) and throws when the measured RTT or loss does not match what was asked.
+ */
+import net from 'node:net';
+import type { ChildProcess } from 'node:child_process';
+import type { TestHost } from './netns.js';
+import { ensureNativeTool } from './native-tool.js';
+
+export interface Impairment {
+  /** Added round-trip time. */
+  delayMs?: number;
+  /** Uniform spread of the added delay: delayMs +- jitterMs. */
+  jitterMs?: number;
+  /** Share of round trips lost, in percent (split over both directions). */
+  lossPercent?: number;
+}
+
+export interface PathMeasurement {
+  probes: number;
+  answered: number;
+  lossPercent: number;
+  rttMeanMs: number;
+  rttStdDevMs: number;
+  rttMinMs: number;
+  rttMaxMs: number;
+  rttP50Ms: number;
+}
+
+export interface MeasurePathOptions {
+  /** TCP port that answers (a listener or a closed port: SYN-ACK and RST both count). Default 9 (discard, closed). */
+  port?: number;
+  probes?: number;
+  concurrency?: number;
+  /** A probe with no answer by then is lost. Must stay under the kernel's 1 s SYN retransmit. */
+  probeTimeoutMs?: number;
+}
+
+export interface ImpairPathOptions {
+  /** Port used for the verification measurement (see MeasurePathOptions.port). */
+  measurePort?: number;
+  /** Probes for the verification measurement; more give a tighter loss estimate. */
+  measureProbes?: number;
+}
+
+export interface ImpairedPath {
+  impairment: Required<Impairment>;
+  /** What the verification measured. */
+  measurement: PathMeasurement;
+  /** Removes the rules and stops the delayer. destroy() of the host does it too. */
+  clear(): Promise<void>;
+}
+
+const QUEUE_NUMBER = 7;
+const LOSS_TABLE = 'portmatrix_impair';
+const LOSS_SCALE = 1_000_000;
+const MEASURE_ATTEMPTS = 3;
+
+function probeOnce(address: string, port: number, timeoutMs: number): Promise<number | null> {
+  return new Promise((resolve) => {
+    const started = process.hrtime.bigint();
+    const socket = net.connect({ host: address, port });
+    const finish = (answered: boolean): void => {
+      clearTimeout(timer);
+      socket.destroy();
+      resolve(answered ? Number(process.hrtime.bigint() - started) / 1e6 : null);
+    };
+    const timer = setTimeout(() => finish(false), timeoutMs);
+    socket.once('connect', () => finish(true));
+    socket.once('error', (error: NodeJS.ErrnoException) => finish(error.code === 'ECONNREFUSED'));
+  });
+}
+
+/** Measures round-trip time and loss to a test host with TCP connects (an RST or a SYN-ACK is an answer). */
+export async function measurePath(host: Pick<TestHost, 'address'>, options: MeasurePathOptions = {}): Promise<PathMeasurement> {
+  const probes = options.probes ?? 400;
+  const concurrency = options.concurrency ?? 50;
+  const timeoutMs = options.probeTimeoutMs ?? 900;
+  const port = options.port ?? 9;
+  const rtts: number[] = [];
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < probes) {
+      next += 1;
+      const rtt = await probeOnce(host.address, port, timeoutMs);
+      if (rtt !== null) rtts.push(rtt);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, probes) }, worker));
+  rtts.sort((a, b) => a - b);
+  const answered = rtts.length;
+  const mean = answered ? rtts.reduce((sum, value) => sum + value, 0) / answered : Number.NaN;
+  const variance = answered > 1 ? rtts.reduce((sum, value) => sum + (value - mean) ** 2, 0) / (answered - 1) : 0;
+  return {
+    probes,
+    answered,
+    lossPercent: ((probes - answered) / probes) * 100,
+    rttMeanMs: mean,
+    rttStdDevMs: Math.sqrt(variance),
+    rttMinMs: rtts[0] ?? Number.NaN,
+    rttMaxMs: rtts[answered - 1] ?? Number.NaN,
+    rttP50Ms: rtts[Math.floor(answered / 2)] ?? Number.NaN,
+  };
+}
+
+function lossRuleset(host: TestHost, lossPercent: number): string {
+  const perDirection = 1 - Math.sqrt(1 - lossPercent / 100);
+  const threshold = Math.round(perDirection * LOSS_SCALE);
+  return `
+    table inet ${LOSS_TABLE} {
+      chain ingress {
+        type filter hook prerouting priority -300; policy accept;
+        iifname "${host.targetLink}" numgen random mod ${LOSS_SCALE} < ${threshold} drop
+      }
+      chain egress {
+        type filter hook postrouting priority -300; policy accept;
+        oifname "${host.targetLink}" numgen random mod ${LOSS_SCALE} < ${threshold} drop
+      }
+    }
+  `;
+}
+
+function waitForReady(child: ChildProcess, what: string, timeoutMs: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let stderr = '';
+    const timer = setTimeout(() => reject(new Error(`${what} did not start within ${timeoutMs} ms: ${stderr.trim()}`)), timeoutMs);
+    child.stderr?.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    child.stdout?.on('data', (chunk: Buffer) => {
+      if (chunk.toString().includes('ready')) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`${what} exited with code ${String(code)}: ${stderr.trim()}`));
+    });
+  });
+}
+
+/** Checks a measurement against the requested impairment; returns what is off, or null. */
+export function checkMeasurement(impairment: Required<Impairment>, baseline: PathMeasurement, measured: PathMeasurement): string | null {
+  const expectedMean = baseline.rttMeanMs + impairment.delayMs;
+  const meanTolerance = Math.max(2, impairment.delayMs * 0.15);
+  if (!(Math.abs(measured.rttMeanMs - expectedMean) <= meanTolerance)) {
+    return `mean RTT ${measured.rttMeanMs.toFixed(2)} ms, expected ${expectedMean.toFixed(2)} +- ${meanTolerance.toFixed(2)} ms`;
+  }
+  // Uniform jitter on +-j has standard deviation j / sqrt(3).
+  const expectedStdDev = impairment.jitterMs / Math.sqrt(3);
+  if (impairment.jitterMs > 0 && !(measured.rttStdDevMs > expectedStdDev * 0.6 && measured.rttStdDevMs < expectedStdDev * 1.6 + 1)) {
+    return `RTT standard deviation ${measured.rttStdDevMs.toFixed(2)} ms, expected about ${expectedStdDev.toFixed(2)} ms`;
+  }
+  // Binomial bounds: 4.5 standard deviations, at least one percentage point.
+  const p = impairment.lossPercent / 100;
+  const sigma = Math.sqrt((p * (1 - p)) / measured.probes) * 100;
+  const lossTolerance = Math.max(1, 4.5 * sigma);
+  if (Math.abs(measured.lossPercent - impairment.lossPercent) > lossTolerance) {
+    return `loss ${measured.lossPercent.toFixed(2)} %, expected ${impairment.lossPercent} +- ${lossTolerance.toFixed(2)} %`;
+  }
+  return null;
+}
+
+/**
+ * Applies loss, delay and jitter to the path between the caller and a test host, then measures
+ * it and throws when the measurement does not show the impairment. Call it before starting
+ * listeners on measurePort (default 9, closed).
+ */
+export async function impairPath(host: TestHost, requested: Impairment, options: ImpairPathOptions = {}): Promise<ImpairedPath> {
+  const impairment: Required<Impairment> = {
+    delayMs: requested.delayMs ?? 0,
+    jitterMs: requested.jitterMs ?? 0,
+    lossPercent: requested.lossPercent ?? 0,
+  };
+  if (impairment.delayMs < 0 || impairment.jitterMs < 0 || impairment.jitterMs > impairment.delayMs) {
+    throw new Error(`impairPath: need 0 <= jitterMs <= delayMs (got delay ${impairment.delayMs}, jitter ${impairment.jitterMs})`);
+  }
+  if (impairment.lossPercent < 0 || impairment.lossPercent >= 100) throw new Error(`impairPath: lossPercent must be in [0, 100)`);
+  const measureOptions: MeasurePathOptions = {
+    port: options.measurePort ?? 9,
+    probes: options.measureProbes ?? (impairment.lossPercent > 0 ? 1000 : 300),
+    probeTimeoutMs: Math.min(950, impairment.delayMs + impairment.jitterMs + 300),
+    concurrency: 20,
+  };
+  const baseline = await measurePath(host, { ...measureOptions, probes: 100 });
+  if (baseline.answered < baseline.probes * 0.95) {
+    throw new Error(`impairPath: port ${measureOptions.port} of ${host.address} does not answer (${baseline.answered}/${baseline.probes}); pick a port that is open or closed, not dropped`);
+  }
+
+  let delayer: ChildProcess | undefined;
+  const clear = async (): Promise<void> => {
+    await host.exec(['iptables-legacy', '-t', 'mangle', '-F', 'PREROUTING'], { allowFailure: true }).catch(() => undefined);
+    await host.exec(['nft', 'delete', 'table', 'inet', LOSS_TABLE], { allowFailure: true }).catch(() => undefined);
+    if (delayer && delayer.exitCode === null) {
+      const exited = new Promise((resolve) => delayer?.once('exit', resolve));
+      delayer.kill('SIGTERM');
+      await exited;
+    }
+  };
+  try {
+    if (impairment.delayMs > 0) {
+      const binary = await ensureNativeTool('nfq-delayer');
+      delayer = host.spawn([
+        binary,
+        '--queue',
+        String(QUEUE_NUMBER),
+        '--delay-us',
+        String(Math.round(impairment.delayMs * 1000)),
+        '--jitter-us',
+        String(Math.round(impairment.jitterMs * 1000)),
+      ]);
+      await waitForReady(delayer, 'nfq-delayer', 5_000);
+      await host.exec(['iptables-legacy', '-t', 'mangle', '-A', 'PREROUTING', '-i', host.targetLink, '-j', 'NFQUEUE', '--queue-num', String(QUEUE_NUMBER)]);
+    }
+    if (impairment.lossPercent > 0) await host.nft(lossRuleset(host, impairment.lossPercent));
+    // A busy machine only adds latency on the measuring side; a second or third look tells
+    // that noise apart from an impairment that is really not in effect.
+    let problem: string | null = null;
+    for (let attempt = 0; attempt < MEASURE_ATTEMPTS; attempt += 1) {
+      const measurement = await measurePath(host, measureOptions);
+      problem = checkMeasurement(impairment, baseline, measurement);
+      if (!problem) return { impairment, measurement, clear };
+    }
+    throw new Error(`impairPath: the impairment is not in effect on ${host.address}: ${problem ?? ''}`);
+  } catch (error) {
+    await clear();
+    throw error;
+  }
+}
