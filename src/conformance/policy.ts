@@ -59,9 +59,7 @@ export interface Policy {
   conditionsMet: string[];
 }
 
-const findingKindSchema = z.enum(FINDING_KINDS as [FindingKind, ...FindingKind[]], {
-  error: (issue) => `unknown finding kind ${describeValue(issue.input)}: expected one of ${FINDING_KINDS.join(', ')}`,
-});
+const findingKindSchema = z.enum(FINDING_KINDS as [FindingKind, ...FindingKind[]]);
 const severitySchema = z.enum(['error', 'warning', 'notice', 'off']);
 
 const isoDate = z
@@ -88,7 +86,7 @@ const waiverSchema = z.strictObject({
 
 export const policyFileSchema = z.strictObject({
   severities: z
-    .record(findingKindSchema, severitySchema)
+    .partialRecord(findingKindSchema, severitySchema)
     .optional()
     .superRefine((severities, ctx) => {
       if (severities?.conformant !== undefined && severities.conformant !== 'off') {
@@ -117,7 +115,12 @@ export function parsePolicyText(text: string, file: string): Policy {
   // An empty file is an empty policy: the defaults.
   const result = policyFileSchema.safeParse(data ?? {});
   if (!result.success) {
-    const problems = locateZodIssues(result.error.issues, data, doc, policyFileSchema);
+    const problems = locateZodIssues(result.error.issues, data, doc, policyFileSchema).map((problem) =>
+      // A severities key is a finding kind: say so rather than "unknown field".
+      problem.path[0] === 'severities' && problem.path.length === 2 && problem.message.startsWith('unknown field')
+        ? { ...problem, message: `unknown finding kind "${String(problem.path[1])}" (kinds: ${FINDING_KINDS.join(', ')})` }
+        : problem,
+    );
     const first = problems[0];
     if (!first) throw new Error('zod reported a failure without issues');
     const more = problems.length - 1;
