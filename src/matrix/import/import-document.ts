@@ -181,7 +181,8 @@ function readCells(table: RawTable, row: RawRow, self: readonly string[]): ReadR
     descriptionText = cells[7] ?? '';
     const destinationSelf = matchesSystem(destinationSystem, self);
     const sourceSelf = matchesSystem(sourceSystem, self);
-    if (destinationSelf && (sourceSelf || INTERNAL_ONLY.test(descriptionText))) direction = 'intra-device';
+    // The documents' own definition: intra-device ports need no firewall rule; they say so per row.
+    if (destinationSelf && INTERNAL_ONLY.test(descriptionText)) direction = 'intra-device';
     else if (destinationSelf) direction = 'ingress';
     else direction = 'egress';
     if (!destinationSelf && !sourceSelf && self.length > 0) {
@@ -269,11 +270,13 @@ export function importMatrixDocument(text: string, options: ImportOptions = {}):
   // Components: from the overrides, or one per port table.
   const tableComponent = new Map<RawTable, string>();
   const tableSelf = new Map<RawTable, string[]>();
+  const tableSystems = new Map<RawTable, { match: string; component: string }[]>();
   const components: Matrix['components'] = overrides ? overrides.components.map((component) => ({ ...component })) : [];
   const platforms: Matrix['platforms'] = overrides ? overrides.platforms.map((platform) => ({ ...platform })) : [{ id: 'any', name: 'Any platform' }];
   for (const table of read.tables) {
     const rule = overrides?.tables.find((candidate) => table.title.toLowerCase().includes(candidate.match.toLowerCase()));
     tableSelf.set(table, options.self ?? rule?.self ?? globalSelf);
+    if (rule?.systems) tableSystems.set(table, rule.systems);
     if (table.changes) continue;
     if (rule) {
       tableComponent.set(table, rule.component);
@@ -358,6 +361,10 @@ export function importMatrixDocument(text: string, options: ImportOptions = {}):
       }
 
       const cells = readCells(table, raw, self);
+      const destinationComponent =
+        table.style === 'source-destination' && cells.direction !== 'egress'
+          ? tableSystems.get(table)?.find((system) => matchesSystem(raw.cells[2] ?? '', [system.match]))?.component
+          : undefined;
       const override = findOverride(table, key);
       if (override?.expectPorts !== undefined && override.expectPorts !== cells.portWritten) {
         throw new PortmatrixError(
@@ -417,7 +424,7 @@ export function importMatrixDocument(text: string, options: ImportOptions = {}):
       const number = table.style === 'numbered' ? key.split(' ').pop()! : key;
       const matrixRow: MatrixRow = {
         id: `${tableKey}-${idSection}${number}`,
-        component: patch.component ?? componentId,
+        component: patch.component ?? destinationComponent ?? componentId,
         direction,
         transports,
         ports,
@@ -475,11 +482,10 @@ export function importMatrixDocument(text: string, options: ImportOptions = {}):
 
 /** A problem is resolved when the override sets the field it is about. */
 function problemResolved(problem: string, patch: RowPatch): boolean {
-  if (/port/iu.test(problem) && !/protocol/iu.test(problem)) return patch.ports !== undefined;
-  if (/protocol|TCP or UDP/iu.test(problem)) return patch.transports !== undefined;
+  if (/port state/iu.test(problem)) return patch.state !== undefined;
   if (/optionally enabled|Yes or No/iu.test(problem)) return patch.optional !== undefined;
-  if (/state/iu.test(problem)) return patch.state !== undefined;
-  return false;
+  if (/protocol|TCP or UDP/iu.test(problem)) return patch.transports !== undefined;
+  return patch.ports !== undefined;
 }
 
 function readHistory(

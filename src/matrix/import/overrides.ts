@@ -46,6 +46,8 @@ export const overridesSchema = z.strictObject({
         match: z.string().min(1),
         component: id,
         self: z.array(z.string().min(1)).optional(),
+        /** A listener row whose destination system names one of these belongs to that component. */
+        systems: z.array(z.strictObject({ match: z.string().min(1), component: id })).optional(),
       }),
     )
     .default([]),
