@@ -1,0 +1,118 @@
+/**
+ * JUnit XML (the Ant format Jenkins and GitLab read): one testsuite per host, one testcase per
+ * expected listener and per listener outside the matrix. A testcase fails when its finding is at
+ * or above the result's --fail-on level; ports the plan did not cover are skipped. Waived
+ * findings pass and are listed in the suite's system-out. Validated against
+ * fixtures/junit/junit-ant.xsd in the tests.
+ */
+import type { Finding } from '../conformance/model.js';
+import { failsAt } from '../conformance/policy.js';
+import type { ScanResult } from '../result/model.js';
+import { escapeHtml } from '../util/untrusted-text.js';
+import { buildReportView, formatDocumented, formatObserved, formatPort, formatRef, formatWaiver, KIND_TITLES } from './view.js';
+
+// escapeHtml's entities (&amp; &lt; &gt; &quot; &#39;) are XML's, and it drops control characters XML forbids.
+const x = escapeHtml;
+
+interface TestCase {
+  classname: string;
+  name: string;
+  outcome: { type: 'pass' } | { type: 'skipped' } | { type: 'failure'; finding: Finding };
+}
+
+export function renderJunit(result: ScanResult): string {
+  const view = buildReportView(result);
+  const conformance = result.conformance;
+  const failOn = conformance?.failOn ?? 'never';
+  const prefix = conformance ? `portmatrix.${conformance.matrix.id}` : 'portmatrix';
+  // The schema wants a local time without zone or fraction; results store UTC, so this is UTC.
+  const timestamp = result.startedAt.slice(0, 19);
+  const durationSeconds = Math.max(0, (Date.parse(result.finishedAt) - Date.parse(result.startedAt)) / 1000);
+  const out: string[] = ['<?xml version="1.0" encoding="UTF-8"?>', '<testsuites>'];
+
+  view.portMap.forEach((hostMap, index) => {
+    const cases: TestCase[] = [];
+    const outcomeOf = (finding: Finding | undefined): TestCase['outcome'] =>
+      !finding ? { type: 'skipped' } : failsAt(finding.severity, failOn) ? { type: 'failure', finding } : { type: 'pass' };
+    for (const { component, entries } of hostMap.components) {
+      for (const entry of entries) {
+        if (entry.dynamic) continue; // a media range is not a listener; its open ports are cases below
+        cases.push({
+          classname: `${prefix}.${component}`,
+          name: `${formatPort(entry.transport, entry.start)} ${entry.protocol} (${entry.ref.table} row ${entry.ref.row})`,
+          outcome: outcomeOf(entry.finding),
+        });
+      }
+    }
+    for (const extra of hostMap.extras) {
+      cases.push({
+        classname: `${prefix}.${extra.kind === 'dynamic-port-open' ? 'dynamic-range' : 'not-in-matrix'}`,
+        name: `${formatPort(extra.transport, extra.port)} ${KIND_TITLES[extra.kind].toLowerCase()}`,
+        outcome: outcomeOf(extra),
+      });
+    }
+    if (!conformance) {
+      for (const observation of hostMap.host.observations.filter((candidate) => candidate.state === 'open')) {
+        cases.push({ classname: `${prefix}.open`, name: `${formatPort(observation.transport, observation.port)} open`, outcome: { type: 'pass' } });
+      }
+    }
+
+    const failures = cases.filter((testCase) => testCase.outcome.type === 'failure').length;
+    const skipped = cases.filter((testCase) => testCase.outcome.type === 'skipped').length;
+    const host = hostMap.host;
+    out.push(
+      `  <testsuite package="${x(prefix)}" id="${index}" name="${x(`${prefix}.${host.target}`)}" timestamp="${timestamp}" hostname="${x(host.address || 'localhost')}"` +
+        ` tests="${cases.length}" failures="${failures}" errors="0" skipped="${skipped}" time="${durationSeconds.toFixed(3)}">`,
+      '    <properties>',
+      ...properties(result, host.target).map(([name, value]) => `      <property name="${x(name)}" value="${x(value)}"/>`),
+      '    </properties>',
+    );
+    for (const testCase of cases) {
+      const open = `    <testcase classname="${x(testCase.classname)}" name="${x(testCase.name)}" time="0"`;
+      if (testCase.outcome.type === 'pass') out.push(`${open}/>`);
+      else if (testCase.outcome.type === 'skipped') out.push(`${open}><skipped/></testcase>`);
+      else {
+        const finding = testCase.outcome.finding;
+        const detail = [
+          `${finding.severity}: ${finding.message}`,
+          `documented: ${formatDocumented(finding.expected)}; observed: ${formatObserved(finding)}`,
+          `matrix row: ${formatRef(finding.ref)}`,
+          finding.banner === undefined ? '' : `banner: ${finding.banner}`,
+          formatWaiver(finding),
+        ]
+          .filter((line) => line !== '')
+          .map(x)
+          .join('\n');
+        out.push(`${open}>`, `      <failure type="${finding.kind}" message="${x(finding.message)}">${detail}</failure>`, '    </testcase>');
+      }
+    }
+    const waived = hostMap.components
+      .flatMap((group) => group.entries.map((entry) => entry.finding))
+      .concat(hostMap.extras)
+      .filter((finding): finding is Finding => finding !== undefined && finding.waiver !== undefined);
+    const systemOut = waived.map((finding) => x(`${formatPort(finding.transport, finding.port)} ${KIND_TITLES[finding.kind]}: ${formatWaiver(finding)}`)).join('\n');
+    out.push(`    <system-out>${systemOut}</system-out>`, '    <system-err></system-err>', '  </testsuite>');
+  });
+  out.push('</testsuites>');
+  return `${out.join('\n')}\n`;
+}
+
+function properties(result: ScanResult, target: string): [string, string][] {
+  const conformance = result.conformance;
+  const list: [string, string][] = [
+    ['target', target],
+    ['tool', `${result.tool.name} ${result.tool.version}`],
+    ['complete', String(result.complete)],
+    ['vantage', result.vantage.hostname],
+  ];
+  if (conformance) {
+    list.push(
+      ['matrix', conformance.matrix.id],
+      ['document', conformance.matrix.document],
+      ['components', conformance.selection.components.join(',')],
+      ['platform', conformance.selection.platform],
+      ['fail-on', conformance.failOn],
+    );
+  }
+  return list;
+}

@@ -1,0 +1,126 @@
+/**
+ * The drift report a change board reads: summary, findings by severity with their matrix rows,
+ * the full port map, then what was scanned and how. Every text cell goes through escapeMarkdown.
+ */
+import type { ScanResult } from '../result/model.js';
+import { escapeMarkdown } from '../util/untrusted-text.js';
+import {
+  buildReportView,
+  countStates,
+  formatDocumented,
+  formatObserved,
+  formatPort,
+  formatRef,
+  formatVerdict,
+  formatWaiver,
+  KIND_TITLES,
+} from './view.js';
+
+const SEVERITY_TITLES = { error: 'Errors', warning: 'Warnings', notice: 'Notices', off: 'Waived', waived: 'Waived' } as const;
+
+export function renderMarkdown(result: ScanResult): string {
+  const view = buildReportView(result);
+  const conformance = result.conformance;
+  const out: string[] = [];
+  const md = escapeMarkdown;
+  const row = (cells: string[]): string => `| ${cells.join(' | ')} |`;
+
+  out.push(
+    conformance
+      ? `# Port conformance: ${md(conformance.matrix.product)} ${md(conformance.matrix.version)}`
+      : '# Port scan',
+    '',
+    `**${md(formatVerdict(view))}**`,
+    '',
+  );
+  if (conformance) {
+    out.push(
+      row(['Errors', 'Warnings', 'Notices', 'Waived', 'Conformant']),
+      row(['---:', '---:', '---:', '---:', '---:']),
+      row([view.counts.error, view.counts.warning, view.counts.notice, view.counts.waived, view.counts.conformant].map(String)),
+      '',
+      `Matrix: ${md(conformance.matrix.document)} (${md(conformance.matrix.id)}); components ${md(conformance.selection.components.join(', '))}; platform ${md(conformance.selection.platform)}.`,
+      '',
+    );
+  }
+  if (!result.complete) out.push(`> **Incomplete scan**${result.incompleteReason ? `: ${md(result.incompleteReason)}` : ''}. Ports not reached are not reported.`, '');
+
+  if (conformance) {
+    out.push('## Findings', '');
+    if (view.bySeverity.length === 0) out.push('No deviations from the documented matrix.', '');
+    for (const group of view.bySeverity) {
+      out.push(`### ${SEVERITY_TITLES[group.severity]} (${group.findings.length})`, '');
+      out.push(row(['Kind', 'Host', 'Port', 'Documented', 'Observed', 'Matrix row', 'Detail']), row(Array(7).fill('---')));
+      for (const finding of group.findings) {
+        const detail = [finding.message, finding.banner === undefined ? '' : `banner: ${finding.banner}`, formatWaiver(finding)]
+          .filter((part) => part !== '')
+          .map(md)
+          .join('<br>');
+        out.push(
+          row([
+            md(KIND_TITLES[finding.kind]),
+            md(finding.host),
+            md(formatPort(finding.transport, finding.port)),
+            md(formatDocumented(finding.expected)),
+            md(formatObserved(finding)),
+            md(formatRef(finding.ref)),
+            detail,
+          ]),
+        );
+      }
+      out.push('');
+    }
+
+    out.push('## Port map', '');
+    for (const hostMap of view.portMap) {
+      for (const { component, entries } of hostMap.components) {
+        out.push(`### ${md(hostMap.host.target)}: ${md(component)}`, '');
+        out.push(row(['Port', 'Protocol', 'Documented', 'Observed', 'Finding', 'Matrix row']), row(Array(6).fill('---')));
+        for (const entry of entries) {
+          const documented = `${formatDocumented(entry.documented)}${entry.optional ? ' (optional)' : ''}${entry.internal ? ' (intra-device)' : ''}${entry.dynamic ? ' (dynamic)' : ''}`;
+          const observed = entry.dynamic ? `${entry.openInRange ?? 0} open` : entry.observed;
+          const finding = entry.finding ? KIND_TITLES[entry.finding.kind] : entry.dynamic ? (entry.openInRange ? KIND_TITLES['dynamic-port-open'] : 'Conformant') : '-';
+          out.push(row([formatPort(entry.transport, entry.start, entry.end), md(entry.protocol), md(documented), md(observed), md(finding), md(`${entry.ref.table} row ${entry.ref.row}`)]));
+        }
+        out.push('');
+      }
+      if (hostMap.extras.length > 0) {
+        out.push(`### ${md(hostMap.host.target)}: listeners outside the matrix`, '');
+        out.push(row(['Port', 'Observed', 'Finding', 'Banner']), row(Array(4).fill('---')));
+        for (const extra of hostMap.extras) {
+          out.push(row([formatPort(extra.transport, extra.port), md(formatObserved(extra)), md(KIND_TITLES[extra.kind]), md(extra.banner ?? '')]));
+        }
+        out.push('');
+      }
+    }
+  } else {
+    out.push('## Ports not closed', '');
+    for (const host of result.hosts) {
+      out.push(`### ${md(host.target)}`, '', row(['Port', 'State', 'Reason', 'Service', 'Banner']), row(Array(5).fill('---')));
+      for (const observation of host.observations.filter((candidate) => candidate.state !== 'closed')) {
+        out.push(row([formatPort(observation.transport, observation.port), md(observation.state), observation.reason, md(observation.service ?? ''), md(observation.banner ?? '')]));
+      }
+      out.push('');
+    }
+  }
+
+  out.push('## What was scanned and how', '');
+  out.push(
+    `- Tool: ${md(result.tool.name)} ${md(result.tool.version)}; result format ${md(result.schema)} v${result.schemaVersion}`,
+    `- Time: ${md(result.startedAt)} to ${md(result.finishedAt)}${result.complete ? '' : ' (incomplete)'}`,
+    `- Vantage point: ${md(result.vantage.hostname)} (${md(result.vantage.sourceAddresses.join(', ') || 'unknown source address')})`,
+  );
+  if (conformance) out.push(`- Fail-on level: ${conformance.failOn}`);
+  for (const host of result.hosts) {
+    const states = countStates(host);
+    out.push(
+      `- Host ${md(host.target)} (${md(host.address)}, IPv${host.family}): tcp ${md(host.plan.tcp || 'not scanned')}, udp ${md(host.plan.udp || 'not scanned')}; ` +
+        `${states.open} open, ${states.closed} closed, ${states.filtered} filtered, ${states['open|filtered']} open|filtered${host.complete ? '' : ' (incomplete)'}`,
+    );
+  }
+  const parameters = Object.entries(result.parameters);
+  if (parameters.length > 0) {
+    out.push('', '<details><summary>Parameters</summary>', '', '```json', JSON.stringify(result.parameters, null, 2).replace(/`/g, '\\u0060'), '```', '', '</details>');
+  }
+  return `${out.join('\n')}\n`;
+}

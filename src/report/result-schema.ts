@@ -1,0 +1,136 @@
+/**
+ * The saved-result format (JSON) as a zod schema: the one source for reading results back
+ * (`portmatrix report`) and for the published JSON Schema (schemas/result.schema.json,
+ * written by scripts/write-result-schema.ts and checked by a test). Compile-time checks
+ * below keep it equal to the ScanResult type in src/result/model.ts.
+ */
+import { z } from 'zod';
+import { FAIL_ON_LEVELS, FINDING_KINDS, SEVERITIES } from '../conformance/model.js';
+import type { FailOn, FindingKind, Severity } from '../conformance/model.js';
+import { documentedStateSchema, rowRefSchema } from '../matrix/model.js';
+import { RESULT_SCHEMA_ID, RESULT_SCHEMA_VERSION } from '../result/model.js';
+import type { ScanResult } from '../result/model.js';
+import { PORT_STATES, TRANSPORTS } from '../scan/model.js';
+import type { PortState, Reason, Transport } from '../scan/model.js';
+
+const REASONS = {
+  'syn-ack': true,
+  'conn-refused': true,
+  reset: true,
+  'no-response': true,
+  'udp-response': true,
+  'icmp-port-unreach': true,
+  'icmp-net-unreach': true,
+  'icmp-host-unreach': true,
+  'icmp-proto-unreach': true,
+  'icmp-net-prohibited': true,
+  'icmp-host-prohibited': true,
+  'icmp-admin-prohibited': true,
+  'host-unreach': true,
+  'net-unreach': true,
+} as const satisfies Record<Reason, true>;
+
+const port = z.int().min(1).max(65535);
+const transport = z.enum(TRANSPORTS as [Transport, ...Transport[]]);
+const portState = z.enum(PORT_STATES as [PortState, ...PortState[]]);
+const reason = z.enum(Object.keys(REASONS) as [Reason, ...Reason[]]);
+const severity = z.enum(SEVERITIES as [Severity, ...Severity[]]);
+const findingKind = z.enum(FINDING_KINDS as [FindingKind, ...FindingKind[]]);
+const failOn = z.enum(FAIL_ON_LEVELS as [FailOn, ...FailOn[]]);
+
+const observationSchema = z.object({
+  transport,
+  port,
+  state: portState,
+  reason,
+  rttMs: z.number().nonnegative().nullable(),
+  attempts: z.int().nonnegative(),
+  service: z.string().optional(),
+  banner: z.string().optional().describe('untrusted text read from the network'),
+});
+
+const hostScanSchema = z.object({
+  target: z.string(),
+  address: z.string(),
+  family: z.union([z.literal(4), z.literal(6)]),
+  plan: z.object({ tcp: z.string(), udp: z.string() }),
+  observations: z.array(observationSchema),
+  folded: z.array(z.object({ transport, state: portState, reason, count: z.int().nonnegative() })),
+  complete: z.boolean(),
+});
+
+const expectationRefSchema = rowRefSchema.extend({ matrix: z.string(), document: z.string(), rowId: z.string() });
+
+const expectationSchema = z.object({
+  transport,
+  start: port,
+  end: port,
+  state: documentedStateSchema,
+  optional: z.boolean(),
+  dynamic: z.boolean(),
+  internal: z.boolean(),
+  configurable: z.array(z.object({ start: port, end: port })).optional(),
+  protocol: z.string(),
+  component: z.string(),
+  description: z.string(),
+  ref: expectationRefSchema,
+});
+
+const findingSchema = z.object({
+  kind: findingKind,
+  severity,
+  host: z.string(),
+  transport,
+  port,
+  expected: z.union([documentedStateSchema, z.literal('not documented')]),
+  observed: portState,
+  reason,
+  ref: expectationRefSchema.optional(),
+  message: z.string(),
+  component: z.string().optional(),
+  waiver: z
+    .object({ reason: z.string(), ticket: z.string().optional(), expires: z.string(), expired: z.boolean().optional() })
+    .optional(),
+  movedTo: z.object({ port, state: portState, reason, banner: z.string().optional() }).optional(),
+  banner: z.string().optional(),
+});
+
+export const scanResultSchema = z.object({
+  schema: z.literal(RESULT_SCHEMA_ID),
+  schemaVersion: z.literal(RESULT_SCHEMA_VERSION),
+  tool: z.object({ name: z.string(), version: z.string() }),
+  startedAt: z.string(),
+  finishedAt: z.string(),
+  complete: z.boolean(),
+  incompleteReason: z.string().optional(),
+  vantage: z.object({ hostname: z.string(), sourceAddresses: z.array(z.string()) }),
+  parameters: z.record(z.string(), z.unknown()),
+  hosts: z.array(hostScanSchema),
+  conformance: z
+    .object({
+      matrix: z.object({ id: z.string(), product: z.string(), version: z.string(), document: z.string() }),
+      selection: z.object({ matrix: z.string(), components: z.array(z.string()), platform: z.string() }),
+      failOn,
+      expectations: z.array(expectationSchema),
+      findings: z.array(findingSchema),
+    })
+    .optional(),
+});
+
+// The schema and the TypeScript model must describe the same thing, both ways.
+type Parsed = z.infer<typeof scanResultSchema>;
+const modelFitsSchema = (result: ScanResult): Parsed => result;
+const schemaFitsModel = (result: Parsed): ScanResult => result;
+void modelFitsSchema;
+void schemaFitsModel;
+
+/** The published JSON Schema of a saved result. */
+export function resultJsonSchema(): Record<string, unknown> {
+  const schema = z.toJSONSchema(scanResultSchema, { target: 'draft-2020-12', io: 'output' });
+  return {
+    $schema: schema.$schema,
+    $id: `https://portmatrix.dev/schemas/result-v${RESULT_SCHEMA_VERSION}.schema.json`,
+    title: `portmatrix scan result, schemaVersion ${RESULT_SCHEMA_VERSION}`,
+    ...schema,
+  };
+}

@@ -1,0 +1,105 @@
+/** The terminal report: a summary, then one cli-table3 table per finding kind. */
+import Table from 'cli-table3';
+import picocolors from 'picocolors';
+import type { Severity } from '../conformance/model.js';
+import type { ScanResult } from '../result/model.js';
+import { toTerminalText } from '../util/untrusted-text.js';
+import type { RenderOptions } from './types.js';
+import { buildReportView, countStates, formatDocumented, formatObserved, formatPort, formatShortRef, formatVerdict, formatWaiver, KIND_TITLES } from './view.js';
+
+const BANNER_WIDTH = 40;
+/** Wide enough for a waiver note on two or three lines. */
+const DETAIL_WIDTH = 60;
+
+export function renderTable(result: ScanResult, options: RenderOptions = {}): string {
+  const colors = picocolors.createColors(options.color ?? false);
+  const paint: Record<Severity, (text: string) => string> = {
+    error: (text) => colors.bold(colors.red(text)),
+    warning: colors.yellow,
+    notice: colors.cyan,
+    off: colors.dim,
+  };
+  const view = buildReportView(result);
+  const lines: string[] = [];
+  const conformance = result.conformance;
+
+  const title = conformance
+    ? `${conformance.matrix.product} ${conformance.matrix.version} (${conformance.matrix.id}) · components ${conformance.selection.components.join(', ')} · platform ${conformance.selection.platform}`
+    : 'port scan (no matrix)';
+  lines.push(colors.bold(`${result.tool.name} ${result.tool.version} · ${clean(title)}`));
+  lines.push(`Scanned ${result.startedAt} → ${result.finishedAt} from ${clean(result.vantage.hostname)}${result.complete ? '' : colors.red(` · INCOMPLETE${result.incompleteReason ? `: ${clean(result.incompleteReason)}` : ''}`)}`);
+  for (const host of result.hosts) {
+    const states = countStates(host);
+    const name = host.target === host.address ? host.address : `${host.target} (${host.address})`;
+    lines.push(
+      `Host ${clean(name)}: ${states.open} open, ${states.closed} closed, ${states.filtered} filtered, ${states['open|filtered']} open|filtered` +
+        ` · tcp ${host.plan.tcp || 'not scanned'} · udp ${host.plan.udp || 'not scanned'}${host.complete ? '' : ' · incomplete'}`,
+    );
+  }
+  const verdict = formatVerdict(view);
+  lines.push(
+    `Result: ${view.exitCode === 1 ? colors.bold(colors.red(verdict)) : colors.green(verdict)}` +
+      (conformance
+        ? ` · ${paint.error(`${view.counts.error} error`)}, ${paint.warning(`${view.counts.warning} warning`)}, ${paint.notice(`${view.counts.notice} notice`)}, ${view.counts.waived} waived, ${view.counts.conformant} conformant`
+        : ''),
+  );
+
+  for (const group of view.byKind) {
+    lines.push('', colors.bold(`${KIND_TITLES[group.kind]} (${group.findings.length})`));
+    const table = createTable(['Severity', 'Host', 'Port', 'Documented', 'Observed', 'Matrix row', 'Detail'], DETAIL_WIDTH);
+    for (const finding of group.findings) {
+      const detail = [
+        finding.ref ? '' : 'not in the matrix',
+        finding.banner === undefined ? '' : `banner: ${truncate(finding.banner, BANNER_WIDTH)}`,
+        formatWaiver(finding),
+      ]
+        .filter((part) => part !== '')
+        .join('; ');
+      table.push([
+        paint[finding.severity](finding.waiver && !finding.waiver.expired ? 'waived' : finding.severity),
+        clean(finding.host),
+        formatPort(finding.transport, finding.port),
+        clean(formatDocumented(finding.expected)),
+        formatObserved(finding),
+        clean(formatShortRef(finding.ref)),
+        clean(detail),
+      ]);
+    }
+    lines.push(table.toString());
+  }
+
+  if (!conformance) {
+    for (const host of result.hosts) {
+      const open = host.observations.filter((observation) => observation.state !== 'closed');
+      lines.push('', colors.bold(`${clean(host.target)}: ${open.length} ports not closed`));
+      const table = createTable(['Port', 'State', 'Reason', 'RTT ms', 'Service', 'Banner']);
+      for (const observation of open) {
+        table.push([
+          formatPort(observation.transport, observation.port),
+          observation.state,
+          observation.reason,
+          observation.rttMs === null ? '-' : observation.rttMs.toFixed(1),
+          clean(observation.service ?? ''),
+          clean(truncate(observation.banner ?? '', BANNER_WIDTH)),
+        ]);
+      }
+      lines.push(table.toString());
+    }
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+function createTable(head: string[], lastColumnWidth?: number): Table.Table {
+  // No styling from cli-table3 itself: its colour library would look at the process.
+  const colWidths = lastColumnWidth === undefined ? [] : [...head.slice(1).map(() => null), lastColumnWidth];
+  return new Table({ head, style: { head: [], border: [] }, wordWrap: true, colWidths });
+}
+
+function clean(text: string): string {
+  return toTerminalText(text);
+}
+
+function truncate(text: string, width: number): string {
+  const single = text.replace(/\s+/g, ' ').trim();
+  return single.length > width ? `${single.slice(0, width - 1)}…` : single;
+}

@@ -1,0 +1,203 @@
+/**
+ * What every renderer shows, computed once from a ScanResult: the verdict, counts, findings
+ * grouped by kind and by severity, and the port map (documented vs observed per expected port,
+ * per host and component). Renderers only lay this out. Pure.
+ */
+import { compareText } from '../conformance/diff.js';
+import type { FailOn, Finding, FindingKind, Severity } from '../conformance/model.js';
+import { FINDING_KINDS } from '../conformance/model.js';
+import { compareSeverity, exitCodeFor } from '../conformance/policy.js';
+import type { Expectation, ExpectationRef } from '../matrix/expectation.js';
+import type { DocumentedState } from '../matrix/model.js';
+import type { ScanResult } from '../result/model.js';
+import type { HostScan, PortState } from '../scan/model.js';
+
+export const KIND_TITLES: Record<FindingKind, string> = {
+  'missing-listener': 'Missing listener',
+  'optional-listener-disabled': 'Optional listener disabled',
+  'optional-listener-enabled': 'Optional listener enabled',
+  'filtered-port-reachable': 'Filtered port reachable',
+  'internal-port-exposed': 'Internal port exposed',
+  'extra-listener': 'Extra listener',
+  'dynamic-port-open': 'Dynamic-range port open',
+  'udp-unconfirmed': 'UDP unconfirmed (no reply)',
+  'listener-moved': 'Listener moved?',
+  conformant: 'Conformant',
+};
+
+export interface Counts {
+  error: number;
+  warning: number;
+  notice: number;
+  /** Deviations a live waiver accepts. */
+  waived: number;
+  conformant: number;
+}
+
+export interface ReportView {
+  result: ScanResult;
+  failOn: FailOn | undefined;
+  /** 0 or 1 at failOn; undefined without a conformance check. */
+  exitCode: 0 | 1 | undefined;
+  counts: Counts;
+  /** Findings that are deviations (everything but conformant), worst severity first. */
+  deviations: Finding[];
+  byKind: { kind: FindingKind; findings: Finding[] }[];
+  bySeverity: { severity: Severity | 'waived'; findings: Finding[] }[];
+  portMap: HostPortMap[];
+}
+
+export interface PortMapEntry {
+  transport: Expectation['transport'];
+  /** One port, or a dynamic range (start < end). */
+  start: number;
+  end: number;
+  documented: DocumentedState;
+  optional: boolean;
+  internal: boolean;
+  dynamic: boolean;
+  protocol: string;
+  /** Observed state; 'not scanned' when the plan did not cover the port; for dynamic ranges the count of open ports. */
+  observed: PortState | 'not scanned';
+  openInRange?: number;
+  finding?: Finding;
+  ref: ExpectationRef;
+}
+
+export interface HostPortMap {
+  host: HostScan;
+  components: { component: string; entries: PortMapEntry[] }[];
+  /** Open ports no row accounts for, and open ports inside dynamic ranges. */
+  extras: Finding[];
+}
+
+export function buildReportView(result: ScanResult): ReportView {
+  const conformance = result.conformance;
+  const findings = conformance?.findings ?? [];
+  const deviations = findings.filter((finding) => finding.kind !== 'conformant').sort(compareByConcern);
+  const counts: Counts = { error: 0, warning: 0, notice: 0, waived: 0, conformant: 0 };
+  for (const finding of findings) {
+    if (finding.kind === 'conformant') counts.conformant += 1;
+    else if (finding.severity === 'off') counts.waived += finding.waiver && !finding.waiver.expired ? 1 : 0;
+    else counts[finding.severity] += 1;
+  }
+  const byKind = FINDING_KINDS.filter((kind) => kind !== 'conformant')
+    .map((kind) => ({ kind, findings: deviations.filter((finding) => finding.kind === kind) }))
+    .filter((group) => group.findings.length > 0);
+  const severityGroups: (Severity | 'waived')[] = ['error', 'warning', 'notice', 'waived'];
+  const bySeverity = severityGroups
+    .map((severity) => ({
+      severity,
+      findings: deviations.filter((finding) => (severity === 'waived' ? finding.severity === 'off' : finding.severity === severity)),
+    }))
+    .filter((group) => group.findings.length > 0);
+  return {
+    result,
+    failOn: conformance?.failOn,
+    exitCode: conformance ? exitCodeFor(findings, conformance.failOn) : undefined,
+    counts,
+    deviations,
+    byKind,
+    bySeverity,
+    portMap: result.hosts.map((host) => buildHostPortMap(host, conformance?.expectations ?? [], findings)),
+  };
+}
+
+/** Worst first, then host, transport, port: the order an auditor reads. */
+function compareByConcern(a: Finding, b: Finding): number {
+  return (
+    compareSeverity(a.severity, b.severity) ||
+    compareText(a.host, b.host) ||
+    compareText(a.transport, b.transport) ||
+    a.port - b.port ||
+    compareText(a.kind, b.kind)
+  );
+}
+
+function buildHostPortMap(host: HostScan, expectations: readonly Expectation[], findings: readonly Finding[]): HostPortMap {
+  const ofHost = findings.filter((finding) => finding.host === host.target);
+  const components: HostPortMap['components'] = [];
+  for (const expectation of expectations) {
+    let group = components.find((candidate) => candidate.component === expectation.component);
+    if (!group) {
+      group = { component: expectation.component, entries: [] };
+      components.push(group);
+    }
+    const base = {
+      transport: expectation.transport,
+      documented: expectation.state,
+      optional: expectation.optional,
+      internal: expectation.internal,
+      dynamic: expectation.dynamic,
+      protocol: expectation.protocol,
+      ref: expectation.ref,
+    };
+    if (expectation.dynamic) {
+      const open = ofHost.filter(
+        (finding) => finding.kind === 'dynamic-port-open' && finding.ref?.rowId === expectation.ref.rowId && finding.transport === expectation.transport,
+      );
+      group.entries.push({ ...base, start: expectation.start, end: expectation.end, observed: open.length > 0 ? 'open' : 'closed', openInRange: open.length });
+      continue;
+    }
+    for (let port = expectation.start; port <= expectation.end; port++) {
+      const finding = ofHost.find(
+        (candidate) =>
+          candidate.transport === expectation.transport && candidate.port === port && candidate.ref?.rowId === expectation.ref.rowId && candidate.kind !== 'dynamic-port-open',
+      );
+      group.entries.push({
+        ...base,
+        start: port,
+        end: port,
+        observed: finding ? finding.observed : 'not scanned',
+        ...(finding ? { finding } : {}),
+      });
+    }
+  }
+  const extras = ofHost.filter((finding) => finding.kind === 'dynamic-port-open' || (finding.kind === 'extra-listener' && !finding.ref));
+  return { host, components, extras };
+}
+
+export function formatDocumented(state: DocumentedState | 'not documented'): string {
+  return typeof state === 'string' ? state : `${state.conditional}${state.whenMet ? ` (${state.whenMet} when met)` : ''}`;
+}
+
+/** "IP Office Port Matrix 9.1 / Table 3 row 12 (ipo-sip-udp)" */
+export function formatRef(ref: ExpectationRef | undefined): string {
+  if (!ref) return 'not in the matrix';
+  return `${ref.document} / ${ref.table} row ${ref.row} (${ref.rowId})`;
+}
+
+export function formatShortRef(ref: ExpectationRef | undefined): string {
+  return ref ? `${ref.table} row ${ref.row}` : '-';
+}
+
+export function formatPort(transport: string, start: number, end = start): string {
+  return start === end ? `${transport}/${start}` : `${transport}/${start}-${end}`;
+}
+
+/** The observed state of a finding, with the moved-to port for listener-moved. */
+export function formatObserved(finding: Finding): string {
+  const moved = finding.movedTo ? `; ${finding.transport}/${finding.movedTo.port} ${finding.movedTo.state}` : '';
+  return `${finding.observed} (${finding.reason})${moved}`;
+}
+
+export function formatWaiver(finding: Finding): string {
+  const waiver = finding.waiver;
+  if (!waiver) return '';
+  const ticket = waiver.ticket ? `${waiver.ticket}: ` : '';
+  return waiver.expired ? `waiver ${ticket}expired ${waiver.expires}` : `waived (${ticket}${waiver.reason}, until ${waiver.expires})`;
+}
+
+export function formatVerdict(view: ReportView): string {
+  if (view.exitCode === undefined) return 'no conformance check (scan without --matrix)';
+  if (view.failOn === 'never') return 'report only (--fail-on never)';
+  return view.exitCode === 0 ? `conformant at --fail-on ${view.failOn}` : `NOT conformant at --fail-on ${view.failOn}`;
+}
+
+/** Observations of a host that are listed (not folded), for the "what was seen" sections. */
+export function countStates(host: HostScan): Record<PortState, number> {
+  const counts: Record<PortState, number> = { open: 0, closed: 0, filtered: 0, 'open|filtered': 0 };
+  for (const observation of host.observations) counts[observation.state] += 1;
+  for (const folded of host.folded) counts[folded.state] += folded.count;
+  return counts;
+}

@@ -1,0 +1,59 @@
+/** JUnit output validates against the JUnit XML schema (fixtures/junit/junit-ant.xsd) with xmllint. */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { renderJunit } from '../../src/report/junit.js';
+import { parseResultText } from '../../src/report/parse-result.js';
+import type { ScanResult } from '../../src/result/model.js';
+
+const ROOT = new URL('../../', import.meta.url);
+const XSD = new URL('fixtures/junit/junit-ant.xsd', ROOT).pathname;
+const dir = mkdtempSync(join(tmpdir(), 'portmatrix-junit-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function load(name: string): ScanResult {
+  return parseResultText(readFileSync(new URL(`fixtures/results/${name}`, ROOT), 'utf8'), name);
+}
+
+/** xmllint's verdict: '' when valid, its complaint otherwise. */
+function validate(xml: string, name: string): string {
+  const file = join(dir, name);
+  writeFileSync(file, xml);
+  try {
+    execFileSync('xmllint', ['--noout', '--schema', XSD, file], { stdio: 'pipe', timeout: 30_000 });
+    return '';
+  } catch (error) {
+    return String((error as { stderr?: Buffer }).stderr ?? error);
+  }
+}
+
+describe('JUnit XML', () => {
+  it.each(['ip-office-drift.json', 'ip-office-conformant.json', 'ip-office-drift-waived.json'])('%s validates against the JUnit XSD', (name) => {
+    expect(validate(renderJunit(load(name)), `${name}.xml`)).toBe('');
+  });
+
+  it('the XSD really rejects a malformed report', () => {
+    const broken = renderJunit(load('ip-office-drift.json')).replace('<system-err></system-err>', '');
+    expect(validate(broken, 'broken.xml')).toContain('system-err');
+  });
+
+  it('has a testcase per expected listener and per extra listener, failing at the --fail-on level', () => {
+    const result = load('ip-office-drift.json');
+    const xml = renderJunit(result);
+    // 12 expected ports + tcp/8080 (not in the matrix) + udp/45000 (dynamic range).
+    expect(xml).toContain('tests="14" failures="2" errors="0" skipped="0"');
+    expect(xml).toContain('<failure type="missing-listener"');
+    expect(xml).toContain('<failure type="extra-listener"');
+    const atNotice = renderJunit({ ...result, conformance: { ...result.conformance!, failOn: 'notice' } });
+    expect(atNotice).toContain('tests="14" failures="9"');
+    expect(renderJunit(load('ip-office-conformant.json'))).toContain('tests="12" failures="0"');
+  });
+
+  it('escapes hostile banners', () => {
+    const xml = renderJunit({ ...load('ip-office-drift.json'), conformance: { ...load('ip-office-drift.json').conformance!, failOn: 'notice' } });
+    expect(xml).not.toContain('<script>');
+    expect(xml).toContain('&lt;script&gt;');
+  });
+});

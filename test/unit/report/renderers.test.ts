@@ -1,0 +1,88 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { RENDERERS, REPORT_FORMATS } from '../../../src/report/index.js';
+import { parseResultText } from '../../../src/report/parse-result.js';
+import { renderHtml } from '../../../src/report/html.js';
+import { renderMarkdown } from '../../../src/report/markdown.js';
+import { renderTable } from '../../../src/report/table.js';
+import type { ScanResult } from '../../../src/result/model.js';
+
+const RESULTS_DIR = new URL('../../../fixtures/results/', import.meta.url);
+function load(name: string): { text: string; result: ScanResult } {
+  const text = readFileSync(new URL(name, RESULTS_DIR), 'utf8');
+  return { text, result: parseResultText(text, name) };
+}
+const ESC = '\u001b';
+
+describe('renderers', () => {
+  const drift = load('ip-office-drift.json').result;
+  const waived = load('ip-office-drift-waived.json').result;
+  const conformant = load('ip-office-conformant.json').result;
+
+  it('re-render a saved result byte-identically (json) and deterministically (all)', () => {
+    for (const name of ['ip-office-drift.json', 'ip-office-conformant.json', 'ip-office-drift-waived.json']) {
+      const { text, result } = load(name);
+      expect(RENDERERS.json(result)).toBe(text);
+      for (const format of REPORT_FORMATS) {
+        expect(RENDERERS[format](parseResultText(text, name))).toBe(RENDERERS[format](result));
+      }
+    }
+  });
+
+  it('table: summary, one table per finding kind, no colour unless asked, no escape sequences from banners', () => {
+    const plain = renderTable(drift);
+    expect(plain).not.toContain(ESC);
+    expect(plain).toContain('Result: NOT conformant at --fail-on error · 2 error, 4 warning, 3 notice, 0 waived');
+    for (const title of ['Missing listener (1)', 'Extra listener (1)', 'Listener moved? (1)', 'Internal port exposed (1)', 'Dynamic-range port open (1)', 'UDP unconfirmed (no reply) (1)']) {
+      expect(plain).toContain(title);
+    }
+    expect(plain).not.toMatch(/^Conformant \(/m);
+    const coloured = renderTable(drift, { color: true });
+    expect(coloured).toContain(`${ESC}[31m`);
+    // A banner's own escape sequence becomes U+FFFD[...: it cannot clear or recolour the terminal.
+    const hostile = structuredClone(drift);
+    const telnet = hostile.conformance!.findings.find((finding) => finding.port === 23)!;
+    telnet.banner = `${ESC}[2J${ESC}]0;owned\u0007 login:`;
+    const shown = renderTable(hostile, { color: true });
+    expect(shown).toContain('\ufffd[2J\ufffd]0;owned\ufffd login:');
+    expect(shown).not.toContain(`${ESC}[2J`);
+    expect(renderTable(conformant)).toContain('Result: conformant at --fail-on error');
+  });
+
+  it('markdown: findings by severity with row references, escaped untrusted text, how it was scanned', () => {
+    const markdown = renderMarkdown(drift);
+    expect(markdown).toMatch(/### Errors \(2\)[\s\S]*### Warnings \(4\)[\s\S]*### Notices \(3\)/);
+    expect(markdown).toContain('IP Office Platform 9.1 Port Matrix / IP Office ports row 2 \\(ipo-https\\)');
+    expect(markdown).not.toContain('<script>');
+    expect(markdown).not.toContain('<img');
+    expect(markdown).toContain('&lt;script&gt;');
+    expect(markdown).toContain('## What was scanned and how');
+    expect(markdown).toContain('- Vantage point: audit-box (198.18.0.1)');
+    expect(markdown).toContain('tcp 1-65535, udp 69,161,5060,40750-50750');
+    const waivedMarkdown = renderMarkdown(waived);
+    expect(waivedMarkdown).toContain('### Waived (1)');
+    expect(waivedMarkdown).toContain('waiver CHG-0977: expired 2025-01-31');
+  });
+
+  it('html: self-contained, script-free, every expected port on the map', () => {
+    const html = renderHtml(drift);
+    expect(html).not.toMatch(/<script/i);
+    expect(html).not.toMatch(/<img/i);
+    expect(html).not.toMatch(/<[^>]*\s(src|href)=/i);
+    expect(html).not.toMatch(/https?:\/\//);
+    expect(html).toContain("default-src 'none'");
+    const tiles = html.match(/class="tile /g) ?? [];
+    // 12 expected ports + 1 dynamic range, plus 2 listeners outside the matrix (8080, udp/45000).
+    expect(tiles).toHaveLength(15);
+    expect(html).toContain('data-port="tcp/8080"');
+  });
+
+  it('renders a scan without a matrix', () => {
+    const bare: ScanResult = { ...drift };
+    delete bare.conformance;
+    expect(renderTable(bare)).toContain('port scan (no matrix)');
+    expect(renderMarkdown(bare)).toContain('## Ports not closed');
+    expect(renderHtml(bare)).toContain('<h2>Ports not closed</h2>');
+    expect(RENDERERS.junit(bare)).toContain('name="tcp/8080 open"');
+  });
+});
