@@ -7,6 +7,7 @@ import { resolveSelection, rowApplies, selectExpectations } from '../matrix/sele
 import type { DocumentedState, Matrix, MatrixRow } from '../matrix/model.js';
 import type { Expectation } from '../matrix/expectation.js';
 import { formatPortSpec } from '../matrix/port-spec.js';
+import { registerMatrixImportCommand } from './matrix-import-command.js';
 
 /** `portmatrix matrix ...`: list, show, validate, import. */
 export function registerMatrixCommand(program: Command): Command {
@@ -14,6 +15,7 @@ export function registerMatrixCommand(program: Command): Command {
   registerListCommand(matrix);
   registerShowCommand(matrix);
   registerValidateCommand(matrix);
+  registerMatrixImportCommand(matrix);
   return matrix;
 }
 

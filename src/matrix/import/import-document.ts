@@ -180,14 +180,10 @@ function readCells(table: RawTable, row: RawRow, self: readonly string[]): ReadR
     stateCell = cells[6] ?? '';
     descriptionText = cells[7] ?? '';
     const destinationSelf = matchesSystem(destinationSystem, self);
-    const sourceSelf = matchesSystem(sourceSystem, self);
     // The documents' own definition: intra-device ports need no firewall rule; they say so per row.
     if (destinationSelf && INTERNAL_ONLY.test(descriptionText)) direction = 'intra-device';
     else if (destinationSelf) direction = 'ingress';
     else direction = 'egress';
-    if (!destinationSelf && !sourceSelf && self.length > 0) {
-      repairs.push(`neither "${sourceSystem}" nor "${destinationSystem}" is one of the product's own systems; read as egress`);
-    }
     peer = direction === 'egress' ? destinationSystem : sourceSystem;
     const destination = parsePortCell(destinationPort);
     const source = parsePortCell(sourcePort);
@@ -247,7 +243,7 @@ function summarize(direction: Direction, protocol: string, peer: string): string
 
 function notAPortMatrix(source: string, why: string): PortmatrixError {
   return new PortmatrixError('E_IMPORT', `${source}: not a port matrix: ${why}`, {
-    hint: 'give the text export of a vendor port-matrix document (tab-separated tables)',
+    hint: 'give the text export of a vendor port-matrix document, with its tab-separated tables',
   });
 }
 

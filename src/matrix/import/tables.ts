@@ -87,7 +87,8 @@ function isSecondHeaderLine(cells: readonly string[]): boolean {
 
 function readMeta(lines: readonly SourceLine[]): DocumentMeta {
   const meta: DocumentMeta = {};
-  const texts = lines.slice(0, 40).filter((line) => line.cells.length === 1).map((line) => line.cells[0]!.replace(/^#+\s*/u, '').trim());
+  const texts = lines.slice(0, 40).filter((line) => line.cells.length === 1).map((line) => line.cells[0]!.replace(/^#+\s*/u, '').trim())
+    .filter((text) => !/^-+$/u.test(text));
   const titleIndex = texts.findIndex((text) => /port matrix/iu.test(text));
   if (titleIndex < 0) return meta;
   meta.title = texts[titleIndex]!.replace(/:\s*$/u, '');
