@@ -38,6 +38,8 @@ th,td{border:1px solid var(--line);padding:4px 8px;text-align:left;vertical-alig
 th{background:#f5f6f7}
 td.sev{font-weight:600}td.sev.error{color:var(--error)}td.sev.warning{color:var(--warning)}td.sev.notice{color:var(--notice)}td.sev.off{color:var(--off)}
 code,.mono{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:12.5px;word-break:break-all}
+td.mono:first-child,td.mono{word-break:normal;white-space:nowrap}
+td.banner,span.banner{word-break:break-all;white-space:pre-wrap}
 .map{display:grid;grid-template-columns:repeat(auto-fill,minmax(132px,1fr));gap:8px}
 .tile{border:3px solid var(--ink);border-radius:8px;padding:6px 8px;background:#fff}
 .tile .port{font-weight:700;font-family:ui-monospace,Menlo,Consolas,monospace}
