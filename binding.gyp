@@ -1,0 +1,10 @@
+{
+  "targets": [
+    {
+      "target_name": "connect_prober",
+      "sources": ["native/connect_prober.c"],
+      "cflags": ["-O2", "-Wall", "-Wextra", "-Wno-unused-parameter"],
+      "conditions": [["OS!='linux'", {"type": "none", "sources": []}]]
+    }
+  ]
+}

@@ -1,0 +1,25 @@
+// Builds the optional connect prober at `npm install`. Never fails the install: without a
+// compiler (or off Linux) the scanner falls back to net.Socket and says so.
+import { spawnSync } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+
+if (process.platform !== 'linux' || process.env.PORTMATRIX_SKIP_NATIVE === '1') process.exit(0);
+// npm tells its scripts where its own node-gyp is.
+let gyp = process.env.npm_config_node_gyp;
+if (!gyp) try {
+  gyp = join(dirname(createRequire(import.meta.url).resolve('node-gyp/package.json')), 'bin', 'node-gyp.js');
+} catch {
+  // npm ships node-gyp next to itself.
+  gyp = join(dirname(process.execPath), '..', 'lib', 'node_modules', 'npm', 'node_modules', 'node-gyp', 'bin', 'node-gyp.js');
+}
+// Use the headers installed with this node when there are some (no download needed).
+const prefix = join(dirname(process.execPath), '..');
+const args = [gyp, 'rebuild'];
+if (existsSync(join(prefix, 'include', 'node', 'node_api.h'))) args.push(`--nodedir=${prefix}`);
+const result = spawnSync(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
+if (result.status !== 0) {
+  const why = (result.stderr || String(result.error ?? '')).trim().split('\n').slice(-3).join(' | ');
+  process.stderr.write(`portmatrix: native connect prober not built (${why}); scans use net.Socket\n`);
+}

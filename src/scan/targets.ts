@@ -1,0 +1,156 @@
+/**
+ * Targets: IPv4/IPv6 literals, host names (resolved once; the address is recorded), CIDR
+ * blocks (capped by --max-hosts), comma lists, and lines of a --targets-file.
+ */
+import { lookup } from 'node:dns/promises';
+import { readFile } from 'node:fs/promises';
+import { isIP } from 'node:net';
+import { PortmatrixError } from '../errors.js';
+
+export interface ResolvedTarget {
+  /** As the user wrote it (for a CIDR member: the block). */
+  target: string;
+  address: string;
+  family: 4 | 6;
+}
+
+const NAME = /^(?=.{1,253}$)[a-z0-9_](?:[a-z0-9_-]{0,62}[a-z0-9])?(?:\.[a-z0-9_](?:[a-z0-9_-]{0,62}[a-z0-9])?)*\.?$/i;
+
+function targetError(spec: string, what: string, hint: string): PortmatrixError {
+  return new PortmatrixError('E_TARGET', `target ${JSON.stringify(spec)}: ${what}`, { hint });
+}
+
+function ipv4ToNumber(address: string): number {
+  return address.split('.').reduce((value, octet) => value * 256 + Number(octet), 0);
+}
+
+function numberToIpv4(value: number): string {
+  return [24, 16, 8, 0].map((shift) => Math.floor(value / 2 ** shift) % 256).join('.');
+}
+
+function ipv6ToBigInt(address: string): bigint {
+  const [head = '', tail] = address.split('::');
+  const parse = (part: string): string[] => (part === '' ? [] : part.split(':'));
+  let groups = parse(head);
+  let tailGroups = tail === undefined ? [] : parse(tail);
+  // An embedded IPv4 tail (::ffff:1.2.3.4) becomes two groups.
+  const expand = (list: string[]): string[] =>
+    list.flatMap((group) => {
+      if (!group.includes('.')) return [group];
+      const value = ipv4ToNumber(group);
+      return [Math.floor(value / 65536).toString(16), (value % 65536).toString(16)];
+    });
+  groups = expand(groups);
+  tailGroups = expand(tailGroups);
+  const fill = tail === undefined ? [] : new Array<string>(8 - groups.length - tailGroups.length).fill('0');
+  return [...groups, ...fill, ...tailGroups].reduce((value, group) => (value << 16n) | BigInt(`0x${group}`), 0n);
+}
+
+function bigIntToIpv6(value: bigint): string {
+  const groups: string[] = [];
+  for (let index = 7; index >= 0; index--) groups.push(((value >> BigInt(index * 16)) & 0xffffn).toString(16));
+  // Compress the longest run of zero groups, as the canonical form does.
+  let bestStart = -1;
+  let bestLength = 0;
+  for (let start = 0; start < 8; ) {
+    if (groups[start] !== '0') {
+      start++;
+      continue;
+    }
+    let end = start;
+    while (end < 8 && groups[end] === '0') end++;
+    if (end - start > bestLength && end - start > 1) {
+      bestStart = start;
+      bestLength = end - start;
+    }
+    start = end;
+  }
+  if (bestStart < 0) return groups.join(':');
+  return `${groups.slice(0, bestStart).join(':')}::${groups.slice(bestStart + bestLength).join(':')}`;
+}
+
+function expandCidr(spec: string, maxHosts: number): ResolvedTarget[] {
+  const [base = '', prefixText = ''] = spec.split('/');
+  const family = isIP(base);
+  if (family === 0) throw targetError(spec, `${JSON.stringify(base)} is not an IP address`, 'write a block like 198.18.0.0/24 or 2001:db8::/120');
+  const bits = family === 4 ? 32 : 128;
+  if (!/^\d{1,3}$/.test(prefixText) || Number(prefixText) > bits) {
+    throw targetError(spec, `prefix /${prefixText} is not 0-${bits}`, `write a block like ${family === 4 ? '198.18.0.0/24' : '2001:db8::/120'}`);
+  }
+  const hostBits = bits - Number(prefixText);
+  const count = 2 ** hostBits;
+  if (count > maxHosts) {
+    throw targetError(spec, `${count} addresses, more than the cap of ${maxHosts}`, `scan a smaller block, or raise the cap with --max-hosts ${count}`);
+  }
+  const targets: ResolvedTarget[] = [];
+  if (family === 4) {
+    const first = ipv4ToNumber(base) - (ipv4ToNumber(base) % count);
+    // Network and broadcast addresses are skipped in blocks that have them (/30 and wider).
+    const skipEnds = hostBits >= 2;
+    for (let offset = skipEnds ? 1 : 0; offset < (skipEnds ? count - 1 : count); offset++) {
+      targets.push({ target: spec, address: numberToIpv4(first + offset), family: 4 });
+    }
+  } else {
+    const size = BigInt(count);
+    const first = ipv6ToBigInt(base) - (ipv6ToBigInt(base) % size);
+    for (let offset = 0n; offset < size; offset++) {
+      targets.push({ target: spec, address: bigIntToIpv6(first + offset), family: 6 });
+    }
+  }
+  return targets;
+}
+
+async function resolveName(spec: string): Promise<ResolvedTarget> {
+  if (!NAME.test(spec)) {
+    throw targetError(spec, 'not an IP address, CIDR block or host name', 'write 198.18.0.10, 2001:db8::10, 198.18.0.0/28 or a host name');
+  }
+  try {
+    // Resolved once: every probe goes to the same address, and the result records it.
+    const { address, family } = await lookup(spec, { verbatim: true });
+    return { target: spec, address, family: family === 6 ? 6 : 4 };
+  } catch (cause) {
+    const code = (cause as NodeJS.ErrnoException).code ?? 'lookup failed';
+    throw new PortmatrixError('E_TARGET', `target ${JSON.stringify(spec)}: cannot resolve the name (${code})`, {
+      hint: 'check the spelling and the DNS settings, or give the address',
+      cause,
+    });
+  }
+}
+
+/** Resolves target specs (each may be a comma list) to addresses; duplicates are scanned once. */
+export async function resolveTargets(specs: string[], options: { maxHosts: number }): Promise<ResolvedTarget[]> {
+  const items = specs.flatMap((spec) => spec.split(',')).map((item) => item.trim()).filter((item) => item !== '');
+  if (items.length === 0) throw new PortmatrixError('E_TARGET', 'no targets given', { hint: 'name at least one host, address or block' });
+  const resolved: ResolvedTarget[] = [];
+  for (const item of items) {
+    const unbracketed = item.replace(/^\[(.*)\]$/, '$1');
+    if (unbracketed.includes('/')) resolved.push(...expandCidr(unbracketed, options.maxHosts));
+    else if (isIP(unbracketed) !== 0) {
+      const family = isIP(unbracketed) === 6 ? 6 : 4;
+      const address = family === 6 ? bigIntToIpv6(ipv6ToBigInt(unbracketed.split('%')[0] ?? '')) : unbracketed;
+      resolved.push({ target: item, address, family });
+    } else if (/^[\d.]+$/.test(unbracketed) || unbracketed.includes(':')) {
+      throw targetError(item, 'malformed IP address', 'write four numbers 0-255 like 198.18.0.10, or an IPv6 address like 2001:db8::10');
+    } else resolved.push(await resolveName(unbracketed));
+    if (resolved.length > options.maxHosts) {
+      throw new PortmatrixError('E_TARGET', `more than ${options.maxHosts} hosts to scan`, { hint: `raise the cap with --max-hosts` });
+    }
+  }
+  const seen = new Set<string>();
+  return resolved.filter((target) => !seen.has(target.address) && seen.add(target.address));
+}
+
+/** Reads a --targets-file: one target per line; blank lines and # comments are ignored. */
+export async function readTargetsFile(path: string): Promise<string[]> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (cause) {
+    const code = (cause as NodeJS.ErrnoException).code ?? 'error';
+    throw new PortmatrixError('E_TARGET', `--targets-file ${path}: cannot read (${code})`, { hint: 'give a readable file with one target per line', cause });
+  }
+  return text
+    .split(/\r?\n/)
+    .map((line) => line.replace(/#.*$/, '').trim())
+    .filter((line) => line !== '');
+}
