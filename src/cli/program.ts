@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { TOOL_VERSION } from '../version.js';
 import { registerMatrixCommand } from './matrix-command.js';
+import { registerReportCommand } from './report-command.js';
 
 /**
  * The commander program. Each command lives in its own file and registers itself here;
@@ -17,6 +18,7 @@ export function createProgram(): Command {
       writeErr: (text) => process.stderr.write(text),
     });
   registerMatrixCommand(program);
+  registerReportCommand(program);
   return program;
 }
 

@@ -1,0 +1,223 @@
+/**
+ * The conformance half of `portmatrix scan` (--matrix/--component/--platform/--policy/--strict/
+ * --fail-on/--format/--output) and the report writing shared with `portmatrix report`.
+ * Everything the user passed is checked by prepareConformance before any packet is sent.
+ */
+import { constants as fsConstants } from 'node:fs';
+import { access, readFile, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { Option } from 'commander';
+import type { Command } from 'commander';
+import { checkConformance } from '../conformance/diff.js';
+import { FAIL_ON_LEVELS } from '../conformance/model.js';
+import type { FailOn } from '../conformance/model.js';
+import { exitCodeFor, parsePolicyText } from '../conformance/policy.js';
+import type { Policy } from '../conformance/policy.js';
+import { DEFAULT_FAIL_ON } from '../defaults.js';
+import { PortmatrixError } from '../errors.js';
+import type { Expectation, Selection } from '../matrix/expectation.js';
+import { loadMatrix } from '../matrix/load.js';
+import type { LoadedMatrix } from '../matrix/load.js';
+import { selectExpectations } from '../matrix/select.js';
+import { FORMAT_EXTENSIONS, isReportFormat, RENDERERS, REPORT_FORMATS } from '../report/index.js';
+import type { ReportFormat } from '../report/index.js';
+import type { ScanResult } from '../result/model.js';
+import { writeFileAtomic } from '../util/atomic-write.js';
+
+export interface ConformanceFlags {
+  matrix?: string;
+  component?: string[];
+  platform?: string;
+  policy?: string;
+  strict?: boolean;
+  failOn?: FailOn;
+  format?: string[];
+  output?: string;
+}
+
+/** Repeatable and comma-separated: `--format json --format html,junit`. */
+function collectList(value: string, previous: string[] = []): string[] {
+  return [...previous, ...value.split(',').map((item) => item.trim()).filter((item) => item !== '')];
+}
+
+/** --format and --output, shared by scan and report. */
+export function addOutputOptions(command: Command): Command {
+  return command
+    .option('--format <formats>', `report formats, repeatable or comma-separated: ${REPORT_FORMATS.join(', ')} (default: table)`, collectList)
+    .option('--output <path>', 'write the report to this file; with several formats, the base name (extensions are added)');
+}
+
+export function addConformanceOptions(command: Command): Command {
+  command
+    .option('--matrix <id|file>', 'check the host against this port matrix (a built-in id or a YAML file)')
+    .option('--component <ids>', 'components running on the host, repeatable or comma-separated (default: the matrix defaults)', collectList)
+    .option('--platform <id>', 'platform of the host (default: the first one the components share)')
+    .option('--policy <file>', 'YAML policy: severity overrides, waivers, conditions that hold')
+    .option('--strict', 'every deviation from the documented default is an error')
+    .addOption(new Option('--fail-on <level>', 'lowest severity that makes the exit code 1').choices(FAIL_ON_LEVELS).default(DEFAULT_FAIL_ON));
+  return addOutputOptions(command);
+}
+
+export interface OutputTarget {
+  format: ReportFormat;
+  /** undefined: standard output. */
+  path?: string;
+}
+
+export interface ConformanceSetup {
+  check?: {
+    loaded: LoadedMatrix;
+    selection: Selection;
+    expectations: Expectation[];
+    policy?: Policy;
+    strict: boolean;
+    failOn: FailOn;
+  };
+  outputs: OutputTarget[];
+}
+
+/** Validates every conformance and output flag and loads matrix and policy. Throws PortmatrixError (exit 2). */
+export async function prepareConformance(flags: ConformanceFlags): Promise<ConformanceSetup> {
+  const outputs = await planOutputs(flags.format, flags.output);
+  if (flags.matrix === undefined) {
+    const needsMatrix = (['component', 'platform', 'policy', 'strict'] as const).find((flag) => flags[flag] !== undefined && flags[flag] !== false);
+    if (needsMatrix) {
+      throw new PortmatrixError('E_USAGE', `--${needsMatrix} needs --matrix`, { hint: 'name the port matrix to check against, e.g. --matrix ip-office-9.1' });
+    }
+    return { outputs };
+  }
+  const loaded = await loadMatrix(flags.matrix);
+  const { selection, expectations } = selectExpectations(loaded.matrix, {
+    ...(flags.component ? { components: flags.component } : {}),
+    ...(flags.platform ? { platform: flags.platform } : {}),
+  });
+  const policy = flags.policy === undefined ? undefined : await readPolicy(flags.policy);
+  return {
+    check: { loaded, selection, expectations, ...(policy ? { policy } : {}), strict: flags.strict ?? false, failOn: flags.failOn ?? DEFAULT_FAIL_ON },
+    outputs,
+  };
+}
+
+async function readPolicy(file: string): Promise<Policy> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    throw new PortmatrixError('E_POLICY', `cannot read policy file ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, {
+      hint: 'check the --policy path',
+    });
+  }
+  return parsePolicyText(text, file);
+}
+
+/**
+ * Which format goes where. No --output: one format to standard output. --output with one
+ * format: exactly that file. --output with several: BASE + each format's extension.
+ */
+export async function planOutputs(requested: readonly string[] | undefined, output: string | undefined): Promise<OutputTarget[]> {
+  const formats: ReportFormat[] = [];
+  for (const name of requested && requested.length > 0 ? requested : ['table']) {
+    if (!isReportFormat(name)) {
+      throw new PortmatrixError('E_USAGE', `unknown --format "${name}"`, { hint: `formats: ${REPORT_FORMATS.join(', ')}` });
+    }
+    if (!formats.includes(name)) formats.push(name);
+  }
+  if (output === undefined) {
+    if (formats.length > 1) {
+      throw new PortmatrixError('E_USAGE', `--format ${formats.join(',')} writes several reports: name a base file with --output`, {
+        hint: `e.g. --output audit writes ${formats.map((format) => `audit${FORMAT_EXTENSIONS[format]}`).join(', ')}`,
+      });
+    }
+    return formats.map((format) => ({ format }));
+  }
+  const targets =
+    formats.length === 1
+      ? [{ format: formats[0]!, path: output }]
+      : formats.map((format) => ({ format, path: `${stripReportExtension(output)}${FORMAT_EXTENSIONS[format]}` }));
+  for (const target of targets) await checkWritable(target.path);
+  return targets;
+}
+
+function stripReportExtension(file: string): string {
+  const endings = [...Object.values(FORMAT_EXTENSIONS), '.xml'].sort((a, b) => b.length - a.length);
+  const ending = endings.find((candidate) => file.endsWith(candidate));
+  return ending ? file.slice(0, -ending.length) : file;
+}
+
+/** Fails now, before a scan, if the report could not be written later. */
+async function checkWritable(file: string): Promise<void> {
+  const folder = path.dirname(path.resolve(file));
+  const fail = (what: string): never => {
+    throw new PortmatrixError('E_OUTPUT', `cannot write --output ${file}: ${what}`, { hint: 'choose a writable path' });
+  };
+  const existing = await stat(file).catch(() => undefined);
+  if (existing?.isDirectory()) fail('it is a directory');
+  const folderStat = await stat(folder).catch(() => undefined);
+  if (!folderStat) fail(`folder ${path.dirname(file)} does not exist`);
+  if (!folderStat?.isDirectory()) fail(`${path.dirname(file)} is not a folder`);
+  await access(existing ? file : folder, fsConstants.W_OK).catch(() => fail(existing ? 'the file is not writable' : `folder ${path.dirname(file)} is not writable`));
+}
+
+/** Adds the conformance section (findings at this moment's policy) to a finished scan result. */
+export function attachConformance(setup: ConformanceSetup, result: ScanResult, now: Date = new Date()): ScanResult {
+  const check = setup.check;
+  if (!check) return result;
+  const findings = checkConformance({
+    expectations: check.expectations,
+    hosts: result.hosts,
+    ...(check.policy ? { policy: check.policy } : {}),
+    strict: check.strict,
+    now,
+  });
+  const { matrix } = check.loaded;
+  return {
+    ...result,
+    conformance: {
+      matrix: { id: matrix.id, product: matrix.product, version: matrix.version, document: matrix.document.title },
+      selection: check.selection,
+      failOn: check.failOn,
+      expectations: check.expectations,
+      findings,
+    },
+  };
+}
+
+/** 0 or 1 from the findings at --fail-on; 0 without a matrix. */
+export function conformanceExitCode(result: ScanResult): 0 | 1 {
+  return result.conformance ? exitCodeFor(result.conformance.findings, result.conformance.failOn) : 0;
+}
+
+export interface TerminalOptions {
+  stdout: { write(text: string): unknown; isTTY?: boolean };
+  env: Record<string, string | undefined>;
+}
+
+/** Colour on a terminal, unless NO_COLOR (any non-empty value) or TERM=dumb says otherwise. */
+export function shouldColor(terminal: TerminalOptions): boolean {
+  return terminal.stdout.isTTY === true && !terminal.env.NO_COLOR && terminal.env.TERM !== 'dumb';
+}
+
+/**
+ * Writes every requested report: files atomically and without colour (so `portmatrix report`
+ * re-renders them byte for byte), standard output with colour when it is a terminal.
+ * With `summaryOnTerminal`, the table also goes to the terminal when no report took it.
+ */
+export async function writeReports(
+  outputs: readonly OutputTarget[],
+  result: ScanResult,
+  terminal: TerminalOptions,
+  options: { summaryOnTerminal?: boolean } = {},
+): Promise<string[]> {
+  const written: string[] = [];
+  for (const target of outputs) {
+    if (target.path === undefined) terminal.stdout.write(RENDERERS[target.format](result, { color: shouldColor(terminal) }));
+    else {
+      await writeFileAtomic(target.path, RENDERERS[target.format](result));
+      written.push(target.path);
+    }
+  }
+  if (options.summaryOnTerminal && outputs.every((target) => target.path !== undefined)) {
+    terminal.stdout.write(RENDERERS.table(result, { color: shouldColor(terminal) }));
+  }
+  return written;
+}
