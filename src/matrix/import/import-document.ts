@@ -323,6 +323,7 @@ export function importMatrixDocument(text: string, options: ImportOptions = {}):
   };
 
   const rows: MatrixRow[] = [];
+  const rowIds = new Set<string>();
   const history: HistoryEntry[] = [];
 
   read.tables.forEach((table, tableIndex) => {
@@ -418,8 +419,17 @@ export function importMatrixDocument(text: string, options: ImportOptions = {}):
         patch.description ?? (descriptions === 'document' ? cells.descriptionText : summarize(direction, protocol, peer));
       const idSection = table.style === 'numbered' ? `${direction === 'intra-device' ? 'intra' : direction === 'egress' ? 'out' : 'in'}-` : '';
       const number = table.style === 'numbered' ? key.split(' ').pop()! : key;
+      let rowId = `${tableKey}-${idSection}${number}`;
+      if (rowIds.has(rowId)) {
+        let suffix = 2;
+        while (rowIds.has(`${rowId}-${suffix}`)) suffix += 1;
+        cells.repairs.push(`row number ${number} appears twice in the section; this one is ${rowId}-${suffix}`);
+        notes.push(`Document: row number ${number} appears twice in the section.`);
+        rowId = `${rowId}-${suffix}`;
+      }
+      rowIds.add(rowId);
       const matrixRow: MatrixRow = {
-        id: `${tableKey}-${idSection}${number}`,
+        id: rowId,
         component: patch.component ?? destinationComponent ?? componentId,
         direction,
         transports,

@@ -24,7 +24,7 @@ function stripMarkup(line: string): string {
   return line
     .replace(NON_BREAKING_SPACES, ' ')
     .replace(/\*\*/gu, '')
-    .replace(/<\/?(?:sup|sub|p|br)\s*\/?>/giu, ' ')
+    .replace(/<\/?(?:sup|sub|p|br)\s*\/?>/giu, '')
     .replace(/[ \t]+$/u, '');
 }
 
