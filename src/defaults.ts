@@ -18,11 +18,23 @@ export interface ScanCaps {
   initialRttTimeoutMs: number;
 }
 
+/**
+ * gentle (default): made for a production IP500 V2, an embedded appliance whose one CPU also
+ *   runs call control. At most 32 connections in flight and 300 new connections a second: each
+ *   probe costs the target one SYN and one RST (or one handshake that we abort at once with an
+ *   RST, so no service ever holds a half-open session), far below the SIP/H.323 signalling load
+ *   the box carries, and no burst fills its SYN backlog or connection table. A full 1-65535
+ *   sweep takes about 3.6 minutes. Retries (at most 4) go only to ports that stayed silent.
+ * normal: a server-class target (IP Office Server Edition, Contact Center) in a maintenance
+ *   window: 256 in flight, 3000 a second, about 25 s for the full range.
+ * fast: no rate cap, 4096 in flight (bounded by the open-file limit), nmap -T4's retry cap
+ *   and timeouts a little tighter: for lab hosts and hardened hosts that drop everything.
+ */
 export const PROFILES: Record<ProfileName, ScanCaps> = {
   gentle: {
     maxConcurrency: 32,
     maxRatePerSecond: 300,
-    maxRetries: 2,
+    maxRetries: 4,
     minRttTimeoutMs: 100,
     maxRttTimeoutMs: 3000,
     initialRttTimeoutMs: 1000,
@@ -30,15 +42,15 @@ export const PROFILES: Record<ProfileName, ScanCaps> = {
   normal: {
     maxConcurrency: 256,
     maxRatePerSecond: 3000,
-    maxRetries: 2,
+    maxRetries: 6,
     minRttTimeoutMs: 100,
     maxRttTimeoutMs: 2000,
     initialRttTimeoutMs: 1000,
   },
   fast: {
-    maxConcurrency: 2048,
+    maxConcurrency: 4096,
     maxRatePerSecond: 0,
-    maxRetries: 2,
+    maxRetries: 6,
     minRttTimeoutMs: 50,
     maxRttTimeoutMs: 1250,
     initialRttTimeoutMs: 500,

@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { TOOL_VERSION } from '../version.js';
 import { registerMatrixCommand } from './matrix-command.js';
 import { registerReportCommand } from './report-command.js';
+import { registerScanCommand } from './scan-command.js';
 
 /**
  * The commander program. Each command lives in its own file and registers itself here;
@@ -19,6 +20,7 @@ export function createProgram(): Command {
     });
   registerMatrixCommand(program);
   registerReportCommand(program);
+  registerScanCommand(program);
   return program;
 }
 

@@ -1,0 +1,221 @@
+/**
+ * `portmatrix scan <targets...>`: flags -> caps, targets and port plans -> scan engine ->
+ * ScanResult -> output stage. The conformance step plugs in between the result and the
+ * output (see `ScanStages`), so this file stays glue.
+ */
+import { Command, Option } from 'commander';
+import { DEFAULT_MAX_HOSTS, DEFAULT_PROFILE, DEFAULT_SNMP_COMMUNITY, PROFILES, type ProfileName, type ScanCaps } from '../defaults.js';
+import { PortmatrixError } from '../errors.js';
+import type { Expectation } from '../matrix/expectation.js';
+import { countPorts, formatPortSpec, type PortRange } from '../matrix/port-spec.js';
+import { RENDERERS, REPORT_FORMATS, isReportFormat } from '../report/index.js';
+import { buildScanResult } from '../result/build.js';
+import type { ScanResult } from '../result/model.js';
+import { scanHosts, type ScanProgress } from '../scan/engine.js';
+import { readSoftFdLimit } from '../scan/fd-limit.js';
+import { parsePortOption } from '../scan/port-plan.js';
+import type { ProberKind } from '../scan/probes/connect-prober.js';
+import { readTargetsFile, resolveTargets } from '../scan/targets.js';
+import { findSourceAddress, readVantageHostname } from '../scan/vantage.js';
+import { writeFileAtomic } from '../util/atomic-write.js';
+
+export interface ScanCommandOptions {
+  ports: string;
+  udp: string;
+  profile: string;
+  maxConcurrency?: string;
+  maxRate?: string;
+  maxRetries?: string;
+  minRttTimeout?: string;
+  maxRttTimeout?: string;
+  initialRttTimeout?: string;
+  maxHosts: string;
+  targetsFile?: string;
+  format: string;
+  output?: string;
+  seed?: string;
+  prober?: string;
+  progress: boolean;
+  snmpCommunity: string;
+  [option: string]: unknown;
+}
+
+/**
+ * What the conformance step adds. prepare: the selected expectations (for `--ports matrix`
+ * and for UDP payloads); finish: the result with conformance added, and the exit code.
+ */
+export interface ScanStages {
+  prepare(options: ScanCommandOptions): Promise<{ expectations: Expectation[] }>;
+  finish(result: ScanResult, options: ScanCommandOptions): Promise<{ result: ScanResult; exitCode: number }>;
+}
+
+const OBSERVATIONS_ONLY: ScanStages = {
+  prepare: async () => ({ expectations: [] }),
+  finish: async (result) => ({ result, exitCode: 0 }),
+};
+
+const CAP_OPTIONS: { flag: string; key: keyof ScanCaps; option: keyof ScanCommandOptions; min: number; what: string }[] = [
+  { flag: '--max-concurrency', key: 'maxConcurrency', option: 'maxConcurrency', min: 1, what: 'connections in flight at once' },
+  { flag: '--max-rate', key: 'maxRatePerSecond', option: 'maxRate', min: 0, what: 'new connections per second per host (0: no cap)' },
+  { flag: '--max-retries', key: 'maxRetries', option: 'maxRetries', min: 0, what: 'retries for ports that gave no answer' },
+  { flag: '--min-rtt-timeout', key: 'minRttTimeoutMs', option: 'minRttTimeout', min: 1, what: 'floor of the adaptive probe timeout, ms' },
+  { flag: '--max-rtt-timeout', key: 'maxRttTimeoutMs', option: 'maxRttTimeout', min: 1, what: 'ceiling of the adaptive probe timeout, ms' },
+  { flag: '--initial-rtt-timeout', key: 'initialRttTimeoutMs', option: 'initialRttTimeout', min: 1, what: 'probe timeout before any RTT is measured, ms' },
+];
+
+function parseWholeNumber(flag: string, value: string, min: number): number {
+  if (!/^\d+$/.test(value.trim()) || Number(value) < min) {
+    throw new PortmatrixError('E_USAGE', `${flag} ${JSON.stringify(value)}: expected a whole number >= ${min}`, { hint: `for example ${flag} ${Math.max(min, 100)}` });
+  }
+  return Number(value);
+}
+
+/** Profile caps, then each flag on its own. */
+export function resolveCaps(options: ScanCommandOptions): { profile: ProfileName; caps: ScanCaps } {
+  if (!Object.hasOwn(PROFILES, options.profile)) {
+    throw new PortmatrixError('E_USAGE', `--profile ${JSON.stringify(options.profile)} is not a profile`, { hint: `use one of ${Object.keys(PROFILES).join(', ')}` });
+  }
+  const profile = options.profile as ProfileName;
+  const caps: ScanCaps = { ...PROFILES[profile] };
+  for (const cap of CAP_OPTIONS) {
+    const value = options[cap.option];
+    if (typeof value === 'string') caps[cap.key] = parseWholeNumber(cap.flag, value, cap.min);
+  }
+  if (caps.minRttTimeoutMs > caps.maxRttTimeoutMs) {
+    throw new PortmatrixError('E_USAGE', `--min-rtt-timeout ${caps.minRttTimeoutMs} is above --max-rtt-timeout ${caps.maxRttTimeoutMs}`, { hint: 'make the floor at most the ceiling' });
+  }
+  return { profile, caps };
+}
+
+function documentedPorts(expectations: readonly Expectation[], transport: 'tcp' | 'udp'): PortRange[] {
+  return expectations.filter((expectation) => expectation.transport === transport && !expectation.dynamic).map(({ start, end }) => ({ start, end }));
+}
+
+function formatDuration(ms: number): string {
+  const seconds = Math.round(ms / 1000);
+  return seconds >= 60 ? `${Math.floor(seconds / 60)}m${String(seconds % 60).padStart(2, '0')}s` : `${seconds}s`;
+}
+
+function createProgressBar(stream: NodeJS.WriteStream): { update(progress: ScanProgress): void; clear(): void } {
+  let shown = false;
+  return {
+    update(progress) {
+      const width = 24;
+      const fraction = progress.portsTotal > 0 ? progress.portsDone / progress.portsTotal : 1;
+      const filled = Math.round(fraction * width);
+      const host = progress.hostCount > 1 ? ` host ${progress.hostIndex + 1}/${progress.hostCount}` : '';
+      const eta = progress.etaMs === null ? '' : ` ETA ${formatDuration(progress.etaMs)}`;
+      const line = `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${progress.portsDone}/${progress.portsTotal} ports${host}  ${progress.openSoFar} open  ${Math.round(progress.ratePerSecond)}/s${eta}`;
+      stream.write(`\r\u001b[2K${line.slice(0, Math.max(20, (stream.columns ?? 100) - 1))}`);
+      shown = true;
+    },
+    clear() {
+      if (shown) stream.write('\r\u001b[2K');
+    },
+  };
+}
+
+export async function runScanCommand(targetSpecs: string[], options: ScanCommandOptions, stages: ScanStages = OBSERVATIONS_ONLY): Promise<number> {
+  const { profile, caps } = resolveCaps(options);
+  if (!isReportFormat(options.format)) {
+    throw new PortmatrixError('E_USAGE', `--format ${JSON.stringify(options.format)} is not a format`, { hint: `use one of ${REPORT_FORMATS.join(', ')}` });
+  }
+  const format = options.format;
+  const maxHosts = parseWholeNumber('--max-hosts', options.maxHosts, 1);
+  const seed = options.seed === undefined ? Math.floor(Math.random() * 2 ** 32) : parseWholeNumber('--seed', options.seed, 0);
+  const prober = options.prober as ProberKind | undefined;
+  const { expectations } = await stages.prepare(options);
+  const tcpPorts = parsePortOption(options.ports, '--ports', documentedPorts(expectations, 'tcp'));
+  const udpRanges = parsePortOption(options.udp, '--udp', documentedPorts(expectations, 'udp'));
+  const udpPorts = udpRanges.flatMap(({ start, end }) => Array.from({ length: end - start + 1 }, (_, index) => start + index));
+  const specs = [...targetSpecs, ...(options.targetsFile ? await readTargetsFile(options.targetsFile) : [])];
+  const targets = await resolveTargets(specs, { maxHosts });
+  if (countPorts(tcpPorts) === 0 && udpPorts.length === 0) {
+    throw new PortmatrixError('E_USAGE', 'nothing to scan: --ports none and --udp none', { hint: 'give --ports all (the default) or a port list' });
+  }
+
+  const controller = new AbortController();
+  const onSigint = (): void => {
+    // First Ctrl-C: stop and write what was scanned; a second one leaves at once.
+    if (controller.signal.aborted) process.exit(130);
+    controller.abort();
+  };
+  process.on('SIGINT', onSigint);
+  const progressBar = options.progress && process.stderr.isTTY ? createProgressBar(process.stderr) : null;
+  const startedAt = new Date();
+  try {
+    const scan = await scanHosts(
+      { targets, tcpPorts, udpPorts, caps, expectations, snmpCommunity: options.snmpCommunity, seed, ...(prober ? { prober } : {}) },
+      { signal: controller.signal, ...(progressBar ? { onProgress: (progress: ScanProgress) => progressBar.update(progress) } : {}) },
+    );
+    progressBar?.clear();
+    const finishedAt = new Date();
+    const sourceAddresses = (await Promise.all(targets.map((target) => findSourceAddress(target.address, target.family)))).filter(
+      (address): address is string => address !== null,
+    );
+    const built = buildScanResult({
+      startedAt,
+      finishedAt,
+      complete: scan.complete,
+      ...(scan.complete ? {} : { incompleteReason: 'interrupted (SIGINT)' }),
+      vantage: { hostname: readVantageHostname(), sourceAddresses },
+      parameters: {
+        command: 'scan',
+        targets: specs,
+        profile,
+        caps,
+        ports: formatPortSpec(tcpPorts),
+        udp: formatPortSpec(udpRanges),
+        maxHosts,
+        seed,
+        scanType: 'connect',
+        prober: scan.details.prober,
+        effectiveTcpConcurrency: scan.details.effectiveTcpConcurrency,
+        udpConcurrency: scan.details.udpConcurrency,
+        udpScanned: udpPorts.length > 0 && scan.details.udpAvailable,
+        fdSoftLimit: readSoftFdLimit(),
+        tcpTiming: scan.details.tcp,
+      },
+      hosts: scan.hosts,
+    });
+    if (udpPorts.length > 0 && !scan.details.udpAvailable) process.stderr.write('portmatrix: note: UDP scanning is not available in this build; --udp was skipped\n');
+    const { result, exitCode } = await stages.finish(built, options);
+    const rendered = RENDERERS[format](result, { color: !options.output && process.stdout.isTTY && !process.env.NO_COLOR });
+    if (options.output) await writeFileAtomic(options.output, rendered);
+    else process.stdout.write(rendered.endsWith('\n') ? rendered : `${rendered}\n`);
+    if (!result.complete) {
+      process.stderr.write(`portmatrix: interrupted: ${options.output ? `${options.output} holds` : 'the output above is'} what was scanned, marked incomplete\n`);
+      return 130;
+    }
+    return exitCode;
+  } finally {
+    progressBar?.clear();
+    process.off('SIGINT', onSigint);
+  }
+}
+
+export function registerScanCommand(program: Command, stages: ScanStages = OBSERVATIONS_ONLY): Command {
+  const command = program
+    .command('scan')
+    .description('scan hosts: every TCP port by default, sorted into open / closed / filtered with a reason and RTT')
+    .argument('[targets...]', 'addresses, host names, CIDR blocks, or comma lists')
+    .option('--ports <spec>', 'TCP ports: all, matrix, none, or a list like 1-1024,5060', 'all')
+    .option('--udp <spec>', 'UDP ports: none, matrix, or a list like 161,5060', 'none')
+    .option('--profile <name>', `speed and safety caps: ${Object.keys(PROFILES).join(', ')} (gentle is safe for a production IP500 V2)`, DEFAULT_PROFILE)
+    .option('--targets-file <file>', 'read targets from a file, one per line (# comments)')
+    .option('--max-hosts <n>', 'largest number of hosts a CIDR block or list may expand to', String(DEFAULT_MAX_HOSTS))
+    .option('--format <name>', `output format: ${REPORT_FORMATS.join(', ')}`, 'table')
+    .option('--output <file>', 'write the output to a file (atomically) instead of stdout')
+    .option('--seed <n>', 'seed of the pseudo-random port order, to repeat a run exactly')
+    .option('--snmp-community <name>', 'SNMP community for the UDP sysDescr probe', DEFAULT_SNMP_COMMUNITY)
+    .option('--no-progress', 'no progress bar on stderr (it is shown only on a terminal anyway)')
+    .addOption(new Option('--prober <kind>', 'TCP connect backend').choices(['native', 'net-socket']).hideHelp());
+  for (const cap of CAP_OPTIONS) command.option(`${cap.flag} <n>`, `${cap.what} (overrides the profile)`);
+  command.action(async (targets: string[], options: ScanCommandOptions) => {
+    if (targets.length === 0 && !options.targetsFile) {
+      throw new PortmatrixError('E_USAGE', 'scan: no targets', { hint: 'name a host, e.g. portmatrix scan 198.18.0.10, or use --targets-file' });
+    }
+    process.exitCode = await runScanCommand(targets, options, stages);
+  });
+  return command;
+}

@@ -1,0 +1,196 @@
+/**
+ * The scan engine: every target in turn, TCP with the connect scanner and UDP with scanUdp
+ * (src/scan/probes/udp.ts) at the same time, within one socket budget taken from the
+ * file-descriptor limit. Closed ports are folded into counts. Never prints.
+ */
+import type { ScanCaps } from '../defaults.js';
+import type { Expectation } from '../matrix/expectation.js';
+import { countPorts, formatPortSpec, type PortRange } from '../matrix/port-spec.js';
+import { socketBudget } from './fd-limit.js';
+import { foldObservations } from './fold.js';
+import type { HostScan, Observation } from './model.js';
+import { availableProberKind, type ProberKind } from './probes/connect-prober.js';
+import { scanTcp, type TcpScanStats } from './probes/tcp.js';
+import type { ResolvedTarget } from './targets.js';
+
+export interface ScanOptions {
+  targets: readonly ResolvedTarget[];
+  tcpPorts: readonly PortRange[];
+  udpPorts: readonly number[];
+  caps: ScanCaps;
+  expectations?: readonly Expectation[];
+  snmpCommunity?: string;
+  /** Seed of the port order (repeatable runs); random when absent. */
+  seed?: number;
+  prober?: ProberKind;
+  privileged?: boolean;
+}
+
+export interface ScanProgress {
+  hostIndex: number;
+  hostCount: number;
+  address: string;
+  portsDone: number;
+  portsTotal: number;
+  openSoFar: number;
+  ratePerSecond: number;
+  /** null until there is a rate to extrapolate from. */
+  etaMs: number | null;
+}
+
+export interface ScanHooks {
+  signal?: AbortSignal;
+  onProgress?: (progress: ScanProgress) => void;
+}
+
+export interface EngineDetails {
+  prober: ProberKind;
+  /** TCP sockets in flight at most: the cap, bounded by the file-descriptor budget. */
+  effectiveTcpConcurrency: number;
+  udpConcurrency: number;
+  udpAvailable: boolean;
+  tcp: Record<string, TcpScanStats>;
+}
+
+/** The UDP prober's contract (src/scan/probes/udp.ts, written by the UDP helper). */
+interface UdpScanner {
+  scanUdp(options: {
+    address: string;
+    family: 4 | 6;
+    ports: number[];
+    expectations?: readonly Expectation[];
+    caps: ScanCaps;
+    snmpCommunity: string;
+    signal?: AbortSignal;
+    privileged?: boolean;
+    onObservation?: (observation: Observation) => void;
+  }): Promise<Observation[]>;
+}
+
+const UDP_MODULE = './probes/udp.js';
+const PROGRESS_INTERVAL_MS = 200;
+
+async function loadUdpScanner(): Promise<UdpScanner | null> {
+  try {
+    // A variable specifier: the engine builds and runs before the UDP prober lands.
+    return (await import(UDP_MODULE)) as UdpScanner;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND') return null;
+    throw error;
+  }
+}
+
+/** Splits the caps between TCP and UDP when both run: UDP is paced by the target's ICMP limit, not by width. */
+function splitCaps(caps: ScanCaps, budget: number, udp: boolean): { tcp: ScanCaps; udp: ScanCaps; tcpWindow: number } {
+  const total = Math.max(1, Math.min(caps.maxConcurrency, budget));
+  const udpWindow = udp ? Math.max(1, Math.min(64, Math.floor(total / 4))) : 0;
+  const tcpWindow = Math.max(1, total - udpWindow);
+  const udpRate = udp && caps.maxRatePerSecond > 0 ? Math.max(1, Math.floor(caps.maxRatePerSecond / 4)) : caps.maxRatePerSecond;
+  const tcpRate = udp && caps.maxRatePerSecond > 0 ? Math.max(1, caps.maxRatePerSecond - udpRate) : caps.maxRatePerSecond;
+  return {
+    tcp: { ...caps, maxConcurrency: tcpWindow, maxRatePerSecond: tcpRate },
+    udp: { ...caps, maxConcurrency: udpWindow, maxRatePerSecond: udpRate },
+    tcpWindow,
+  };
+}
+
+export async function scanHosts(
+  options: ScanOptions,
+  hooks: ScanHooks = {},
+): Promise<{ hosts: HostScan[]; complete: boolean; details: EngineDetails }> {
+  const udpScanner = options.udpPorts.length > 0 ? await loadUdpScanner() : null;
+  const runUdp = udpScanner !== null && options.udpPorts.length > 0;
+  const split = splitCaps(options.caps, socketBudget(), runUdp);
+  const tcpPortCount = countPorts(options.tcpPorts);
+  const perHost = tcpPortCount + (runUdp ? options.udpPorts.length : 0);
+  const portsTotal = perHost * options.targets.length;
+  const details: EngineDetails = {
+    prober: options.prober ?? availableProberKind(),
+    effectiveTcpConcurrency: split.tcpWindow,
+    udpConcurrency: runUdp ? split.udp.maxConcurrency : 0,
+    udpAvailable: udpScanner !== null,
+    tcp: {},
+  };
+  const hosts: HostScan[] = [];
+  const started = performance.now();
+  let portsDone = 0;
+  let openSoFar = 0;
+  let lastProgress = 0;
+  let complete = true;
+
+  for (const [hostIndex, target] of options.targets.entries()) {
+    if (hooks.signal?.aborted) {
+      complete = false;
+      break;
+    }
+    const report = (force: boolean): void => {
+      const now = performance.now();
+      if (!hooks.onProgress || (!force && now - lastProgress < PROGRESS_INTERVAL_MS)) return;
+      lastProgress = now;
+      const elapsedSeconds = (now - started) / 1000;
+      const ratePerSecond = elapsedSeconds > 0 ? portsDone / elapsedSeconds : 0;
+      hooks.onProgress({
+        hostIndex,
+        hostCount: options.targets.length,
+        address: target.address,
+        portsDone,
+        portsTotal,
+        openSoFar,
+        ratePerSecond,
+        etaMs: ratePerSecond > 0 ? ((portsTotal - portsDone) / ratePerSecond) * 1000 : null,
+      });
+    };
+    const onObservation = (observation: Observation): void => {
+      portsDone++;
+      if (observation.state === 'open') openSoFar++;
+      report(false);
+    };
+    const tcpRun =
+      tcpPortCount > 0
+        ? scanTcp({
+            address: target.address,
+            family: target.family,
+            ports: options.tcpPorts,
+            caps: split.tcp,
+            maxInFlight: split.tcpWindow,
+            ...(options.seed === undefined ? {} : { seed: options.seed }),
+            ...(options.prober ? { prober: options.prober } : {}),
+            ...(hooks.signal ? { signal: hooks.signal } : {}),
+            onObservation,
+          })
+        : Promise.resolve({ observations: [], complete: true, stats: undefined });
+    const udpRun = runUdp
+      ? udpScanner.scanUdp({
+          address: target.address,
+          family: target.family,
+          ports: [...options.udpPorts],
+          ...(options.expectations ? { expectations: options.expectations } : {}),
+          caps: split.udp,
+          snmpCommunity: options.snmpCommunity ?? 'public',
+          ...(hooks.signal ? { signal: hooks.signal } : {}),
+          ...(options.privileged === undefined ? {} : { privileged: options.privileged }),
+          onObservation,
+        })
+      : Promise.resolve([]);
+    const [tcp, udp] = await Promise.all([tcpRun, udpRun]);
+    if (tcp.stats) details.tcp[target.address] = tcp.stats;
+    const hostComplete = tcp.complete && !hooks.signal?.aborted;
+    // An interrupted UDP run returns what it had; only decided ports are kept.
+    const { observations, folded } = foldObservations([...tcp.observations, ...udp]);
+    hosts.push({
+      target: target.target,
+      address: target.address,
+      family: target.family,
+      plan: { tcp: formatPortSpec(options.tcpPorts), udp: runUdp ? formatPortSpec(options.udpPorts.map((port) => ({ start: port, end: port }))) : '' },
+      observations,
+      folded,
+      complete: hostComplete,
+    });
+    report(true);
+    if (!hostComplete) {
+      complete = false;
+      break;
+    }
+  }
+  return { hosts, complete, details };
+}
