@@ -16,13 +16,16 @@
  *   it is udp-unconfirmed, never missing.
  * - A row documented closed and not optional that is found open is an extra listener
  *   (with its row reference): the document says it cannot be enabled.
+ * - When rows disagree about one port (an ingress row documents a listener, an intra-device
+ *   or dark row the same port), an open port is conformant on every one of them.
  * - "moved?": a documented-open, non-internal row whose default port is dark, with an open
  *   port inside its configurable range that no other row claims, gives one listener-moved
- *   finding on that row; the open port is not reported again as extra.
+ *   finding on that row (the nearest such port); the open port is not reported again as extra.
+ *   Wide ranges only count near the default (see NARROW_RANGE_PORTS).
  */
 import type { Expectation } from '../matrix/expectation.js';
 import type { FixedState } from '../matrix/model.js';
-import { parsePortSpec, rangesContain } from '../matrix/port-spec.js';
+import { countPorts, parsePortSpec, rangesContain } from '../matrix/port-spec.js';
 import type { PortRange } from '../matrix/port-spec.js';
 import type { HostScan, Observation, PortState, Reason, Transport } from '../scan/model.js';
 import type { Finding, FindingKind } from './model.js';
@@ -102,6 +105,21 @@ function findHostDeviations(host: HostScan, expectations: readonly Expectation[]
     for (let port = expectation.start; port <= expectation.end; port++) claimed.add(portKey(expectation.transport, port));
   }
 
+  // Ports some row of the selection documents as a listener reachable from outside: another
+  // row calling the same port intra-device or dark does not make it a deviation when it is open.
+  const listenerPorts = new Set<string>();
+  for (const expectation of fixed) {
+    const state = effectiveState(expectation, conditionsMet);
+    if (!expectation.internal && (state === 'open' || state === 'either')) listenerPorts.add(portKey(expectation.transport, expectation.start));
+  }
+  const documentedElsewhere = (expectation: Expectation, port: number): string | undefined => {
+    if (!listenerPorts.has(portKey(expectation.transport, port))) return undefined;
+    const other = fixed.find(
+      (candidate) => candidate !== expectation && !candidate.internal && candidate.transport === expectation.transport && candidate.start === port,
+    );
+    return other?.ref.rowId;
+  };
+
   const openObservations = host.observations
     .filter((observation) => observation.state === 'open')
     .sort((a, b) => compareText(a.transport, b.transport) || a.port - b.port);
@@ -137,6 +155,12 @@ function findHostDeviations(host: HostScan, expectations: readonly Expectation[]
       if (!seen) continue;
       const label = `${expectation.transport}/${port} (${expectation.protocol || 'documented port'})`;
       const observedText = `${seen.state} (${seen.reason})`;
+
+      const listenerRow = seen.state === 'open' ? documentedElsewhere(expectation, port) : undefined;
+      if (listenerRow !== undefined && (expectation.internal || state === 'closed' || state === 'filtered')) {
+        findings.push(finding('conformant', port, seen, `${label} is open; row ${listenerRow} documents it as a listener`, expectation));
+        continue;
+      }
 
       if (expectation.internal) {
         findings.push(
@@ -227,7 +251,16 @@ function findHostDeviations(host: HostScan, expectations: readonly Expectation[]
   return findings.sort(compareFindings);
 }
 
-/** The lowest open, unclaimed port inside the row's configurable range (not the default itself). */
+/**
+ * A range of at most this many ports names where the port may be moved to; a wider one
+ * ("configurable 1-65535") only says it is configurable, and then a listener counts as moved
+ * only within MOVED_NEIGHBOURHOOD ports of the default. Otherwise every extra listener on
+ * the host would be taken for a moved one.
+ */
+const NARROW_RANGE_PORTS = 1024;
+const MOVED_NEIGHBOURHOOD = 64;
+
+/** The nearest open, unclaimed port inside the row's configurable range (not the default itself). */
 function findMovedListener(
   expectation: Expectation,
   defaultPort: number,
@@ -237,14 +270,18 @@ function findMovedListener(
 ): Observation | undefined {
   const ranges = expectation.configurable;
   if (!ranges || ranges.length === 0) return undefined;
-  return openObservations.find(
+  const narrow = countPorts(ranges) <= NARROW_RANGE_PORTS;
+  const candidates = openObservations.filter(
     (observation) =>
       observation.transport === expectation.transport &&
       observation.port !== defaultPort &&
       rangesContain(ranges, observation.port) &&
+      (narrow || Math.abs(observation.port - defaultPort) <= MOVED_NEIGHBOURHOOD) &&
       !claimed.has(portKey(observation.transport, observation.port)) &&
       !consumed.has(portKey(observation.transport, observation.port)),
   );
+  const distance = (observation: Observation) => Math.abs(observation.port - defaultPort);
+  return candidates.sort((a, b) => distance(a) - distance(b) || a.port - b.port)[0];
 }
 
 /** Findings of one host: by transport, port, then matrix row (a stable order for every report). */

@@ -51,6 +51,32 @@ describe('checkConformance', () => {
     expect(deviations(findings)).toContain('extra-listener tcp/50950 error -');
   });
 
+  it('takes a wide configurable range ("1-65535") as moved only near the default port', () => {
+    const wide = EXPECTATIONS.map((expectation) =>
+      expectation.ref.rowId === 'ipo-status' ? { ...expectation, configurable: [{ start: 1, end: 65535 }] } : expectation,
+    );
+    const far = driftedHost();
+    far.observations = far.observations.map((observation) => (observation.port === 50813 ? { ...observation, port: 31337 } : observation));
+    const farFindings = deviations(checkConformance({ expectations: wide, hosts: [far], now: NOW }));
+    expect(farFindings).toContain('missing-listener tcp/50812 error ipo-status');
+    expect(farFindings).toContain('extra-listener tcp/31337 error -');
+    const near = deviations(checkConformance({ expectations: wide, hosts: [driftedHost()], now: NOW }));
+    expect(near).toContain('listener-moved tcp/50812 warning ipo-status');
+    // tcp/8080 is an extra listener inside 1-65535 too, but far away: still extra.
+    expect(near).toContain('extra-listener tcp/8080 error -');
+  });
+
+  it('does not flag an open port that another row documents as a listener', () => {
+    // Voicemail Pro's intra-device row and an ingress row name the same port (as tcp/25 in IP Office 9.1).
+    const rows: Expectation[] = [EXPECTATIONS[11]!, { ...EXPECTATIONS[0]!, start: 50791, end: 50791, ref: { ...EXPECTATIONS[0]!.ref, rowId: 'ingress-50791' } }];
+    const findings = checkConformance({ expectations: rows, hosts: [driftedHost()], now: NOW });
+    expect(findings.filter((finding) => finding.port === 50791).map((finding) => `${finding.kind} ${finding.ref?.rowId}`)).toEqual([
+      'conformant ingress-50791',
+      'conformant vmp-ipo',
+    ]);
+    expect(findings.find((finding) => finding.ref?.rowId === 'vmp-ipo')?.message).toContain('row ingress-50791 documents it as a listener');
+  });
+
   it('never reports closed versus filtered by itself', () => {
     const scan = conformantHost();
     // A host firewall turns every closed port filtered: documented-filtered tcp/21 closed, and so on.
