@@ -23,6 +23,7 @@ import { FORMAT_EXTENSIONS, isReportFormat, RENDERERS, REPORT_FORMATS } from '..
 import type { ReportFormat } from '../report/index.js';
 import type { ScanResult } from '../result/model.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
+import type { ScanStages } from './scan-command.js';
 
 export interface ConformanceFlags {
   matrix?: string;
@@ -220,4 +221,27 @@ export async function writeReports(
     terminal.stdout.write(RENDERERS.table(result, { color: shouldColor(terminal) }));
   }
   return written;
+}
+
+/**
+ * The scan command's conformance stages: prepare checks every conformance and output flag
+ * (before any packet is sent) and selects the expectations; finish adds the findings, writes
+ * the reports (the summary table goes to the terminal when every report went to a file) and
+ * returns the exit code at --fail-on.
+ */
+export function createConformanceStages(terminal: TerminalOptions = { stdout: process.stdout, env: process.env }): ScanStages {
+  let setup: ConformanceSetup | undefined;
+  return {
+    async prepare(options) {
+      setup = await prepareConformance(options as ConformanceFlags);
+      return { expectations: setup.check?.expectations ?? [] };
+    },
+    async finish(result) {
+      if (!setup) throw new Error('conformance finish before prepare');
+      const finished = attachConformance(setup, result);
+      const written = await writeReports(setup.outputs, finished, terminal, { summaryOnTerminal: true });
+      for (const file of written) process.stderr.write(`wrote ${file}\n`);
+      return { result: finished, exitCode: conformanceExitCode(finished) };
+    },
+  };
 }

@@ -8,7 +8,6 @@ import { DEFAULT_MAX_HOSTS, DEFAULT_PROFILE, DEFAULT_SNMP_COMMUNITY, PROFILES, t
 import { PortmatrixError } from '../errors.js';
 import type { Expectation } from '../matrix/expectation.js';
 import { countPorts, formatPortSpec, type PortRange } from '../matrix/port-spec.js';
-import { RENDERERS, REPORT_FORMATS, isReportFormat } from '../report/index.js';
 import { buildScanResult } from '../result/build.js';
 import type { ScanResult } from '../result/model.js';
 import { scanHosts, type ScanProgress } from '../scan/engine.js';
@@ -17,7 +16,7 @@ import { parsePortOption } from '../scan/port-plan.js';
 import type { ProberKind } from '../scan/probes/connect-prober.js';
 import { readTargetsFile, resolveTargets } from '../scan/targets.js';
 import { findSourceAddress, readVantageHostname } from '../scan/vantage.js';
-import { writeFileAtomic } from '../util/atomic-write.js';
+import { addConformanceOptions, createConformanceStages } from './conformance-options.js';
 
 export interface ScanCommandOptions {
   ports: string;
@@ -31,7 +30,7 @@ export interface ScanCommandOptions {
   initialRttTimeout?: string;
   maxHosts: string;
   targetsFile?: string;
-  format: string;
+  format?: string[];
   output?: string;
   seed?: string;
   prober?: string;
@@ -41,18 +40,15 @@ export interface ScanCommandOptions {
 }
 
 /**
- * What the conformance step adds. prepare: the selected expectations (for `--ports matrix`
- * and for UDP payloads); finish: the result with conformance added, and the exit code.
+ * What the conformance step adds (src/cli/conformance-options.ts). prepare: checks the
+ * conformance and output flags before any scanning and returns the selected expectations
+ * (for `--ports matrix` and for UDP payloads); finish: adds conformance to the result,
+ * writes the requested reports, and returns the exit code.
  */
 export interface ScanStages {
   prepare(options: ScanCommandOptions): Promise<{ expectations: Expectation[] }>;
   finish(result: ScanResult, options: ScanCommandOptions): Promise<{ result: ScanResult; exitCode: number }>;
 }
-
-const OBSERVATIONS_ONLY: ScanStages = {
-  prepare: async () => ({ expectations: [] }),
-  finish: async (result) => ({ result, exitCode: 0 }),
-};
 
 const CAP_OPTIONS: { flag: string; key: keyof ScanCaps; option: keyof ScanCommandOptions; min: number; what: string }[] = [
   { flag: '--max-concurrency', key: 'maxConcurrency', option: 'maxConcurrency', min: 1, what: 'connections in flight at once' },
@@ -115,12 +111,8 @@ function createProgressBar(stream: NodeJS.WriteStream): { update(progress: ScanP
   };
 }
 
-export async function runScanCommand(targetSpecs: string[], options: ScanCommandOptions, stages: ScanStages = OBSERVATIONS_ONLY): Promise<number> {
+export async function runScanCommand(targetSpecs: string[], options: ScanCommandOptions, stages: ScanStages = createConformanceStages()): Promise<number> {
   const { profile, caps } = resolveCaps(options);
-  if (!isReportFormat(options.format)) {
-    throw new PortmatrixError('E_USAGE', `--format ${JSON.stringify(options.format)} is not a format`, { hint: `use one of ${REPORT_FORMATS.join(', ')}` });
-  }
-  const format = options.format;
   const maxHosts = parseWholeNumber('--max-hosts', options.maxHosts, 1);
   const seed = options.seed === undefined ? Math.floor(Math.random() * 2 ** 32) : parseWholeNumber('--seed', options.seed, 0);
   const prober = options.prober as ProberKind | undefined;
@@ -180,9 +172,6 @@ export async function runScanCommand(targetSpecs: string[], options: ScanCommand
     });
     if (udpPorts.length > 0 && !scan.details.udpAvailable) process.stderr.write('portmatrix: note: UDP scanning is not available in this build; --udp was skipped\n');
     const { result, exitCode } = await stages.finish(built, options);
-    const rendered = RENDERERS[format](result, { color: !options.output && process.stdout.isTTY && !process.env.NO_COLOR });
-    if (options.output) await writeFileAtomic(options.output, rendered);
-    else process.stdout.write(rendered.endsWith('\n') ? rendered : `${rendered}\n`);
     if (!result.complete) {
       process.stderr.write(`portmatrix: interrupted: ${options.output ? `${options.output} holds` : 'the output above is'} what was scanned, marked incomplete\n`);
       return 130;
@@ -194,7 +183,7 @@ export async function runScanCommand(targetSpecs: string[], options: ScanCommand
   }
 }
 
-export function registerScanCommand(program: Command, stages: ScanStages = OBSERVATIONS_ONLY): Command {
+export function registerScanCommand(program: Command, stages: ScanStages = createConformanceStages()): Command {
   const command = program
     .command('scan')
     .description('scan hosts: every TCP port by default, sorted into open / closed / filtered with a reason and RTT')
@@ -204,13 +193,12 @@ export function registerScanCommand(program: Command, stages: ScanStages = OBSER
     .option('--profile <name>', `speed and safety caps: ${Object.keys(PROFILES).join(', ')} (gentle is safe for a production IP500 V2)`, DEFAULT_PROFILE)
     .option('--targets-file <file>', 'read targets from a file, one per line (# comments)')
     .option('--max-hosts <n>', 'largest number of hosts a CIDR block or list may expand to', String(DEFAULT_MAX_HOSTS))
-    .option('--format <name>', `output format: ${REPORT_FORMATS.join(', ')}`, 'table')
-    .option('--output <file>', 'write the output to a file (atomically) instead of stdout')
     .option('--seed <n>', 'seed of the pseudo-random port order, to repeat a run exactly')
     .option('--snmp-community <name>', 'SNMP community for the UDP sysDescr probe', DEFAULT_SNMP_COMMUNITY)
     .option('--no-progress', 'no progress bar on stderr (it is shown only on a terminal anyway)')
     .addOption(new Option('--prober <kind>', 'TCP connect backend').choices(['native', 'net-socket']).hideHelp());
   for (const cap of CAP_OPTIONS) command.option(`${cap.flag} <n>`, `${cap.what} (overrides the profile)`);
+  addConformanceOptions(command);
   command.action(async (targets: string[], options: ScanCommandOptions) => {
     if (targets.length === 0 && !options.targetsFile) {
       throw new PortmatrixError('E_USAGE', 'scan: no targets', { hint: 'name a host, e.g. portmatrix scan 198.18.0.10, or use --targets-file' });
