@@ -1,0 +1,33 @@
+import { describe, expect, it } from 'vitest';
+import { classifyConnectOutcome } from '../../../src/scan/classify.js';
+
+describe('classifyConnectOutcome', () => {
+  it.each([
+    ['connected', 'open', 'syn-ack'],
+    ['ECONNREFUSED', 'closed', 'conn-refused'],
+    ['EHOSTUNREACH', 'filtered', 'host-unreach'],
+    ['ENETUNREACH', 'filtered', 'net-unreach'],
+  ] as const)('%s -> %s (%s)', (outcome, state, reason) => {
+    expect(classifyConnectOutcome(outcome)).toEqual({ kind: 'state', state, reason });
+  });
+
+  it.each(['EMFILE', 'ENFILE', 'EADDRNOTAVAIL', 'ENOBUFS', 'EAGAIN', 'ENOMEM', 'ESOMETHINGNEW'])('%s is a local resource error, never a port state', (outcome) => {
+    expect(classifyConnectOutcome(outcome)).toEqual({ kind: 'local-resource' });
+  });
+
+  it('a self-connect and a timeout are not states', () => {
+    expect(classifyConnectOutcome('self-connect').kind).toBe('self-connect');
+    expect(classifyConnectOutcome('timeout').kind).toBe('no-answer');
+  });
+
+  it('reads the ICMP code when the kernel queued it', () => {
+    expect(classifyConnectOutcome('EHOSTUNREACH', { family: 4, type: 3, code: 13 })).toEqual({ kind: 'state', state: 'filtered', reason: 'icmp-admin-prohibited' });
+    expect(classifyConnectOutcome('EHOSTUNREACH', { family: 4, type: 3, code: 10 })).toEqual({ kind: 'state', state: 'filtered', reason: 'icmp-host-prohibited' });
+    expect(classifyConnectOutcome('ECONNREFUSED', { family: 4, type: 3, code: 3 })).toEqual({ kind: 'state', state: 'closed', reason: 'icmp-port-unreach' });
+    expect(classifyConnectOutcome('EACCES', { family: 6, type: 1, code: 1 })).toEqual({ kind: 'state', state: 'filtered', reason: 'icmp-admin-prohibited' });
+  });
+
+  it('falls back to the errno when the ICMP detail is not an unreachable', () => {
+    expect(classifyConnectOutcome('EHOSTUNREACH', { family: 4, type: 11, code: 0 })).toEqual({ kind: 'state', state: 'filtered', reason: 'host-unreach' });
+  });
+});
