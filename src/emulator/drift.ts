@@ -1,0 +1,49 @@
+/**
+ * Drift: deliberate deviations of an emulated target from its matrix, so that tests and the
+ * demo can check that each kind of finding is reported. Written as "kind:transport/port,...",
+ * e.g. "extra:tcp/31337,missing:tcp/22,toggle:tcp/80,expose:tcp/4444".
+ */
+import type { Transport } from '../scan/model.js';
+
+export interface PortRef {
+  transport: Transport;
+  port: number;
+}
+
+export interface DriftSpec {
+  /** Listeners on ports no row documents. */
+  extraListeners?: PortRef[];
+  /** Documented open listeners that are not running. */
+  missingListeners?: PortRef[];
+  /** Optional ports whose default the customer changed (open -> closed, closed -> open). */
+  toggledOptional?: PortRef[];
+  /** Intra-device ports reachable from outside. */
+  exposedInternal?: PortRef[];
+}
+
+const FIELDS = {
+  extra: 'extraListeners',
+  missing: 'missingListeners',
+  toggle: 'toggledOptional',
+  expose: 'exposedInternal',
+} as const satisfies Record<string, keyof DriftSpec>;
+
+export function parseDriftSpec(text: string): DriftSpec {
+  const drift: DriftSpec = {};
+  for (const item of text.split(',').map((part) => part.trim()).filter(Boolean)) {
+    const match = /^(extra|missing|toggle|expose):(tcp|udp)\/(\d{1,5})$/.exec(item);
+    const port = Number(match?.[3]);
+    if (!match || port < 1 || port > 65535) {
+      throw new Error(`drift "${item}": expected kind:transport/port with kind extra|missing|toggle|expose, e.g. extra:tcp/31337`);
+    }
+    const field = FIELDS[match[1] as keyof typeof FIELDS];
+    (drift[field] ??= []).push({ transport: match[2] as Transport, port });
+  }
+  return drift;
+}
+
+export function formatDriftSpec(drift: DriftSpec): string {
+  return (Object.entries(FIELDS) as [keyof typeof FIELDS, keyof DriftSpec][])
+    .flatMap(([kind, field]) => (drift[field] ?? []).map((ref) => `${kind}:${ref.transport}/${ref.port}`))
+    .join(',');
+}

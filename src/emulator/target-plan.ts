@@ -1,0 +1,242 @@
+/**
+ * What an emulated target runs, and what a scanner must observe on it, computed together.
+ *
+ * planTarget() turns the selected expectations (plus drift) into listeners and firewall rules,
+ * and derives the truth (every configured port's expected observed state) from exactly those
+ * listeners and rules, so the target and its truth cannot disagree. Pure: no I/O.
+ *
+ * How documented states become a target:
+ * - open (not intra-device): a listener on the scanned address -> open.
+ * - closed, n/a, or a condition that is not met: nothing -> closed (RST / ICMP port unreachable).
+ * - filtered: a firewall DROP -> tcp filtered, udp open|filtered (a drop answers nothing).
+ * - intra-device (internal) open ports: the listener exists but only on loopback, as on the
+ *   real product -> closed from outside; drift can expose it.
+ * - dynamic media ranges: nothing listens at rest -> closed.
+ * - hardened: every port that no row documents is dropped -> tcp filtered, udp open|filtered.
+ * Without a firewall (loopback mode, not root) filtered ports and hardening cannot be emulated:
+ * they stay closed and are listed in `notEmulated`.
+ */
+import type { Expectation } from '../matrix/expectation.js';
+import type { PortRange } from '../matrix/port-spec.js';
+import type { PortState, Transport } from '../scan/model.js';
+import type { DriftSpec, PortRef } from './drift.js';
+
+export type UdpService = 'snmp' | 'sip' | 'ntp' | 'tftp' | 'dns' | 'generic';
+export type TcpService = 'ssh' | 'http' | 'generic';
+
+export interface PlannedListener {
+  transport: Transport;
+  port: number;
+  /** Where the listener binds: the scanned address, or loopback only (intra-device ports). */
+  scope: 'external' | 'loopback-only';
+  service: UdpService | TcpService;
+}
+
+export interface Deviation {
+  kind: 'extra-listener' | 'missing-listener' | 'optional-toggled' | 'internal-exposed';
+  transport: Transport;
+  port: number;
+  /** What the matrix documents for the port ('undocumented' for an extra listener). */
+  documented: string;
+  /** What the emulated target shows instead. */
+  emulated: PortState;
+}
+
+export interface PortTruth {
+  tcp: Record<number, PortState>;
+  udp: Record<number, PortState>;
+  /** State of every port not listed above and not in closedRanges. */
+  otherPorts: { tcp: PortState; udp: PortState };
+  /** Hardened targets: unlisted ports in these documented ranges pass the firewall, so they are closed. */
+  closedRanges: { tcp: PortRange[]; udp: PortRange[] };
+}
+
+export interface TargetPlan {
+  listeners: PlannedListener[];
+  /** Ports whose packets the firewall drops. */
+  drop: { tcp: PortRange[]; udp: PortRange[] };
+  /** Hardened: everything but these ports is dropped. Null when not hardened. */
+  allowOnly: { tcp: PortRange[]; udp: PortRange[] } | null;
+  truth: PortTruth;
+  deviations: Deviation[];
+  /** Documented behaviour the target cannot show, with the reason. */
+  notEmulated: { transport: Transport; port: number; documented: string; reason: string }[];
+}
+
+export interface PlanTargetOptions {
+  expectations: readonly Expectation[];
+  drift?: DriftSpec;
+  hardened?: boolean;
+  /** False when no firewall can be applied (loopback mode without root). */
+  firewall: boolean;
+}
+
+function documentedText(expectation: Expectation): string {
+  const state = expectation.state;
+  return typeof state === 'string' ? state : `conditional: ${state.conditional}`;
+}
+
+/** The state a row asks for at rest: conditions count as not met (nothing listens). */
+function restingState(expectation: Expectation): 'open' | 'closed' | 'filtered' {
+  const state = expectation.state;
+  if (state === 'open' || state === 'filtered') return state;
+  return 'closed';
+}
+
+export function udpServiceFor(port: number, protocol: string): UdpService {
+  const text = protocol.toUpperCase();
+  if (text.includes('SNMP') || port === 161) return 'snmp';
+  if (text.includes('SIP') || port === 5060 || port === 5061) return 'sip';
+  if (text.includes('NTP') || port === 123) return 'ntp';
+  if (text.includes('TFTP') || port === 69) return 'tftp';
+  if (text.includes('DNS') || port === 53) return 'dns';
+  return 'generic';
+}
+
+export function tcpServiceFor(port: number, protocol: string): TcpService {
+  const text = protocol.toUpperCase();
+  if (text.includes('SSH') || port === 22) return 'ssh';
+  if (/HTTP(?!S)/.test(text) || port === 80 || port === 8000 || port === 9080) return 'http';
+  return 'generic';
+}
+
+function key(transport: Transport, port: number): string {
+  return `${transport}/${port}`;
+}
+
+function toRanges(ports: Iterable<number>): PortRange[] {
+  const sorted = [...new Set(ports)].sort((a, b) => a - b);
+  const ranges: PortRange[] = [];
+  for (const port of sorted) {
+    const last = ranges[ranges.length - 1];
+    if (last && last.end === port - 1) last.end = port;
+    else ranges.push({ start: port, end: port });
+  }
+  return ranges;
+}
+
+function refKey(ref: PortRef): string {
+  return key(ref.transport, ref.port);
+}
+
+export function planTarget(options: PlanTargetOptions): TargetPlan {
+  const drift = options.drift ?? {};
+  const hardened = options.hardened ?? false;
+  // One entry per (transport, port); a port documented by several rows takes the most open state.
+  const documented = new Map<string, { transport: Transport; port: number; expectation: Expectation }>();
+  const documentedRanges: Record<Transport, PortRange[]> = { tcp: [], udp: [] };
+  const rank = { open: 2, filtered: 1, closed: 0 } as const;
+  for (const expectation of options.expectations) {
+    documentedRanges[expectation.transport].push({ start: expectation.start, end: expectation.end });
+    if (expectation.dynamic) continue;
+    for (let port = expectation.start; port <= expectation.end; port += 1) {
+      const k = key(expectation.transport, port);
+      const existing = documented.get(k);
+      if (!existing || rank[restingState(expectation)] > rank[restingState(existing.expectation)]) {
+        documented.set(k, { transport: expectation.transport, port, expectation });
+      }
+    }
+  }
+
+  const missing = new Set((drift.missingListeners ?? []).map(refKey));
+  const toggled = new Set((drift.toggledOptional ?? []).map(refKey));
+  const exposed = new Set((drift.exposedInternal ?? []).map(refKey));
+  const listeners: PlannedListener[] = [];
+  const drop: Record<Transport, number[]> = { tcp: [], udp: [] };
+  const truth: PortTruth = {
+    tcp: {},
+    udp: {},
+    otherPorts: hardened && options.firewall ? { tcp: 'filtered', udp: 'open|filtered' } : { tcp: 'closed', udp: 'closed' },
+    closedRanges: { tcp: [], udp: [] },
+  };
+  const deviations: Deviation[] = [];
+  const notEmulated: TargetPlan['notEmulated'] = [];
+  const dropped: Record<Transport, PortState> = { tcp: 'filtered', udp: 'open|filtered' };
+  const serviceFor = (transport: Transport, port: number, protocol: string): UdpService | TcpService =>
+    transport === 'udp' ? udpServiceFor(port, protocol) : tcpServiceFor(port, protocol);
+
+  for (const [k, { transport, port, expectation }] of documented) {
+    let state = restingState(expectation);
+    const text = documentedText(expectation);
+    if (missing.has(k)) {
+      if (state !== 'open') throw new Error(`drift: ${k} is documented ${text}, so it cannot be a missing listener`);
+      state = 'closed';
+      deviations.push({ kind: 'missing-listener', transport, port, documented: text, emulated: 'closed' });
+    }
+    if (toggled.has(k)) {
+      if (!expectation.optional) throw new Error(`drift: ${k} is not optional, so it cannot be toggled`);
+      state = state === 'open' ? 'closed' : 'open';
+      deviations.push({ kind: 'optional-toggled', transport, port, documented: text, emulated: state });
+    }
+    if (expectation.internal) {
+      if (exposed.has(k)) {
+        state = 'open';
+        deviations.push({ kind: 'internal-exposed', transport, port, documented: `intra-device ${text}`, emulated: 'open' });
+      } else {
+        // Intra-device: the service runs, but on loopback only, so it is dark from outside.
+        if (state === 'open') listeners.push({ transport, port, scope: 'loopback-only', service: serviceFor(transport, port, expectation.protocol) });
+        truth[transport][port] = 'closed';
+        continue;
+      }
+    }
+    if (state === 'open') {
+      listeners.push({ transport, port, scope: 'external', service: serviceFor(transport, port, expectation.protocol) });
+      truth[transport][port] = 'open';
+    } else if (state === 'filtered' && options.firewall) {
+      drop[transport].push(port);
+      truth[transport][port] = dropped[transport];
+    } else {
+      if (state === 'filtered') notEmulated.push({ transport, port, documented: text, reason: 'needs a firewall (root)' });
+      truth[transport][port] = 'closed';
+    }
+  }
+  for (const ref of drift.exposedInternal ?? []) {
+    const entry = documented.get(refKey(ref));
+    if (!entry?.expectation.internal) throw new Error(`drift: ${refKey(ref)} is not an intra-device port`);
+  }
+  for (const ref of [...(drift.missingListeners ?? []), ...(drift.toggledOptional ?? [])]) {
+    if (!documented.has(refKey(ref))) throw new Error(`drift: ${refKey(ref)} is not documented by the selection`);
+  }
+  for (const ref of drift.extraListeners ?? []) {
+    const k = refKey(ref);
+    if (documented.has(k)) throw new Error(`drift: ${k} is documented, so it cannot be an extra listener`);
+    listeners.push({ transport: ref.transport, port: ref.port, scope: 'external', service: serviceFor(ref.transport, ref.port, '') });
+    truth[ref.transport][ref.port] = 'open';
+    deviations.push({ kind: 'extra-listener', transport: ref.transport, port: ref.port, documented: 'undocumented', emulated: 'open' });
+  }
+
+  let allowOnly: TargetPlan['allowOnly'] = null;
+  if (hardened && options.firewall) {
+    // Documented ports (dynamic ranges included) pass the firewall; extra listeners are what a
+    // hardening forgot, so they pass too and stay visible.
+    const extra: Record<Transport, number[]> = { tcp: [], udp: [] };
+    for (const ref of drift.extraListeners ?? []) extra[ref.transport].push(ref.port);
+    allowOnly = {
+      tcp: mergeRanges([...documentedRanges.tcp, ...toRanges(extra.tcp)]),
+      udp: mergeRanges([...documentedRanges.udp, ...toRanges(extra.udp)]),
+    };
+    truth.closedRanges = { tcp: allowOnly.tcp, udp: allowOnly.udp };
+  } else if (hardened) {
+    notEmulated.push({ transport: 'tcp', port: 0, documented: 'hardened', reason: 'dropping undocumented ports needs a firewall (root)' });
+  }
+  return { listeners, drop: { tcp: toRanges(drop.tcp), udp: toRanges(drop.udp) }, allowOnly, truth, deviations, notEmulated };
+}
+
+export function mergeRanges(ranges: readonly PortRange[]): PortRange[] {
+  const sorted = [...ranges].sort((a, b) => a.start - b.start);
+  const merged: PortRange[] = [];
+  for (const range of sorted) {
+    const last = merged[merged.length - 1];
+    if (last && range.start <= last.end + 1) last.end = Math.max(last.end, range.end);
+    else merged.push({ ...range });
+  }
+  return merged;
+}
+
+/** The expected observed state of one port on the target. */
+export function truthOf(truth: PortTruth, transport: Transport, port: number): PortState {
+  const listed = truth[transport][port];
+  if (listed) return listed;
+  if (truth.closedRanges[transport].some((range) => port >= range.start && port <= range.end)) return 'closed';
+  return truth.otherPorts[transport];
+}

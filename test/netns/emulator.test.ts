@@ -1,0 +1,231 @@
+import { execFile } from 'node:child_process';
+import dgram from 'node:dgram';
+import net from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseDriftSpec } from '../../src/emulator/drift.js';
+import { startEmulator } from '../../src/emulator/emulator.js';
+import type { RunningEmulator } from '../../src/emulator/emulator.js';
+import { planTarget, truthOf } from '../../src/emulator/target-plan.js';
+import { EMULATED_SYS_DESCR, replyDns, replyNtp, replySnmp } from '../../src/emulator/udp-responders.js';
+import { loadMatrix } from '../../src/matrix/load.js';
+import { selectExpectations } from '../../src/matrix/select.js';
+import type { PortState } from '../../src/scan/model.js';
+import { describeNetns } from '../helpers/netns.js';
+
+const DRIFT = parseDriftSpec('extra:tcp/31337,extra:udp/31338,missing:tcp/22,toggle:tcp/80,expose:tcp/4444');
+
+function tcpState(address: string, port: number, timeoutMs = 1_500): Promise<PortState> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ host: address, port });
+    const timer = setTimeout(() => {
+      socket.destroy();
+      resolve('filtered');
+    }, timeoutMs);
+    socket.once('connect', () => {
+      clearTimeout(timer);
+      socket.destroy();
+      resolve('open');
+    });
+    socket.once('error', (error: NodeJS.ErrnoException) => {
+      clearTimeout(timer);
+      resolve(error.code === 'ECONNREFUSED' ? 'closed' : 'filtered');
+    });
+  });
+}
+
+/** One connected UDP exchange: the reply, 'closed' (ICMP port unreachable) or 'silent'. */
+function udpExchange(address: string, port: number, payload: Buffer, timeoutMs = 1_500): Promise<Buffer | 'closed' | 'silent'> {
+  return new Promise((resolve) => {
+    const socket = dgram.createSocket('udp4');
+    const finish = (result: Buffer | 'closed' | 'silent'): void => {
+      clearTimeout(timer);
+      socket.close();
+      resolve(result);
+    };
+    const timer = setTimeout(() => finish('silent'), timeoutMs);
+    socket.on('message', (message) => finish(message));
+    socket.on('error', (error: NodeJS.ErrnoException) => finish(error.code === 'ECONNREFUSED' ? 'closed' : 'silent'));
+    socket.connect(port, address, () => socket.send(payload));
+  });
+}
+
+// Probes written here from the RFCs, independently of the emulator's decoders.
+function ber(tag: number, content: Buffer): Buffer {
+  return Buffer.concat([Buffer.from([tag, content.length]), content]);
+}
+const SNMP_GET_SYSDESCR = ber(
+  0x30,
+  Buffer.concat([
+    ber(0x02, Buffer.from([1])),
+    ber(0x04, Buffer.from('public')),
+    ber(
+      0xa0,
+      Buffer.concat([
+        ber(0x02, Buffer.from([0x12, 0x34])),
+        ber(0x02, Buffer.from([0])),
+        ber(0x02, Buffer.from([0])),
+        ber(0x30, ber(0x30, Buffer.concat([ber(0x06, Buffer.from([0x2b, 6, 1, 2, 1, 1, 1, 0])), Buffer.from([0x05, 0x00])]))),
+      ]),
+    ),
+  ]),
+);
+const SIP_OPTIONS = Buffer.from(
+  'OPTIONS sip:probe@198.18.0.2 SIP/2.0\r\nVia: SIP/2.0/UDP 198.18.0.1:5060;branch=z9hG4bK-1\r\nFrom: <sip:scan@198.18.0.1>;tag=1\r\nTo: <sip:probe@198.18.0.2>\r\nCall-ID: abc@198.18.0.1\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n',
+);
+const NTP_CLIENT = Buffer.concat([Buffer.from([0x23]), Buffer.alloc(39), Buffer.from('12345678')]);
+const TFTP_RRQ = Buffer.concat([Buffer.from([0, 1]), Buffer.from('no-such-file\0octet\0')]);
+
+function runNmap(args: string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile('nmap', args, { timeout: 110_000, maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => {
+      if (error) reject(new Error(`nmap failed: ${stderr || error.message}`));
+      else resolve(stdout);
+    });
+  });
+}
+
+/** Port states from nmap's grepable output (-oG -), with the "Ignored State" applied to the rest. */
+function parseGrepable(output: string): { ports: Map<number, PortState>; ignored: PortState | null } {
+  const ports = new Map<number, PortState>();
+  const line = output.split('\n').find((text) => text.includes('Ports: ')) ?? '';
+  for (const entry of (/Ports: ([^\t]*)/.exec(line)?.[1] ?? '').split(', ').filter(Boolean)) {
+    const [port, state] = entry.split('/');
+    ports.set(Number(port), state as PortState);
+  }
+  const ignored = (/Ignored State: (\S+)/.exec(line)?.[1] ?? null) as PortState | null;
+  return { ports, ignored };
+}
+
+describe('target plan (pure): the truth is what the plan configures', () => {
+  it('maps documented states, drift and hardening to listeners, drops and truth', async () => {
+    const { matrix } = await loadMatrix('ip-office-9.1');
+    const { expectations } = selectExpectations(matrix);
+    const plan = planTarget({ expectations, drift: DRIFT, hardened: true, firewall: true });
+    const listening = new Set(plan.listeners.filter((l) => l.scope === 'external').map((l) => `${l.transport}/${l.port}`));
+    // Every external listener is open in the truth, and every open truth port has a listener.
+    for (const transport of ['tcp', 'udp'] as const) {
+      for (const [port, state] of Object.entries(plan.truth[transport])) {
+        expect(state === 'open').toBe(listening.has(`${transport}/${port}`));
+      }
+    }
+    expect(truthOf(plan.truth, 'tcp', 22)).toBe('closed'); // missing listener
+    expect(truthOf(plan.truth, 'tcp', 80)).toBe('closed'); // optional, toggled off
+    expect(truthOf(plan.truth, 'tcp', 4444)).toBe('open'); // internal, exposed
+    expect(truthOf(plan.truth, 'tcp', 4443)).toBe('closed'); // internal, dark
+    expect(truthOf(plan.truth, 'tcp', 1720)).toBe('filtered');
+    expect(truthOf(plan.truth, 'udp', 1719)).toBe('open|filtered');
+    expect(truthOf(plan.truth, 'tcp', 31337)).toBe('open');
+    expect(truthOf(plan.truth, 'tcp', 12345)).toBe('filtered'); // hardened: undocumented dropped
+    expect(truthOf(plan.truth, 'udp', 45000)).toBe('closed'); // documented dynamic range passes
+    expect(plan.drop.tcp).toEqual([
+      { start: 1720, end: 1720 },
+      { start: 4097, end: 4097 },
+    ]);
+    expect(plan.deviations.map((d) => d.kind).sort()).toEqual(['extra-listener', 'extra-listener', 'internal-exposed', 'missing-listener', 'optional-toggled']);
+    expect(() => planTarget({ expectations, drift: parseDriftSpec('extra:tcp/22'), firewall: true })).toThrow(/documented/);
+    expect(() => planTarget({ expectations, drift: parseDriftSpec('toggle:tcp/8000'), firewall: true })).toThrow(/not optional/);
+    const loopback = planTarget({ expectations, hardened: true, firewall: false });
+    expect(truthOf(loopback.truth, 'tcp', 1720)).toBe('closed');
+    expect(loopback.notEmulated.map((n) => n.port)).toEqual(expect.arrayContaining([1720, 4097, 1718, 1719]));
+  });
+
+  it('UDP responders answer well-formed requests like the service, from independently built probes', () => {
+    const snmp = replySnmp(SNMP_GET_SYSDESCR);
+    expect(snmp?.[0]).toBe(0x30);
+    expect(snmp?.includes(Buffer.from([0xa2]))).toBe(true);
+    expect(snmp?.toString('latin1')).toContain(EMULATED_SYS_DESCR);
+    expect(snmp?.includes(Buffer.from([0x02, 0x02, 0x12, 0x34]))).toBe(true); // request id echoed
+    const ntp = replyNtp(NTP_CLIENT, Date.UTC(2026, 0, 1));
+    expect((ntp?.[0] ?? 0) & 7).toBe(4);
+    expect(ntp?.subarray(24, 32).toString()).toBe('12345678'); // origin = client transmit time
+    const query = Buffer.from('abcd01000001000000000000076578616d706c6503636f6d0000010001', 'hex');
+    const dns = replyDns(query);
+    expect(dns?.readUInt16BE(0)).toBe(0xabcd);
+    expect((dns?.[3] ?? 0) & 0x0f).toBe(3);
+    expect(replySnmp(Buffer.from('not snmp'))).toBeNull();
+  });
+});
+
+describe('emulator on loopback (no root needed)', () => {
+  let emulator: RunningEmulator;
+  beforeAll(async () => {
+    emulator = await startEmulator({ matrix: 'ip-office-9.1', mode: 'loopback', drift: DRIFT, bindAddress: `127.78.${process.pid & 255}.9` });
+  });
+  afterAll(async () => {
+    await emulator?.stop();
+  });
+
+  it('every configured TCP port answers as the truth says; filtered ports are reported as not emulated', async () => {
+    expect(emulator.address).toMatch(/^127\./);
+    const ports = Object.keys(emulator.truth.tcp).map(Number);
+    expect(ports.length).toBeGreaterThan(20);
+    for (const port of ports) expect([port, await tcpState(emulator.address, port)]).toEqual([port, truthOf(emulator.truth, 'tcp', port)]);
+    expect(emulator.notEmulated.some((entry) => entry.port === 1720 && /firewall/.test(entry.reason))).toBe(true);
+  });
+
+  it('stop() closes every listener', async () => {
+    const probe = await startEmulator({ matrix: 'ip-office-9.1', mode: 'loopback', bindAddress: `127.78.${process.pid & 255}.10` });
+    expect(await tcpState(probe.address, 50793)).toBe('open');
+    await probe.stop();
+    expect(await tcpState(probe.address, 50793)).toBe('closed');
+  });
+});
+
+describeNetns('emulator in a network namespace', () => {
+  let emulator: RunningEmulator;
+  beforeAll(async () => {
+    emulator = await startEmulator({ matrix: 'ip-office-9.1', drift: DRIFT });
+  });
+  afterAll(async () => {
+    await emulator?.stop();
+  });
+
+  it('nmap -sT -p- sees exactly the truth on all 65535 TCP ports', async () => {
+    expect(emulator.mode).toBe('namespace');
+    const { ports, ignored } = parseGrepable(await runNmap(['-sT', '-p-', '-T4', '-n', '-Pn', '-oG', '-', emulator.address]));
+    expect(ignored).toBe('closed');
+    const mismatches: string[] = [];
+    for (let port = 1; port <= 65535; port += 1) {
+      const seen = ports.get(port) ?? ignored;
+      const expected = truthOf(emulator.truth, 'tcp', port);
+      if (seen !== expected) mismatches.push(`${port}: nmap ${seen}, truth ${expected}`);
+    }
+    expect(mismatches).toEqual([]);
+    expect(ports.get(31337)).toBe('open');
+    expect(ports.get(1720)).toBe('filtered');
+  });
+
+  it('UDP: services answer their protocol, closed ports send ICMP unreachable, filtered ports are silent', async () => {
+    const snmp = await udpExchange(emulator.address, 161, SNMP_GET_SYSDESCR);
+    expect(Buffer.isBuffer(snmp) && snmp.toString('latin1').includes(EMULATED_SYS_DESCR)).toBe(true);
+    const sip = await udpExchange(emulator.address, 5060, SIP_OPTIONS);
+    expect(Buffer.isBuffer(sip) && sip.toString().startsWith('SIP/2.0 200 OK')).toBe(true);
+    expect(Buffer.isBuffer(sip) && sip.toString().includes('Call-ID: abc@198.18.0.1')).toBe(true);
+    const ntp = await udpExchange(emulator.address, 123, NTP_CLIENT);
+    expect(Buffer.isBuffer(ntp) && ((ntp[0] ?? 0) & 7) === 4).toBe(true);
+    const tftp = await udpExchange(emulator.address, 69, TFTP_RRQ);
+    expect(Buffer.isBuffer(tftp) && tftp.readUInt16BE(0) === 5).toBe(true);
+    const extra = await udpExchange(emulator.address, 31338, Buffer.alloc(0));
+    expect(Buffer.isBuffer(extra)).toBe(true);
+    expect(truthOf(emulator.truth, 'udp', 1701)).toBe('closed');
+    expect(await udpExchange(emulator.address, 1701, Buffer.from('x'))).toBe('closed');
+    expect(truthOf(emulator.truth, 'udp', 1719)).toBe('open|filtered');
+    expect(await udpExchange(emulator.address, 1719, Buffer.from('x'))).toBe('silent');
+  });
+
+  it('hardened: undocumented ports are dropped, documented ones still answer', async () => {
+    const hardened = await startEmulator({ matrix: 'ip-office-9.1', hardened: true, drift: parseDriftSpec('extra:tcp/31337') });
+    try {
+      const sample = [1, 21, 23, 3389, 12345, 31336, 65535];
+      const documented = [8000, 50814, 52233, 1720, 31337, 4443];
+      const results = await Promise.all([...sample, ...documented].map(async (port) => [port, await tcpState(hardened.address, port)] as const));
+      for (const [port, state] of results) expect([port, state]).toEqual([port, truthOf(hardened.truth, 'tcp', port)]);
+      expect(truthOf(hardened.truth, 'tcp', 12345)).toBe('filtered');
+      expect(truthOf(hardened.truth, 'tcp', 52233)).toBe('closed');
+      expect(await udpExchange(hardened.address, 9999, Buffer.from('x'), 1_000)).toBe('silent');
+    } finally {
+      await hardened.stop();
+    }
+    await expect(hardened.host?.exec(['true'])).rejects.toThrow(/destroyed/);
+  });
+});
