@@ -146,13 +146,15 @@ export function takeToken(bucket: TokenBucket, nowMs: number): number {
 }
 
 /**
- * How many probes a silent port gets (nmap's rule, scan_engine.cc allowedTryno): one more
- * than the most any port needed before it answered, at least 2, at most 1 + maxRetries.
- * Without loss a dropped port costs two probes; on a lossy path the allowance grows as
- * retransmissions are seen to succeed. The engine applies the final allowance to every
- * silent port before it calls one filtered, so ports judged early are not short-changed.
+ * How many probes a silent port gets, after nmap's rule (scan_engine.cc allowedTryno): without
+ * loss, two. Once a port has answered only to a retransmission, loss is real, and a silent port
+ * gets two more probes than the most any port needed (nmap gives one more; the extra one costs
+ * little, since only silent ports pay it, and halves the chance of calling a lossy port filtered).
+ * At most 1 + maxRetries. The engine applies the final allowance to every silent port before
+ * it calls one filtered, so ports judged early are not short-changed.
  */
 export function allowedAttempts(options: { maxRetries: number; maxAnsweredAttempt: number }): number {
   const cap = 1 + Math.max(0, options.maxRetries);
-  return Math.min(cap, Math.max(2, options.maxAnsweredAttempt + 1));
+  const wanted = options.maxAnsweredAttempt >= 2 ? options.maxAnsweredAttempt + 2 : 2;
+  return Math.min(cap, wanted);
 }

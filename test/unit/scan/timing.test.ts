@@ -42,8 +42,10 @@ describe('retry allowance (nmap allowedTryno)', () => {
   it('gives a silent port two probes when nothing needed a retry', () => {
     expect(allowedAttempts({ maxRetries: 6, maxAnsweredAttempt: 1 })).toBe(2);
   });
-  it('grows with the latest attempt that was answered, capped by maxRetries', () => {
-    expect(allowedAttempts({ maxRetries: 6, maxAnsweredAttempt: 3 })).toBe(4);
+  it('grows past the latest attempt that was answered, capped by maxRetries', () => {
+    expect(allowedAttempts({ maxRetries: 6, maxAnsweredAttempt: 2 })).toBe(4);
+    expect(allowedAttempts({ maxRetries: 6, maxAnsweredAttempt: 3 })).toBe(5);
+    expect(allowedAttempts({ maxRetries: 6, maxAnsweredAttempt: 6 })).toBe(7);
     expect(allowedAttempts({ maxRetries: 2, maxAnsweredAttempt: 5 })).toBe(3);
     expect(allowedAttempts({ maxRetries: 0, maxAnsweredAttempt: 1 })).toBe(1);
   });
