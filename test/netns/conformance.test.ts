@@ -5,11 +5,13 @@
  * code is 1; the conformant target exits 0. Reports written by the scan validate (JSON Schema,
  * JUnit XSD) and `portmatrix report` re-renders them byte for byte.
  *
- * The target runs TCP only here: the drift kinds that need UDP (udp-unconfirmed,
- * dynamic-port-open: IP Office's dynamic ranges are UDP) and a documented-filtered port made
- * reachable (the emulator has no such drift) are covered by the unit tests on saved results.
+ * The emulator has no drift for "a documented-filtered port is reachable", so the test makes one
+ * itself: it drops that port's firewall rule and starts a listener on it inside the namespace.
+ * The target is scanned over TCP only here: the kinds that need UDP (udp-unconfirmed,
+ * dynamic-port-open: IP Office's dynamic ranges are UDP) are covered by the unit tests.
  */
 import { spawnSync } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -41,10 +43,32 @@ function portmatrix(...args: string[]): { status: number | null; stdout: string;
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
-async function scanEmulated(name: string, drift: Parameters<typeof startEmulator>[0]['drift']): Promise<{ status: number | null; result: ScanResult; stdout: string; stderr: string }> {
+/** Opens a documented-filtered TCP port: its drop rule goes, a listener comes. */
+async function openFilteredPort(emulator: RunningEmulator, port: number, keepDropped: number[]): Promise<ChildProcess> {
+  const host = emulator.host!;
+  await host.nft(`flush chain inet portmatrix_emulator input\nadd rule inet portmatrix_emulator input tcp dport { ${keepDropped.join(', ')} } drop\n`);
+  const child = host.spawn([process.execPath, '-e', `require('node:net').createServer((s) => s.end()).listen(${port}, '${emulator.address}', () => console.log('ready'))`]);
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('listener did not start in 5 s')), 5_000);
+    child.stdout?.on('data', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    child.once('exit', (code) => reject(new Error(`listener exited with ${String(code)}`)));
+  });
+  return child;
+}
+
+async function scanEmulated(
+  name: string,
+  drift: Parameters<typeof startEmulator>[0]['drift'],
+  tamper?: (emulator: RunningEmulator) => Promise<ChildProcess>,
+): Promise<{ status: number | null; result: ScanResult; stdout: string; stderr: string }> {
   const emulator = await startEmulator({ matrix: SELECTION.matrix, components: [...SELECTION.components], platform: SELECTION.platform, ...(drift ? { drift } : {}), label: name });
   running.push(emulator);
+  let extra: ChildProcess | undefined;
   try {
+    extra = await tamper?.(emulator);
     const outcome = portmatrix(
       'scan', emulator.address,
       '--ports', 'all', '--profile', 'fast', '--no-progress',
@@ -54,6 +78,7 @@ async function scanEmulated(name: string, drift: Parameters<typeof startEmulator
     const result = JSON.parse(readFileSync(path.join(work, `${name}.json`), 'utf8')) as ScanResult;
     return { ...outcome, result };
   } finally {
+    extra?.kill('SIGKILL');
     await emulator.stop();
     running.splice(running.indexOf(emulator), 1);
   }
@@ -85,7 +110,7 @@ describeNetns('conformance against an emulated IP Office 9.1 target', () => {
       exposedInternal: [{ transport: 'tcp', port: 4444 }],
       // 5810 is inside 5807's configurable range 5800-5899 while 5807 is dark: "moved?".
       extraListeners: [{ transport: 'tcp', port: 31337 }, { transport: 'tcp', port: 5810 }],
-    });
+    }, (emulator) => openFilteredPort(emulator, 4097, [1720]));
     expect(deviations(result)).toEqual(
       [
         'missing-listener tcp/22 error ip-office-in-1',
@@ -94,11 +119,12 @@ describeNetns('conformance against an emulated IP Office 9.1 target', () => {
         'internal-port-exposed tcp/4444 warning ip-office-intra-3',
         'extra-listener tcp/31337 error -',
         'listener-moved tcp/5807 warning ip-office-in-20',
+        'filtered-port-reachable tcp/4097 warning ip-office-in-15',
       ].sort(),
     );
     expect(result.conformance!.findings.find((finding) => finding.kind === 'listener-moved')?.movedTo?.port).toBe(5810);
     expect(status).toBe(1);
-    expect(stdout).toContain('Result: NOT conformant at --fail-on error · 2 error, 3 warning, 1 notice');
+    expect(stdout).toContain('Result: NOT conformant at --fail-on error · 2 error, 4 warning, 1 notice');
 
     // The reports the scan wrote: JSON validates against its schema, JUnit against the XSD,
     // and `portmatrix report` re-renders each byte for byte.
