@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { TOOL_VERSION } from '../version.js';
+import { registerDemoCommand } from './demo-command.js';
 import { registerMatrixCommand } from './matrix-command.js';
 import { registerReportCommand } from './report-command.js';
 import { registerScanCommand } from './scan-command.js';
@@ -21,6 +22,7 @@ export function createProgram(): Command {
   registerMatrixCommand(program);
   registerReportCommand(program);
   registerScanCommand(program);
+  registerDemoCommand(program);
   return program;
 }
 

@@ -218,7 +218,7 @@ export async function startEmulator(options: StartEmulatorOptions): Promise<Runn
       const report = await startChild(child, { address, listeners: plan.listeners, bindLoopbackOnly: false });
       for (const failure of report.failed) {
         truth[failure.transport][failure.port] = 'closed';
-        notEmulated.push({ transport: failure.transport, port: failure.port, documented: 'open', reason: `cannot bind ${failure.address}:${failure.port} (${failure.code})` });
+        notEmulated.push({ transport: failure.transport, port: failure.port, documented: 'open', reason: failure.code === 'EACCES' && failure.port < 1024 ? 'ports below 1024 need root' : `cannot bind ${failure.address}:${failure.port} (${failure.code})` });
       }
       // Whatever else listens on a wildcard address answers here too: that is what a scan sees.
       for (const foreign of foreignListeners) truth[foreign.transport][foreign.port] = 'open';

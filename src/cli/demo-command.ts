@@ -1,0 +1,160 @@
+/**
+ * `portmatrix demo`: a first run with nothing to point at. Starts an emulated IP Office 9.1
+ * (a network namespace when root, a loopback address otherwise) with three deliberate
+ * deviations, scans it exactly as `portmatrix scan --matrix ip-office-9.1` would, writes the
+ * reports, removes the target, and says whether the scan found what was injected.
+ */
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import type { Command } from 'commander';
+import type { Finding } from '../conformance/model.js';
+import { parseDriftSpec, formatDriftSpec } from '../emulator/drift.js';
+import { startEmulator } from '../emulator/emulator.js';
+import type { RunningEmulator } from '../emulator/emulator.js';
+import { isRoot } from '../emulator/netns.js';
+import { PortmatrixError } from '../errors.js';
+import type { ScanResult } from '../result/model.js';
+import { createConformanceStages } from './conformance-options.js';
+import type { ScanCommandOptions, ScanStages } from './scan-command.js';
+import { runScanCommand } from './scan-command.js';
+
+const DEMO_MATRIX = 'ip-office-9.1';
+/** An extra listener (error), a missing listener (error), an exposed intra-device port (warning). */
+export const DEMO_DRIFT = 'extra:tcp/31337,missing:tcp/8000,expose:tcp/4444';
+const DEMO_FORMATS = ['table', 'json', 'markdown', 'html', 'junit'];
+const FINDING_FOR_DEVIATION = {
+  'extra-listener': ['extra-listener'],
+  'missing-listener': ['missing-listener'],
+  'internal-exposed': ['internal-port-exposed'],
+  'optional-toggled': ['optional-listener-enabled', 'optional-listener-disabled'],
+} as const;
+
+interface DemoOptions {
+  outputDir: string;
+  loopback: boolean;
+  udp: boolean;
+}
+
+export interface DemoVerdict {
+  found: string[];
+  notFound: string[];
+  /** Findings that no injected deviation explains, minus those the emulator said it could not show. */
+  unexpected: Finding[];
+  explained: Finding[];
+}
+
+/** Holds the scan's findings against what the emulator injected and what it could not emulate. */
+export function judgeDemo(emulator: RunningEmulator, findings: readonly Finding[]): DemoVerdict {
+  const deviating = findings.filter((finding) => finding.kind !== 'conformant' && finding.severity !== 'off');
+  const found: string[] = [];
+  const notFound: string[] = [];
+  const explainedKeys = new Set<string>();
+  for (const deviation of emulator.deviations) {
+    const label = `${deviation.kind} ${deviation.transport}/${deviation.port}`;
+    const kinds: readonly string[] = FINDING_FOR_DEVIATION[deviation.kind];
+    const match = deviating.find((finding) => finding.transport === deviation.transport && finding.port === deviation.port && kinds.includes(finding.kind));
+    (match ? found : notFound).push(label);
+    explainedKeys.add(`${deviation.transport}/${deviation.port}`);
+  }
+  const limitation = new Set([
+    ...emulator.notEmulated.map((entry) => `${entry.transport}/${entry.port}`),
+    ...emulator.foreignListeners.map((entry) => `${entry.transport}/${entry.port}`),
+  ]);
+  const rest = deviating.filter((finding) => !explainedKeys.has(`${finding.transport}/${finding.port}`));
+  return {
+    found,
+    notFound,
+    unexpected: rest.filter((finding) => !limitation.has(`${finding.transport}/${finding.port}`)),
+    explained: rest.filter((finding) => limitation.has(`${finding.transport}/${finding.port}`)),
+  };
+}
+
+function describeTarget(emulator: RunningEmulator): string {
+  const where = emulator.mode === 'namespace' ? `in network namespace ${emulator.host?.name ?? ''}` : 'on a loopback address (not root: no namespace, no firewall)';
+  const { components, platform } = emulator.selection;
+  return `Emulated IP Office 9.1 (${components.join(', ')} on ${platform}) at ${emulator.address}, ${where}`;
+}
+
+async function runDemo(options: DemoOptions): Promise<number> {
+  const drift = parseDriftSpec(DEMO_DRIFT);
+  const log = (line: string): void => {
+    process.stderr.write(`${line}\n`);
+  };
+  let emulator: RunningEmulator;
+  try {
+    emulator = await startEmulator({ matrix: DEMO_MATRIX, drift, mode: options.loopback || !isRoot() ? 'loopback' : 'namespace', label: 'demo' });
+  } catch (error) {
+    throw new PortmatrixError('E_SCAN', `demo: cannot start the emulated target: ${(error as Error).message}`, {
+      hint: isRoot() ? 'check that iproute2 and nftables are installed, or try --loopback' : 'run as root for the namespace target',
+    });
+  }
+  try {
+    log(describeTarget(emulator));
+    log(`Deliberate deviations: ${formatDriftSpec(drift).replaceAll(',', ', ')}`);
+    const byReason = new Map<string, string[]>();
+    for (const entry of emulator.notEmulated) {
+      const reason = entry.reason.replace(/^cannot bind \S+ /, 'cannot bind ');
+      byReason.set(reason, [...(byReason.get(reason) ?? []), `${entry.transport}/${entry.port}`]);
+    }
+    for (const [reason, ports] of byReason) log(`Not emulated (${reason}): ${ports.join(', ')}`);
+    if (emulator.foreignListeners.length > 0) {
+      log(`Other programs listen on all addresses, so they answer here too: ${emulator.foreignListeners.map((f) => `${f.transport}/${f.port}`).join(', ')}`);
+    }
+    await mkdir(options.outputDir, { recursive: true });
+    const base = path.join(options.outputDir, `${DEMO_MATRIX}-demo`);
+    log(`Scanning: portmatrix scan ${emulator.address} --matrix ${DEMO_MATRIX} --ports all --udp ${options.udp ? 'matrix' : 'none'} --profile fast --format ${DEMO_FORMATS.join(',')} --output ${base}\n`);
+
+    const conformance = createConformanceStages();
+    let finished: ScanResult | undefined;
+    const stages: ScanStages = {
+      prepare: (scanOptions) => conformance.prepare(scanOptions),
+      finish: async (result, scanOptions) => {
+        const outcome = await conformance.finish(result, scanOptions);
+        finished = outcome.result;
+        return outcome;
+      },
+    };
+    const scanOptions: ScanCommandOptions = {
+      ports: 'all',
+      udp: options.udp ? 'matrix' : 'none',
+      // Our own emulated target: the fast profile is safe here (never the default for real hosts).
+      profile: 'fast',
+      maxHosts: '1',
+      progress: true,
+      snmpCommunity: 'public',
+      matrix: DEMO_MATRIX,
+      format: DEMO_FORMATS,
+      output: base,
+    };
+    const scanExit = await runScanCommand([emulator.address], scanOptions, stages);
+    if (scanExit === 130 || !finished) return scanExit;
+
+    const verdict = judgeDemo(emulator, finished.conformance?.findings ?? []);
+    log('');
+    log(`Injected deviations found by the scan: ${verdict.found.length}/${emulator.deviations.length}${verdict.found.length ? ` (${verdict.found.join('; ')})` : ''}`);
+    if (verdict.notFound.length > 0) log(`NOT found: ${verdict.notFound.join('; ')}`);
+    if (verdict.explained.length > 0) {
+      log(`Also reported, because of the emulator's limits above: ${verdict.explained.map((f) => `${f.kind} ${f.transport}/${f.port}`).join('; ')}`);
+    }
+    if (verdict.unexpected.length > 0) log(`Unexpected findings: ${verdict.unexpected.map((f) => `${f.kind} ${f.transport}/${f.port}`).join('; ')}`);
+    log(`Reports: ${base}.{txt,json,md,html,junit.xml}. Re-render one: portmatrix report ${base}.json --format markdown`);
+    log(`Scan exit code would be ${scanExit} (1: findings at --fail-on error). Next: portmatrix scan <host> --matrix ${DEMO_MATRIX}`);
+    return verdict.notFound.length === 0 && verdict.unexpected.length === 0 ? 0 : 1;
+  } finally {
+    await emulator.stop();
+  }
+}
+
+export function registerDemoCommand(program: Command): Command {
+  return program
+    .command('demo')
+    .description(
+      'scan an emulated IP Office 9.1 with three deliberate deviations (namespace when root, loopback otherwise); exit 0 when the scan reports exactly the injected deviations',
+    )
+    .option('--output-dir <dir>', 'folder for the report files', 'portmatrix-demo')
+    .option('--loopback', 'use a loopback address even when root')
+    .option('--no-udp', 'scan TCP only')
+    .action(async (options: { outputDir: string; loopback?: boolean; udp: boolean }) => {
+      process.exitCode = await runDemo({ outputDir: options.outputDir, loopback: options.loopback ?? false, udp: options.udp });
+    });
+}
