@@ -48,7 +48,7 @@ td.banner,span.banner{word-break:break-all;white-space:pre-wrap}
 .tile.doc-dark{border-style:dashed;border-color:var(--muted)}
 .tile.doc-either{border-style:dotted}
 .tile.ok{background:#e8f5e9}.tile.error{background:#ffebee}.tile.warning{background:#fff3e0}.tile.notice{background:#e3f2fd}
-.tile.waived{background:#f1f1f1}.tile.unscanned{background:repeating-linear-gradient(45deg,#fafafa,#fafafa 6px,#eee 6px,#eee 12px)}
+.tile.accepted{background:#f1f1f1}.tile.unscanned{background:repeating-linear-gradient(45deg,#fafafa,#fafafa 6px,#eee 6px,#eee 12px)}
 .tile .kind{font-size:12px;font-weight:600}
 .tile.error .kind{color:var(--error)}.tile.warning .kind{color:var(--warning)}.tile.notice .kind{color:var(--notice)}.tile.ok .kind{color:var(--ok)}
 .legend{display:flex;gap:14px;flex-wrap:wrap;font-size:12px;color:var(--muted);margin:6px 0 10px}
@@ -89,7 +89,7 @@ export function renderHtml(result: ScanResult): string {
       count('error', 'errors', view.counts.error),
       count('warning', 'warnings', view.counts.warning),
       count('notice', 'notices', view.counts.notice),
-      count('', 'waived', view.counts.waived),
+      count('', 'accepted', view.counts.accepted),
       count('ok', 'conformant', view.counts.conformant),
       '</div>',
       `<p class="meta">Components ${h(conformance.selection.components.join(', '))} on platform ${h(conformance.selection.platform)} · matrix ${h(conformance.matrix.id)} · fail on ${h(conformance.failOn)}</p>`,
@@ -156,7 +156,7 @@ const LEGEND = [
   '<span><i class="swatch" style="background:#ffebee"></i> error</span>',
   '<span><i class="swatch" style="background:#fff3e0"></i> warning</span>',
   '<span><i class="swatch" style="background:#e3f2fd"></i> notice</span>',
-  '<span><i class="swatch" style="background:#f1f1f1"></i> waived</span>',
+  '<span><i class="swatch" style="background:#f1f1f1"></i> accepted (waived / off)</span>',
   '<span><i class="swatch" style="background:repeating-linear-gradient(45deg,#fafafa,#fafafa 4px,#ddd 4px,#ddd 8px)"></i> not scanned</span>',
   '</div>',
 ].join('');
@@ -168,7 +168,7 @@ function count(className: string, label: string, value: number): string {
 function fillFor(finding: Finding | undefined): string {
   if (!finding) return 'unscanned';
   if (finding.kind === 'conformant') return 'ok';
-  if (finding.severity === 'off') return 'waived';
+  if (finding.severity === 'off') return 'accepted';
   return finding.severity;
 }
 
@@ -190,7 +190,7 @@ function renderTile(entry: PortMapEntry): string {
     observed = 'dynamic range';
   } else {
     fill = fillFor(entry.finding);
-    kind = entry.finding ? (entry.finding.severity === 'off' && entry.finding.kind !== 'conformant' ? 'waived' : KIND_TITLES[entry.finding.kind]) : 'not scanned';
+    kind = entry.finding ? (entry.finding.severity === 'off' && entry.finding.kind !== 'conformant' ? 'accepted' : KIND_TITLES[entry.finding.kind]) : 'not scanned';
     observed = entry.finding ? formatObserved(entry.finding) : 'not scanned';
   }
   const tooltip = entry.finding ? `${formatRef(entry.ref)} · ${entry.finding.message}` : formatRef(entry.ref);
@@ -210,13 +210,13 @@ function renderExtraTile(finding: Finding): string {
     `<div class="port">${formatPort(finding.transport, finding.port)}</div>` +
     `<div class="proto">${h(finding.banner ?? '')}</div>` +
     `<div class="states">doc: ${h(finding.ref ? `dynamic range (${finding.ref.rowId})` : 'not documented')}<br>seen: ${h(formatObserved(finding))}</div>` +
-    `<div class="kind">${h(finding.severity === 'off' ? 'waived' : KIND_TITLES[finding.kind])}</div></div>`
+    `<div class="kind">${h(finding.severity === 'off' ? 'accepted' : KIND_TITLES[finding.kind])}</div></div>`
   );
 }
 
 function renderFindingRow(finding: Finding): string {
   const h = escapeHtml;
-  const severity: Severity | 'waived' = finding.severity === 'off' ? 'waived' : finding.severity;
+  const severity: Severity | 'accepted' = finding.severity === 'off' ? 'accepted' : finding.severity;
   const detail = [h(finding.message), finding.banner === undefined ? '' : `banner: <span class="mono banner">${h(finding.banner)}</span>`, h(formatWaiver(finding))]
     .filter((part) => part !== '')
     .join('<br>');

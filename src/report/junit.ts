@@ -86,11 +86,11 @@ export function renderJunit(result: ScanResult): string {
         out.push(`${open}>`, `      <failure type="${finding.kind}" message="${x(finding.message)}">${detail}</failure>`, '    </testcase>');
       }
     }
-    const waived = hostMap.components
+    const accepted = hostMap.components
       .flatMap((group) => group.entries.map((entry) => entry.finding))
       .concat(hostMap.extras)
-      .filter((finding): finding is Finding => finding !== undefined && finding.waiver !== undefined);
-    const systemOut = waived.map((finding) => x(`${formatPort(finding.transport, finding.port)} ${KIND_TITLES[finding.kind]}: ${formatWaiver(finding)}`)).join('\n');
+      .filter((finding): finding is Finding => finding !== undefined && finding.kind !== 'conformant' && (finding.waiver !== undefined || finding.severity === 'off'));
+    const systemOut = accepted.map((finding) => x(`${formatPort(finding.transport, finding.port)} ${KIND_TITLES[finding.kind]}: ${formatWaiver(finding)}`)).join('\n');
     out.push(`    <system-out>${systemOut}</system-out>`, '    <system-err></system-err>', '  </testsuite>');
   });
   out.push('</testsuites>');

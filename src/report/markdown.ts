@@ -16,7 +16,7 @@ import {
   KIND_TITLES,
 } from './view.js';
 
-const SEVERITY_TITLES = { error: 'Errors', warning: 'Warnings', notice: 'Notices', off: 'Waived', waived: 'Waived' } as const;
+const SEVERITY_TITLES = { error: 'Errors', warning: 'Warnings', notice: 'Notices', off: 'Accepted', accepted: 'Accepted (waived, or off in the policy)' } as const;
 
 export function renderMarkdown(result: ScanResult): string {
   const view = buildReportView(result);
@@ -35,9 +35,9 @@ export function renderMarkdown(result: ScanResult): string {
   );
   if (conformance) {
     out.push(
-      row(['Errors', 'Warnings', 'Notices', 'Waived', 'Conformant']),
+      row(['Errors', 'Warnings', 'Notices', 'Accepted', 'Conformant']),
       row(['---:', '---:', '---:', '---:', '---:']),
-      row([view.counts.error, view.counts.warning, view.counts.notice, view.counts.waived, view.counts.conformant].map(String)),
+      row([view.counts.error, view.counts.warning, view.counts.notice, view.counts.accepted, view.counts.conformant].map(String)),
       '',
       `Matrix: ${md(conformance.matrix.document)} (${md(conformance.matrix.id)}); components ${md(conformance.selection.components.join(', '))}; platform ${md(conformance.selection.platform)}.`,
       '',

@@ -40,7 +40,7 @@ export function renderTable(result: ScanResult, options: RenderOptions = {}): st
   lines.push(
     `Result: ${view.exitCode === 1 ? colors.bold(colors.red(verdict)) : colors.green(verdict)}` +
       (conformance
-        ? ` · ${paint.error(`${view.counts.error} error`)}, ${paint.warning(`${view.counts.warning} warning`)}, ${paint.notice(`${view.counts.notice} notice`)}, ${view.counts.waived} waived, ${view.counts.conformant} conformant`
+        ? ` · ${paint.error(`${view.counts.error} error`)}, ${paint.warning(`${view.counts.warning} warning`)}, ${paint.notice(`${view.counts.notice} notice`)}, ${view.counts.accepted} accepted, ${view.counts.conformant} conformant`
         : ''),
   );
 
@@ -56,7 +56,7 @@ export function renderTable(result: ScanResult, options: RenderOptions = {}): st
         .filter((part) => part !== '')
         .join('; ');
       table.push([
-        paint[finding.severity](finding.waiver && !finding.waiver.expired ? 'waived' : finding.severity),
+        paint[finding.severity](finding.severity === 'off' ? 'accepted' : finding.severity),
         clean(finding.host),
         formatPort(finding.transport, finding.port),
         clean(formatDocumented(finding.expected)),

@@ -29,8 +29,8 @@ export interface Counts {
   error: number;
   warning: number;
   notice: number;
-  /** Deviations a live waiver accepts. */
-  waived: number;
+  /** Deviations at severity off: a live waiver, or the policy turned the kind off. */
+  accepted: number;
   conformant: number;
 }
 
@@ -43,7 +43,7 @@ export interface ReportView {
   /** Findings that are deviations (everything but conformant), worst severity first. */
   deviations: Finding[];
   byKind: { kind: FindingKind; findings: Finding[] }[];
-  bySeverity: { severity: Severity | 'waived'; findings: Finding[] }[];
+  bySeverity: { severity: Severity | 'accepted'; findings: Finding[] }[];
   portMap: HostPortMap[];
 }
 
@@ -75,20 +75,20 @@ export function buildReportView(result: ScanResult): ReportView {
   const conformance = result.conformance;
   const findings = conformance?.findings ?? [];
   const deviations = findings.filter((finding) => finding.kind !== 'conformant').sort(compareByConcern);
-  const counts: Counts = { error: 0, warning: 0, notice: 0, waived: 0, conformant: 0 };
+  const counts: Counts = { error: 0, warning: 0, notice: 0, accepted: 0, conformant: 0 };
   for (const finding of findings) {
     if (finding.kind === 'conformant') counts.conformant += 1;
-    else if (finding.severity === 'off') counts.waived += finding.waiver && !finding.waiver.expired ? 1 : 0;
+    else if (finding.severity === 'off') counts.accepted += 1;
     else counts[finding.severity] += 1;
   }
   const byKind = FINDING_KINDS.filter((kind) => kind !== 'conformant')
     .map((kind) => ({ kind, findings: deviations.filter((finding) => finding.kind === kind) }))
     .filter((group) => group.findings.length > 0);
-  const severityGroups: (Severity | 'waived')[] = ['error', 'warning', 'notice', 'waived'];
+  const severityGroups: (Severity | 'accepted')[] = ['error', 'warning', 'notice', 'accepted'];
   const bySeverity = severityGroups
     .map((severity) => ({
       severity,
-      findings: deviations.filter((finding) => (severity === 'waived' ? finding.severity === 'off' : finding.severity === severity)),
+      findings: deviations.filter((finding) => (severity === 'accepted' ? finding.severity === 'off' : finding.severity === severity)),
     }))
     .filter((group) => group.findings.length > 0);
   return {
@@ -183,7 +183,7 @@ export function formatObserved(finding: Finding): string {
 
 export function formatWaiver(finding: Finding): string {
   const waiver = finding.waiver;
-  if (!waiver) return '';
+  if (!waiver) return finding.severity === 'off' && finding.kind !== 'conformant' ? 'accepted: severity off in the policy' : '';
   const ticket = waiver.ticket ? `${waiver.ticket}: ` : '';
   return waiver.expired ? `waiver ${ticket}expired ${waiver.expires}` : `waived (${ticket}${waiver.reason}, until ${waiver.expires})`;
 }

@@ -6,6 +6,7 @@ import { renderHtml } from '../../../src/report/html.js';
 import { renderMarkdown } from '../../../src/report/markdown.js';
 import { renderTable } from '../../../src/report/table.js';
 import type { ScanResult } from '../../../src/result/model.js';
+import { buildResult, driftedHost } from '../conformance/sample.js';
 
 const RESULTS_DIR = new URL('../../../fixtures/results/', import.meta.url);
 function load(name: string): { text: string; result: ScanResult } {
@@ -32,7 +33,7 @@ describe('renderers', () => {
   it('table: summary, one table per finding kind, no colour unless asked, no escape sequences from banners', () => {
     const plain = renderTable(drift);
     expect(plain).not.toContain(ESC);
-    expect(plain).toContain('Result: NOT conformant at --fail-on error · 2 error, 4 warning, 3 notice, 0 waived');
+    expect(plain).toContain('Result: NOT conformant at --fail-on error · 2 error, 4 warning, 3 notice, 0 accepted');
     for (const title of ['Missing listener (1)', 'Extra listener (1)', 'Listener moved? (1)', 'Internal port exposed (1)', 'Dynamic-range port open (1)', 'UDP unconfirmed (no reply) (1)']) {
       expect(plain).toContain(title);
     }
@@ -60,7 +61,7 @@ describe('renderers', () => {
     expect(markdown).toContain('- Vantage point: audit-box (198.18.0.1)');
     expect(markdown).toContain('tcp 1-65535, udp 69,161,5060,40750-50750');
     const waivedMarkdown = renderMarkdown(waived);
-    expect(waivedMarkdown).toContain('### Waived (1)');
+    expect(waivedMarkdown).toContain('### Accepted (waived, or off in the policy) (1)');
     expect(waivedMarkdown).toContain('waiver CHG-0977: expired 2025-01-31');
   });
 
@@ -75,6 +76,14 @@ describe('renderers', () => {
     // 12 expected ports + 1 dynamic range, plus 2 listeners outside the matrix (8080, udp/45000).
     expect(tiles).toHaveLength(15);
     expect(html).toContain('data-port="tcp/8080"');
+  });
+
+  it('counts findings the policy turns off as accepted, and says why', () => {
+    const result = buildResult({ hosts: [driftedHost()], policy: { severities: { 'dynamic-port-open': 'off' }, waivers: [], conditionsMet: [] } });
+    expect(renderTable(result)).toContain('4 warning, 2 notice, 1 accepted, ');
+    expect(renderTable(result)).toContain('accepted: severity off in the policy');
+    expect(renderMarkdown(result)).toMatch(/### Accepted \(waived, or off in the policy\) \(1\)\n\n.*\n.*\n\| Dynamic-range port open /);
+    expect(RENDERERS.junit(result)).toContain('<system-out>udp/45000 Dynamic-range port open: accepted: severity off in the policy</system-out>');
   });
 
   it('renders a scan without a matrix', () => {
