@@ -13,6 +13,7 @@ import type { ScanResult } from '../result/model.js';
 import { scanHosts, type ScanProgress } from '../scan/engine.js';
 import { readSoftFdLimit } from '../scan/fd-limit.js';
 import { parsePortOption } from '../scan/port-plan.js';
+import { decideScanType, detectPrivileges } from '../scan/privileges.js';
 import type { ProberKind } from '../scan/probes/connect-prober.js';
 import { readTargetsFile, resolveTargets } from '../scan/targets.js';
 import { findSourceAddress, readVantageHostname } from '../scan/vantage.js';
@@ -116,6 +117,9 @@ export async function runScanCommand(targetSpecs: string[], options: ScanCommand
   const maxHosts = parseWholeNumber('--max-hosts', options.maxHosts, 1);
   const seed = options.seed === undefined ? Math.floor(Math.random() * 2 ** 32) : parseWholeNumber('--seed', options.seed, 0);
   const prober = options.prober as ProberKind | undefined;
+  const privileges = detectPrivileges();
+  const scanType = decideScanType({ synRequested: options.syn === true, privileges });
+  if (scanType.note) process.stderr.write(`portmatrix: note: ${scanType.note}\n`);
   const { expectations } = await stages.prepare(options);
   const tcpPorts = parsePortOption(options.ports, '--ports', documentedPorts(expectations, 'tcp'));
   const udpRanges = parsePortOption(options.udp, '--udp', documentedPorts(expectations, 'udp'));
@@ -160,7 +164,8 @@ export async function runScanCommand(targetSpecs: string[], options: ScanCommand
         udp: formatPortSpec(udpRanges),
         maxHosts,
         seed,
-        scanType: 'connect',
+        scanType: scanType.scanType,
+        privileges,
         prober: scan.details.prober,
         effectiveTcpConcurrency: scan.details.effectiveTcpConcurrency,
         udpConcurrency: scan.details.udpConcurrency,
@@ -196,6 +201,7 @@ export function registerScanCommand(program: Command, stages: ScanStages = creat
     .option('--seed <n>', 'seed of the pseudo-random port order, to repeat a run exactly')
     .option('--snmp-community <name>', 'SNMP community for the UDP sysDescr probe', DEFAULT_SNMP_COMMUNITY)
     .option('--no-progress', 'no progress bar on stderr (it is shown only on a terminal anyway)')
+    .option('--syn', 'ask for a SYN (half-open) scan; needs root and the raw-socket module, else a connect scan')
     .addOption(new Option('--prober <kind>', 'TCP connect backend').choices(['native', 'net-socket']).hideHelp());
   for (const cap of CAP_OPTIONS) command.option(`${cap.flag} <n>`, `${cap.what} (overrides the profile)`);
   addConformanceOptions(command);
