@@ -3,10 +3,11 @@ import { renderHtml } from './html.js';
 import { renderJson } from './json.js';
 import { renderJunit } from './junit.js';
 import { renderMarkdown } from './markdown.js';
+import { renderNmapXml } from './nmap-xml.js';
 import { renderTable } from './table.js';
 import type { Renderer } from './types.js';
 
-export type ReportFormat = 'table' | 'json' | 'markdown' | 'html' | 'junit';
+export type ReportFormat = 'table' | 'json' | 'markdown' | 'html' | 'junit' | 'nmap-xml';
 
 export const RENDERERS: Readonly<Record<ReportFormat, Renderer>> = {
   table: renderTable,
@@ -14,6 +15,7 @@ export const RENDERERS: Readonly<Record<ReportFormat, Renderer>> = {
   markdown: renderMarkdown,
   html: renderHtml,
   junit: renderJunit,
+  'nmap-xml': renderNmapXml,
 };
 
 export const REPORT_FORMATS = Object.keys(RENDERERS) as ReportFormat[];
@@ -25,6 +27,7 @@ export const FORMAT_EXTENSIONS: Readonly<Record<ReportFormat, string>> = {
   markdown: '.md',
   html: '.html',
   junit: '.junit.xml',
+  'nmap-xml': '.nmap.xml',
 };
 
 export function isReportFormat(name: string): name is ReportFormat {

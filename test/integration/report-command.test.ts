@@ -59,7 +59,7 @@ describe('portmatrix report', () => {
     mkdirSync(readOnly);
     chmodSync(readOnly, 0o555);
     const cases: [string, string[], RegExp][] = [
-      ['unknown format', ['report', fixture, '--format', 'pdf'], /^portmatrix: unknown --format "pdf" \(formats: table, json, markdown, html, junit\)$/],
+      ['unknown format', ['report', fixture, '--format', 'pdf'], /^portmatrix: unknown --format "pdf" \(formats: table, json, markdown, html, junit, nmap-xml\)$/],
       ['several formats, no --output', ['report', fixture, '--format', 'json,html'], /^portmatrix: --format json,html writes several reports: name a base file with --output/],
       ['missing folder', ['report', fixture, '--format', 'html', '--output', 'no/such/dir/x.html'], /^portmatrix: cannot write --output no\/such\/dir\/x\.html: folder no\/such\/dir does not exist/],
       ['output is a folder', ['report', fixture, '--output', '.'], /^portmatrix: cannot write --output \.: it is a directory/],

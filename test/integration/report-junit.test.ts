@@ -1,10 +1,11 @@
-/** JUnit output validates against the JUnit XML schema (fixtures/junit/junit-ant.xsd) with xmllint. */
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+/** JUnit output validates against the JUnit XML schema (fixtures/junit/junit-ant.xsd), nmap XML against nmap.dtd, with xmllint. */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { renderJunit } from '../../src/report/junit.js';
+import { renderNmapXml } from '../../src/report/nmap-xml.js';
 import { parseResultText } from '../../src/report/parse-result.js';
 import type { ScanResult } from '../../src/result/model.js';
 
@@ -55,5 +56,22 @@ describe('JUnit XML', () => {
     const xml = renderJunit({ ...load('ip-office-drift.json'), conformance: { ...load('ip-office-drift.json').conformance!, failOn: 'notice' } });
     expect(xml).not.toContain('<script>');
     expect(xml).toContain('&lt;script&gt;');
+  });
+});
+
+describe('nmap XML', () => {
+  const DTD = '/usr/share/nmap/nmap.dtd';
+  it.skipIf(!existsSync(DTD) && process.env.CI !== 'true')('validates against nmap.dtd (apart from scanner="portmatrix")', () => {
+    const xml = renderNmapXml(load('ip-office-drift.json'));
+    expect(xml).toContain('<nmaprun scanner="portmatrix"');
+    expect(xml).toContain('<extraports state="closed" count="65526">');
+    expect(xml).toContain('<port protocol="udp" portid="5060"><state state="closed" reason="port-unreach" reason_ttl="0"/></port>');
+    expect(xml).not.toContain('<script>');
+    const file = join(dir, 'scan.nmap.xml');
+    // The DTD allows only scanner="nmap"; every other element and attribute must be nmap's.
+    writeFileSync(file, xml.replace('scanner="portmatrix"', 'scanner="nmap"'));
+    const outcome = spawnSync('xmllint', ['--noout', '--dtdvalid', DTD, file], { encoding: 'utf8', timeout: 30_000 });
+    expect(outcome.stderr).toBe('');
+    expect(outcome.status).toBe(0);
   });
 });

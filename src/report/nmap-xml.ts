@@ -1,0 +1,91 @@
+/**
+ * nmap's XML output format (xmloutputversion 1.05), so tools that read `nmap -oX` (ndiff,
+ * importers, dashboards) read a portmatrix scan too. Observations only: nmap's format has no
+ * place for matrix findings. The one departure from nmap.dtd is scanner="portmatrix" (the DTD
+ * allows only "nmap"): a file should not claim to come from a tool that did not write it.
+ */
+import { countPorts, parsePortSpec } from '../matrix/port-spec.js';
+import type { ScanResult } from '../result/model.js';
+import type { HostScan, Reason, Transport } from '../scan/model.js';
+import { escapeHtml } from '../util/untrusted-text.js';
+
+const x = escapeHtml;
+
+/** Our reason words where nmap's differ (nmap drops the "icmp-" prefix). */
+const NMAP_REASONS: Partial<Record<Reason, string>> = {
+  'icmp-port-unreach': 'port-unreach',
+  'icmp-net-unreach': 'net-unreach',
+  'icmp-host-unreach': 'host-unreach',
+  'icmp-proto-unreach': 'proto-unreach',
+  'icmp-net-prohibited': 'net-prohibited',
+  'icmp-host-prohibited': 'host-prohibited',
+  'icmp-admin-prohibited': 'admin-prohibited',
+};
+
+function nmapReason(reason: Reason): string {
+  return NMAP_REASONS[reason] ?? reason;
+}
+
+function unixSeconds(iso: string): number {
+  return Math.floor(Date.parse(iso) / 1000);
+}
+
+export function renderNmapXml(result: ScanResult): string {
+  const start = unixSeconds(result.startedAt);
+  const end = unixSeconds(result.finishedAt);
+  const elapsedSeconds = Math.max(0, (Date.parse(result.finishedAt) - Date.parse(result.startedAt)) / 1000).toFixed(2);
+  const out: string[] = [
+    '<?xml version="1.0" encoding="UTF-8"?>',
+    '<!DOCTYPE nmaprun>',
+    `<nmaprun scanner="portmatrix" start="${start}" startstr="${x(result.startedAt)}" version="${x(result.tool.version)}" xmloutputversion="1.05">`,
+  ];
+  const plans: Record<Transport, Set<string>> = { tcp: new Set(), udp: new Set() };
+  for (const host of result.hosts) {
+    if (host.plan.tcp) plans.tcp.add(host.plan.tcp);
+    if (host.plan.udp) plans.udp.add(host.plan.udp);
+  }
+  for (const transport of ['tcp', 'udp'] as const) {
+    for (const spec of plans[transport]) {
+      const parsed = parsePortSpec(spec);
+      const count = parsed.ok ? countPorts(parsed.ranges) : 0;
+      out.push(`<scaninfo type="${transport === 'tcp' ? 'connect' : 'udp'}" protocol="${transport}" numservices="${count}" services="${x(spec)}"/>`);
+    }
+  }
+  out.push('<verbose level="0"/>', '<debugging level="0"/>');
+  for (const host of result.hosts) out.push(...renderHost(host, start, end));
+  const summary = `portmatrix done at ${result.finishedAt}; ${result.hosts.length} IP address${result.hosts.length === 1 ? '' : 'es'} scanned in ${elapsedSeconds} seconds`;
+  const exit = result.complete ? 'exit="success"' : `exit="error" errormsg="${x(`incomplete: ${result.incompleteReason ?? 'stopped early'}`)}"`;
+  out.push(
+    `<runstats><finished time="${end}" timestr="${x(result.finishedAt)}" summary="${x(summary)}" elapsed="${elapsedSeconds}" ${exit}/><hosts up="${result.hosts.length}" down="0" total="${result.hosts.length}"/>`,
+    '</runstats>',
+    '</nmaprun>',
+  );
+  return `${out.join('\n')}\n`;
+}
+
+function renderHost(host: HostScan, start: number, end: number): string[] {
+  const lines = [
+    `<host starttime="${start}" endtime="${end}"><status state="up" reason="user-set" reason_ttl="0"/>`,
+    `<address addr="${x(host.address)}" addrtype="ipv${host.family}"/>`,
+    host.target === host.address ? '<hostnames>' : `<hostnames>\n<hostname name="${x(host.target)}" type="user"/>`,
+    '</hostnames>',
+    '<ports>',
+  ];
+  for (const folded of host.folded) {
+    if (folded.count === 0) continue;
+    lines.push(
+      `<extraports state="${folded.state}" count="${folded.count}">`,
+      `<extrareasons reason="${nmapReason(folded.reason)}" count="${folded.count}" proto="${folded.transport}"/>`,
+      '</extraports>',
+    );
+  }
+  for (const observation of host.observations) {
+    const service = observation.service ? `<service name="${x(observation.service)}" method="table" conf="3"/>` : '';
+    const banner = observation.banner === undefined ? '' : `<script id="banner" output="${x(observation.banner)}"/>`;
+    lines.push(
+      `<port protocol="${observation.transport}" portid="${observation.port}"><state state="${observation.state}" reason="${nmapReason(observation.reason)}" reason_ttl="0"/>${service}${banner}</port>`,
+    );
+  }
+  lines.push('</ports>', '</host>');
+  return lines;
+}
