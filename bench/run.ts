@@ -1,0 +1,258 @@
+/**
+ * `npm run bench`: portmatrix against nmap on the same emulated targets in the same run.
+ *
+ * Targets (each an emulated IP Office 9.1 in its own network namespace, see src/emulator):
+ *   conformant  documented listeners, everything else closed (RST)             tcp 1-65535
+ *   hardened    everything undocumented silently dropped                         tcp 1-65535
+ *   lossy       conformant, path with 20 ms +- 5 ms delay and 2 % loss          tcp 1-65535
+ *   udp         conformant, default ICMP rate limits: the documented UDP ports
+ *               plus 100 undocumented ones                                         udp list
+ * Tools: portmatrix as a child process (`scan --profile fast --format json`) and nmap
+ * (`-sT -p- -T4 -n -Pn`, `-sU -T4 -n -Pn` on the same UDP list, `-oX` to read the states).
+ * The order of the two alternates between repetitions. Prints wall time (median and range),
+ * the ratio portmatrix / nmap, peak RSS, and state errors against the emulator's truth;
+ * writes everything as JSON under bench/results/ (git-ignored).
+ *
+ * Options: --repetitions N (3), --targets conformant,hardened,lossy,udp, --profile fast,
+ * --run-timeout SECONDS (300).
+ */
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import Table from 'cli-table3';
+import { startEmulator } from '../src/emulator/emulator.js';
+import type { RunningEmulator, StartEmulatorOptions } from '../src/emulator/emulator.js';
+import { isRoot, removeStaleTestHosts } from '../src/emulator/netns.js';
+import type { PathMeasurement } from '../src/emulator/impairment.js';
+import type { Transport } from '../src/scan/model.js';
+import type { ScanResult } from '../src/result/model.js';
+import { runMeasured } from './child-run.js';
+import type { ChildRun } from './child-run.js';
+import { compareWithTruth, statesFromNmapXml, statesFromPortmatrix } from './tool-states.js';
+import type { StateErrors } from './tool-states.js';
+
+type TargetName = 'conformant' | 'hardened' | 'lossy' | 'udp';
+type ToolName = 'portmatrix' | 'nmap';
+
+interface TargetDefinition {
+  name: TargetName;
+  transport: Transport;
+  what: string;
+  emulator: Omit<StartEmulatorOptions, 'matrix'>;
+}
+
+const MATRIX = 'ip-office-9.1';
+const TARGETS: TargetDefinition[] = [
+  { name: 'conformant', transport: 'tcp', what: 'documented listeners, rest closed', emulator: {} },
+  { name: 'hardened', transport: 'tcp', what: 'undocumented ports dropped', emulator: { hardened: true } },
+  { name: 'lossy', transport: 'tcp', what: '20 ms +- 5 ms, 2 % loss', emulator: { impairment: { delayMs: 20, jitterMs: 5, lossPercent: 2 } } },
+  { name: 'udp', transport: 'udp', what: 'documented UDP + 100 others, ICMP limits', emulator: {} },
+];
+const UNDOCUMENTED_UDP_PORTS = 100;
+/** Linux answers closed UDP ports with ~1 ICMP/s after a burst of ~6: let the bucket refill between runs. */
+const ICMP_REFILL_PAUSE_MS = 7_000;
+
+function findPackageRoot(): string {
+  let dir = path.dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(path.join(dir, 'package.json'))) {
+    const parent = path.dirname(dir);
+    if (parent === dir) throw new Error('no package.json above the bench script');
+    dir = parent;
+  }
+  return dir;
+}
+
+const root = findPackageRoot();
+
+interface RunRecord {
+  repetition: number;
+  tool: ToolName;
+  wallMs: number;
+  peakRssKb: number | null;
+  exitCode: number | null;
+  /** null: the tool's output could not be read (it failed, or the feature is missing). */
+  stateErrors: StateErrors | null;
+  note?: string;
+}
+
+interface TargetReport {
+  target: TargetName;
+  transport: Transport;
+  what: string;
+  address: string;
+  ports: number;
+  path?: PathMeasurement;
+  runs: RunRecord[];
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? (sorted[middle] ?? NaN) : ((sorted[middle - 1] ?? NaN) + (sorted[middle] ?? NaN)) / 2;
+}
+
+/** A fixed pseudo-random choice (same every run) of undocumented UDP ports above 1023. */
+function undocumentedUdpPorts(emulator: RunningEmulator, count: number): number[] {
+  const documented = emulator.expectations.filter((expectation) => expectation.transport === 'udp');
+  const chosen = new Set<number>();
+  let state = 0x2545f491;
+  while (chosen.size < count) {
+    state = (Math.imul(state, 1103515245) + 12345) >>> 0;
+    const port = 1024 + (state % (65536 - 1024));
+    if (!documented.some((expectation) => port >= expectation.start && port <= expectation.end)) chosen.add(port);
+  }
+  return [...chosen];
+}
+
+function plannedPorts(target: TargetDefinition, emulator: RunningEmulator): number[] {
+  if (target.transport === 'tcp') return Array.from({ length: 65535 }, (_, index) => index + 1);
+  const documented = emulator.expectations.filter((e) => e.transport === 'udp' && !e.dynamic).map((e) => e.start);
+  return [...new Set([...documented, ...undocumentedUdpPorts(emulator, UNDOCUMENTED_UDP_PORTS)])].sort((a, b) => a - b);
+}
+
+function toolCommand(tool: ToolName, target: TargetDefinition, address: string, ports: number[], outputFile: string, profile: string): string[] {
+  const list = ports.join(',');
+  if (tool === 'nmap') {
+    return target.transport === 'tcp'
+      ? ['nmap', '-sT', '-p-', '-T4', '-n', '-Pn', '-oX', outputFile, address]
+      : ['nmap', '-sU', '-T4', '-n', '-Pn', '-p', `U:${list}`, '-oX', outputFile, address];
+  }
+  const base = [process.execPath, path.join(root, 'bin', 'portmatrix.js'), 'scan', address, '--profile', profile, '--format', 'json', '--output', outputFile, '--no-progress'];
+  // --matrix gives the UDP engine the documented ports to favour; the findings are not used here.
+  return target.transport === 'tcp' ? [...base, '--ports', 'all', '--udp', 'none'] : [...base, '--ports', 'none', '--udp', list, '--matrix', MATRIX];
+}
+
+async function readToolStates(tool: ToolName, run: ChildRun, outputFile: string, transport: Transport, ports: number[]) {
+  if (!existsSync(outputFile)) return { states: null, note: `no output (exit ${String(run.exitCode)}${run.timedOut ? ', timed out' : ''}): ${run.stderrTail}` };
+  const text = await readFile(outputFile, 'utf8');
+  if (tool === 'nmap') return { states: statesFromNmapXml(text, transport, ports), note: undefined };
+  const result = JSON.parse(text) as ScanResult;
+  if (transport === 'udp' && result.parameters.udpScanned === false) return { states: null, note: 'UDP scanning not available in this build' };
+  return { states: statesFromPortmatrix(result, transport), note: result.complete ? undefined : 'incomplete result' };
+}
+
+async function benchTarget(target: TargetDefinition, options: { repetitions: number; profile: string; runTimeoutMs: number; workDir: string }): Promise<TargetReport> {
+  process.stderr.write(`\n== ${target.name}: starting the emulated target\n`);
+  const emulator = await startEmulator({ matrix: MATRIX, mode: 'namespace', label: `bench ${target.name}`, ...target.emulator });
+  try {
+    // Only addresses inside namespaces this run created are ever scanned.
+    if (!/^198\.1[89]\./.test(emulator.address)) throw new Error(`refusing to scan ${emulator.address}: not a test host address`);
+    const ports = plannedPorts(target, emulator);
+    const report: TargetReport = { target: target.name, transport: target.transport, what: target.what, address: emulator.address, ports: ports.length, runs: [] };
+    if (emulator.path) {
+      report.path = emulator.path.measurement;
+      const m = emulator.path.measurement;
+      process.stderr.write(`   path measured: RTT ${m.rttMeanMs.toFixed(1)} ms +- ${m.rttStdDevMs.toFixed(1)} (sd), loss ${m.lossPercent.toFixed(1)} % over ${m.probes} probes\n`);
+    }
+    for (let repetition = 1; repetition <= options.repetitions; repetition += 1) {
+      const order: ToolName[] = repetition % 2 === 1 ? ['portmatrix', 'nmap'] : ['nmap', 'portmatrix'];
+      for (const tool of order) {
+        if (target.transport === 'udp') await new Promise((resolve) => setTimeout(resolve, ICMP_REFILL_PAUSE_MS));
+        const outputFile = path.join(options.workDir, `${target.name}-${tool}-${repetition}.${tool === 'nmap' ? 'xml' : 'json'}`);
+        const run = await runMeasured(toolCommand(tool, target, emulator.address, ports, outputFile, options.profile), { timeoutMs: options.runTimeoutMs });
+        const { states, note } = await readToolStates(tool, run, outputFile, target.transport, ports).catch((error: Error) => ({ states: null, note: error.message }));
+        const stateErrors = states ? compareWithTruth(states, emulator.truth, target.transport, ports) : null;
+        report.runs.push({ repetition, tool, wallMs: run.wallMs, peakRssKb: run.peakRssKb, exitCode: run.exitCode, stateErrors, ...(note ? { note } : {}) });
+        process.stderr.write(
+          `   ${target.name} #${repetition} ${tool.padEnd(10)} ${(run.wallMs / 1000).toFixed(2).padStart(7)} s  ${run.peakRssKb === null ? '?' : (run.peakRssKb / 1024).toFixed(0)} MB  errors ${stateErrors ? stateErrors.count : 'n/a'}${stateErrors?.examples.length ? ` (${stateErrors.examples.slice(0, 3).join('; ')})` : ''}${note ? `  [${note}]` : ''}\n`,
+        );
+      }
+    }
+    return report;
+  } finally {
+    await emulator.stop();
+  }
+}
+
+function summarize(report: TargetReport, tool: ToolName) {
+  const runs = report.runs.filter((run) => run.tool === tool);
+  const walls = runs.map((run) => run.wallMs / 1000);
+  const rss = runs.map((run) => run.peakRssKb).filter((kb): kb is number => kb !== null);
+  const errors = runs.map((run) => run.stateErrors?.count ?? null);
+  return {
+    medianS: median(walls),
+    minS: Math.min(...walls),
+    maxS: Math.max(...walls),
+    peakRssMb: rss.length ? Math.max(...rss) / 1024 : null,
+    errors,
+    notes: [...new Set(runs.map((run) => run.note).filter(Boolean))],
+  };
+}
+
+function printTable(reports: TargetReport[]): void {
+  const table = new Table({
+    head: ['target', 'ports', 'tool', 'wall median', 'range', 'pm / nmap', 'peak RSS', 'state errors (per run)'],
+    style: { head: [], border: [] },
+  });
+  for (const report of reports) {
+    const pm = summarize(report, 'portmatrix');
+    const nmap = summarize(report, 'nmap');
+    // A ratio only means something when portmatrix actually produced the states it is timed on.
+    const comparable = pm.errors.every((count) => count !== null);
+    const ratio = comparable ? pm.medianS / nmap.medianS : Number.NaN;
+    for (const [tool, summary] of [['portmatrix', pm], ['nmap', nmap]] as const) {
+      table.push([
+        tool === 'portmatrix' ? `${report.target}\n${report.what}` : '',
+        tool === 'portmatrix' ? `${report.transport} ${report.ports}` : '',
+        tool,
+        `${summary.medianS.toFixed(2)} s`,
+        `${summary.minS.toFixed(2)}-${summary.maxS.toFixed(2)} s`,
+        tool === 'portmatrix' ? (Number.isFinite(ratio) ? ratio.toFixed(2) : '-') : '',
+        summary.peakRssMb === null ? '?' : `${summary.peakRssMb.toFixed(0)} MB`,
+        `${summary.errors.map((count) => (count === null ? 'n/a' : String(count))).join(' / ')}${summary.notes.length ? `\n${summary.notes.join('; ').slice(0, 60)}` : ''}`,
+      ]);
+    }
+  }
+  process.stdout.write(`${table.toString()}\n`);
+}
+
+async function main(): Promise<number> {
+  const { values } = parseArgs({
+    options: {
+      repetitions: { type: 'string', default: '3' },
+      targets: { type: 'string', default: TARGETS.map((target) => target.name).join(',') },
+      profile: { type: 'string', default: 'fast' },
+      'run-timeout': { type: 'string', default: '300' },
+    },
+  });
+  const repetitions = Number(values.repetitions);
+  if (!Number.isInteger(repetitions) || repetitions < 1 || repetitions > 50) {
+    process.stderr.write('bench: --repetitions must be a whole number from 1 to 50\n');
+    return 2;
+  }
+  const wanted = values.targets.split(',').map((name) => name.trim());
+  const unknown = wanted.filter((name) => !TARGETS.some((target) => target.name === name));
+  if (unknown.length > 0) {
+    process.stderr.write(`bench: unknown target ${unknown.join(', ')} (targets: ${TARGETS.map((target) => target.name).join(', ')})\n`);
+    return 2;
+  }
+  if (!isRoot()) {
+    process.stderr.write('bench: needs root (the targets are network namespaces with firewall rules and path impairment)\n');
+    return 3;
+  }
+  await removeStaleTestHosts();
+  const workDir = path.join(tmpdir(), `portmatrix-bench-${process.pid}`);
+  await mkdir(workDir, { recursive: true });
+  const startedAt = new Date();
+  const reports: TargetReport[] = [];
+  try {
+    for (const target of TARGETS.filter((candidate) => wanted.includes(candidate.name))) {
+      reports.push(await benchTarget(target, { repetitions, profile: values.profile, runTimeoutMs: Number(values['run-timeout']) * 1000, workDir }));
+    }
+  } finally {
+    await rm(workDir, { recursive: true, force: true });
+  }
+  printTable(reports);
+  const resultsDir = path.join(root, 'bench', 'results');
+  await mkdir(resultsDir, { recursive: true });
+  const file = path.join(resultsDir, `bench-${startedAt.toISOString().replaceAll(':', '-')}.json`);
+  const summary = reports.map((report) => ({ target: report.target, portmatrix: summarize(report, 'portmatrix'), nmap: summarize(report, 'nmap') }));
+  await writeFile(file, `${JSON.stringify({ startedAt: startedAt.toISOString(), finishedAt: new Date().toISOString(), repetitions, profile: values.profile, summary, reports }, null, 2)}\n`);
+  process.stderr.write(`wrote ${path.relative(process.cwd(), file)}\n`);
+  return 0;
+}
+
+process.exitCode = await main();
