@@ -1,0 +1,135 @@
+/**
+ * scanUdp against namespace targets with the kernel's default ICMP rate limit (one port
+ * unreachable per second after a burst of six, per scanning address): responders, closed
+ * ports, nftables DROP and REJECT admin-prohibited, 5 % loss, and the documented UDP ports of
+ * the IP Office 9.1 selection among a hundred other closed ports.
+ */
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { PROFILES } from '../../src/defaults.js';
+import { startEmulator, type RunningEmulator } from '../../src/emulator/emulator.js';
+import { parseDriftSpec } from '../../src/emulator/drift.js';
+import { createTestHost, type TestHost } from '../../src/emulator/netns.js';
+import { truthOf } from '../../src/emulator/target-plan.js';
+import type { Observation } from '../../src/scan/model.js';
+import { openIcmpListener } from '../../src/scan/icmp-listener.js';
+import { scanUdp } from '../../src/scan/probes/udp.js';
+import { documentedUdpPorts, planUdpPorts } from '../../src/scan/udp-plan.js';
+import { describeNetns } from '../helpers/netns.js';
+
+// The engine gives UDP a quarter of the gentle profile's rate and at most 64 sockets.
+const CAPS = { ...PROFILES.gentle, maxConcurrency: 64, maxRatePerSecond: 75 };
+const RESPONDER = `
+const dgram = require('node:dgram');
+const socket = dgram.createSocket('udp4');
+socket.on('message', (message, remote) => socket.send(Buffer.from('pong'), remote.port, remote.address));
+socket.bind(7000, process.argv[1]);
+`;
+
+function byPort(observations: readonly Observation[]): Map<number, Observation> {
+  return new Map(observations.map((observation) => [observation.port, observation]));
+}
+
+/** A hundred ports nothing documents, spread out like a scan plan's, none of them a known service. */
+function undocumentedPorts(exclude: readonly number[]): number[] {
+  const ports: number[] = [];
+  for (let port = 20011; ports.length < 100; port += 37) if (!exclude.includes(port)) ports.push(port);
+  return ports;
+}
+
+describeNetns('scanUdp on namespace targets (default ICMP rate limits)', () => {
+  let host: TestHost;
+
+  beforeAll(async () => {
+    host = await createTestHost({ label: 'udp-states' });
+    host.spawn(['node', '-e', RESPONDER, host.address]);
+    await host.nft(`
+table inet portmatrix_udp_test {
+  chain input {
+    type filter hook input priority 0; policy accept;
+    udp dport 7001 drop
+    udp dport 7002 reject with icmp type admin-prohibited
+  }
+}`);
+    // The responder needs a moment to bind: bounded wait for its first answer.
+    for (let tries = 0; tries < 50; tries++) {
+      const [observation] = await scanUdp({ address: host.address, family: 4, ports: [7000], caps: CAPS, snmpCommunity: 'public' });
+      if (observation?.state === 'open') break;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  });
+
+  afterAll(async () => {
+    await host?.destroy();
+  });
+
+  it('responder open, nothing listening closed, DROP open|filtered, REJECT admin-prohibited filtered (unprivileged: EHOSTUNREACH)', async () => {
+    const observations = byPort(await scanUdp({ address: host.address, family: 4, ports: [7000, 7001, 7002, 7003], caps: CAPS, snmpCommunity: 'public', privileged: false }));
+    expect(observations.get(7000)).toMatchObject({ state: 'open', reason: 'udp-response' });
+    expect(observations.get(7001)).toMatchObject({ state: 'open|filtered', reason: 'no-response', rttMs: null });
+    // Linux turns ICMP code 13 into EHOSTUNREACH on a connected socket: filtered, without the code.
+    expect(observations.get(7002)).toMatchObject({ state: 'filtered', reason: 'host-unreach' });
+    expect(observations.get(7003)).toMatchObject({ state: 'closed', reason: 'icmp-port-unreach' });
+    expect(observations.get(7001)?.attempts).toBeGreaterThanOrEqual(2);
+  });
+
+  it.skipIf(openIcmpListener({ family: 4, address: '127.0.0.1' }) === null)(
+    'privileged: the raw ICMP socket reads code 13 as icmp-admin-prohibited and code 3 as icmp-port-unreach',
+    async () => {
+      await new Promise((resolve) => setTimeout(resolve, 2_000)); // the previous test spent ICMP tokens
+      const observations = byPort(await scanUdp({ address: host.address, family: 4, ports: [7000, 7001, 7002, 7003], caps: CAPS, snmpCommunity: 'public', privileged: true }));
+      expect(observations.get(7000)?.state).toBe('open');
+      expect(observations.get(7001)?.state).toBe('open|filtered');
+      expect(observations.get(7002)).toMatchObject({ state: 'filtered', reason: 'icmp-admin-prohibited' });
+      expect(observations.get(7003)).toMatchObject({ state: 'closed', reason: 'icmp-port-unreach' });
+    },
+  );
+});
+
+describeNetns('scanUdp on an emulated IP Office 9.1 (default ICMP rate limits)', () => {
+  let emulator: RunningEmulator | undefined;
+
+  afterAll(async () => {
+    await emulator?.stop();
+  });
+
+  it('classifies every documented UDP port right, closed ones included, among 100 other closed ports', async () => {
+    // Eight documented listeners missing: closed documented ports among a hundred closed others.
+    const drift = parseDriftSpec(
+      ['67', '69', '123', '161', '520', '5060', '50792', '50795'].map((port) => `missing:udp/${port}`).join(','),
+    );
+    emulator = await startEmulator({ matrix: 'ip-office-9.1', mode: 'namespace', drift, label: 'udp-ipo' });
+    const documented = documentedUdpPorts(emulator.expectations);
+    const plan = planUdpPorts('matrix', emulator.expectations);
+    const ports = [...plan, ...undocumentedPorts(plan)];
+    const observations = byPort(await scanUdp({ address: emulator.address, family: 4, ports, expectations: emulator.expectations, caps: CAPS, snmpCommunity: 'public' }));
+    expect(observations.size).toBe(ports.length);
+    const wrong = documented.filter((port) => observations.get(port)?.state !== truthOf(emulator!.truth, 'udp', port));
+    expect(wrong.map((port) => `${port}: ${observations.get(port)?.state} (truth ${truthOf(emulator!.truth, 'udp', port)})`)).toEqual([]);
+    expect(documented.filter((port) => truthOf(emulator!.truth, 'udp', port) === 'closed').length).toBeGreaterThanOrEqual(9);
+    // Whatever else the budget allowed is right too: a port is never called closed or open wrongly.
+    for (const observation of observations.values()) {
+      if (observation.state !== 'open|filtered') expect(observation.state).toBe(truthOf(emulator.truth, 'udp', observation.port));
+    }
+    await emulator.stop();
+    emulator = undefined;
+  });
+
+  it('5 % loss: no documented open port whose service has a payload is left open|filtered', async () => {
+    emulator = await startEmulator({ matrix: 'ip-office-9.1', mode: 'namespace', label: 'udp-loss' });
+    // 5 % of round trips lost: 2.5 % of the datagrams each way (nftables numgen, inside the target).
+    await emulator.host?.nft(`
+table inet portmatrix_udp_loss {
+  chain input { type filter hook input priority -10; policy accept; meta l4proto udp numgen random mod 1000 < 25 drop; }
+  chain output { type filter hook output priority -10; policy accept; meta l4proto udp numgen random mod 1000 < 25 drop; }
+}`);
+    const documented = documentedUdpPorts(emulator.expectations);
+    const ports = [...planUdpPorts('matrix', emulator.expectations)];
+    const observations = byPort(await scanUdp({ address: emulator.address, family: 4, ports, expectations: emulator.expectations, caps: CAPS, snmpCommunity: 'public' }));
+    const openDocumented = documented.filter((port) => truthOf(emulator!.truth, 'udp', port) === 'open');
+    expect(openDocumented.length).toBeGreaterThan(5);
+    const missed = openDocumented.filter((port) => observations.get(port)?.state !== 'open');
+    expect(missed.map((port) => `${port}: ${observations.get(port)?.state} (${observations.get(port)?.service})`)).toEqual([]);
+    await emulator.stop();
+    emulator = undefined;
+  });
+});
