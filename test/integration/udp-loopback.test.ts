@@ -1,0 +1,66 @@
+/**
+ * scanUdp on loopback: real sockets, no namespace. Loopback is exempt from the ICMP rate limit,
+ * so here every closed port answers at once; the namespace tests cover the limited case.
+ */
+import dgram from 'node:dgram';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PROFILES } from '../../src/defaults.js';
+import type { Observation } from '../../src/scan/model.js';
+import { scanUdp } from '../../src/scan/probes/udp.js';
+
+const CAPS = { ...PROFILES.gentle, initialRttTimeoutMs: 300, maxRttTimeoutMs: 600 };
+let responder: dgram.Socket;
+let silent: dgram.Socket;
+let responderPort = 0;
+let silentPort = 0;
+const received: Buffer[] = [];
+
+async function bound(onMessage: (message: Buffer, remote: dgram.RemoteInfo, socket: dgram.Socket) => void): Promise<[dgram.Socket, number]> {
+  const socket = dgram.createSocket('udp4');
+  socket.on('message', (message, remote) => onMessage(message, remote, socket));
+  await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
+  return [socket, socket.address().port];
+}
+
+beforeAll(async () => {
+  [responder, responderPort] = await bound((message, remote, socket) => {
+    received.push(message);
+    socket.send(Buffer.from('SIP/2.0 200 OK\r\nServer: test-pbx 1.0\r\n\r\n'), remote.port, remote.address);
+  });
+  // Bound but never answering: a listener that ignores probes looks like a filtered port.
+  [silent, silentPort] = await bound(() => undefined);
+});
+
+afterAll(() => {
+  responder.close();
+  silent.close();
+});
+
+describe('scanUdp on loopback', () => {
+  it('reply -> open with the decoded banner; ICMP port unreachable -> closed; silence -> open|filtered after retries', async () => {
+    const closedPorts = [9, 19, 7, 13];
+    const observations: Observation[] = [];
+    const result = await scanUdp({
+      address: '127.0.0.1', family: 4, ports: [responderPort, silentPort, ...closedPorts], caps: CAPS, snmpCommunity: 'public',
+      expectations: [{ transport: 'udp', start: responderPort, end: responderPort, dynamic: false, state: 'open', optional: false, internal: false, protocol: 'UDP/SIP', component: 'c', description: '', ref: { matrix: 'm', document: 'd', rowId: 'r', table: 't', row: '1' } }],
+      onObservation: (observation) => observations.push(observation),
+    });
+    const byPort = new Map(result.map((observation) => [observation.port, observation]));
+    expect(byPort.get(responderPort)).toMatchObject({ state: 'open', reason: 'udp-response', service: 'sip', banner: 'SIP/2.0 200 OK; test-pbx 1.0', attempts: 1 });
+    expect(received.at(-1)?.toString()).toMatch(/^OPTIONS sip:127\.0\.0\.1:\d+ SIP\/2\.0\r\n/);
+    for (const port of closedPorts) expect(byPort.get(port)).toMatchObject({ state: 'closed', reason: 'icmp-port-unreach' });
+    expect(byPort.get(silentPort)).toMatchObject({ state: 'open|filtered', reason: 'no-response', rttMs: null });
+    expect(byPort.get(silentPort)?.attempts).toBeGreaterThanOrEqual(2);
+    expect(result.map((observation) => observation.port)).toEqual([...byPort.keys()].sort((a, b) => a - b));
+    expect(observations).toHaveLength(result.length);
+  });
+
+  it('stops when aborted and returns only what it decided', async () => {
+    const controller = new AbortController();
+    const pending = scanUdp({ address: '127.0.0.1', family: 4, ports: [silentPort], caps: CAPS, snmpCommunity: 'public', signal: controller.signal });
+    setTimeout(() => controller.abort(), 50);
+    const started = performance.now();
+    expect(await pending).toEqual([]);
+    expect(performance.now() - started).toBeLessThan(500);
+  });
+});
