@@ -26,13 +26,14 @@ import Table from 'cli-table3';
 import { startEmulator } from '../src/emulator/emulator.js';
 import type { RunningEmulator, StartEmulatorOptions } from '../src/emulator/emulator.js';
 import { isRoot, removeStaleTestHosts } from '../src/emulator/netns.js';
+import { measurePath } from '../src/emulator/impairment.js';
 import type { PathMeasurement } from '../src/emulator/impairment.js';
 import type { Transport } from '../src/scan/model.js';
 import type { ScanResult } from '../src/result/model.js';
 import { runMeasured } from './child-run.js';
 import type { ChildRun } from './child-run.js';
 import { compareWithTruth, statesFromNmapXml, statesFromPortmatrix } from './tool-states.js';
-import type { StateErrors } from './tool-states.js';
+import type { ObservedStates, StateErrors } from './tool-states.js';
 
 type TargetName = 'conformant' | 'hardened' | 'lossy' | 'udp';
 type ToolName = 'portmatrix' | 'nmap';
@@ -54,6 +55,8 @@ const TARGETS: TargetDefinition[] = [
 const UNDOCUMENTED_UDP_PORTS = 100;
 /** Linux answers closed UDP ports with ~1 ICMP/s after a burst of ~6: let the bucket refill between runs. */
 const ICMP_REFILL_PAUSE_MS = 7_000;
+/** A scanner that wrote its result but has not exited this long after is killed (and the run noted). */
+const EXIT_GRACE_MS = 10_000;
 
 function findPackageRoot(): string {
   let dir = path.dirname(fileURLToPath(import.meta.url));
@@ -75,6 +78,7 @@ interface RunRecord {
   exitCode: number | null;
   /** null: the tool's output could not be read (it failed, or the feature is missing). */
   stateErrors: StateErrors | null;
+  resultMs?: number;
   note?: string;
 }
 
@@ -85,6 +89,7 @@ interface TargetReport {
   address: string;
   ports: number;
   path?: PathMeasurement;
+  pathAfter?: PathMeasurement;
   runs: RunRecord[];
 }
 
@@ -125,13 +130,26 @@ function toolCommand(tool: ToolName, target: TargetDefinition, address: string, 
   return target.transport === 'tcp' ? [...base, '--ports', 'all', '--udp', 'none'] : [...base, '--ports', 'none', '--udp', list, '--matrix', MATRIX];
 }
 
-async function readToolStates(tool: ToolName, run: ChildRun, outputFile: string, transport: Transport, ports: number[]) {
-  if (!existsSync(outputFile)) return { states: null, note: `no output (exit ${String(run.exitCode)}${run.timedOut ? ', timed out' : ''}): ${run.stderrTail}` };
+interface ToolOutcome {
+  states: ObservedStates | null;
+  note?: string;
+  /** portmatrix: scan time from its own result (startedAt -> finishedAt). */
+  resultMs?: number;
+}
+
+async function readToolStates(tool: ToolName, run: ChildRun, outputFile: string, transport: Transport, ports: number[]): Promise<ToolOutcome> {
+  const failure = `exit ${String(run.exitCode ?? run.signal)}${run.timedOut ? ', killed at the run timeout' : ''}${run.hungAfterOutput ? ', killed: did not exit after writing its output' : ''}: ${run.stderrTail}`;
+  if (!existsSync(outputFile)) return { states: null, note: `no output (${failure})` };
   const text = await readFile(outputFile, 'utf8');
-  if (tool === 'nmap') return { states: statesFromNmapXml(text, transport, ports), note: undefined };
+  if (tool === 'nmap') return run.exitCode === 0 ? { states: statesFromNmapXml(text, transport, ports) } : { states: null, note: failure };
   const result = JSON.parse(text) as ScanResult;
-  if (transport === 'udp' && result.parameters.udpScanned === false) return { states: null, note: 'UDP scanning not available in this build' };
-  return { states: statesFromPortmatrix(result, transport), note: result.complete ? undefined : 'incomplete result' };
+  const resultMs = Date.parse(result.finishedAt) - Date.parse(result.startedAt);
+  if (transport === 'udp' && result.parameters.udpScanned === false) return { states: null, note: 'UDP scanning not available in this build', resultMs };
+  if (!result.complete) return { states: null, note: `incomplete result (${failure})`, resultMs };
+  // A complete result from a process that then hung: its states count, its wall time is until it was killed.
+  const note =
+    run.timedOut || run.hungAfterOutput ? `result complete after ${(resultMs / 1000).toFixed(1)} s, but the process did not exit (killed)` : undefined;
+  return { states: statesFromPortmatrix(result, transport), resultMs, ...(note ? { note } : {}) };
 }
 
 async function benchTarget(target: TargetDefinition, options: { repetitions: number; profile: string; runTimeoutMs: number; workDir: string }): Promise<TargetReport> {
@@ -152,14 +170,35 @@ async function benchTarget(target: TargetDefinition, options: { repetitions: num
       for (const tool of order) {
         if (target.transport === 'udp') await new Promise((resolve) => setTimeout(resolve, ICMP_REFILL_PAUSE_MS));
         const outputFile = path.join(options.workDir, `${target.name}-${tool}-${repetition}.${tool === 'nmap' ? 'xml' : 'json'}`);
-        const run = await runMeasured(toolCommand(tool, target, emulator.address, ports, outputFile, options.profile), { timeoutMs: options.runTimeoutMs });
-        const { states, note } = await readToolStates(tool, run, outputFile, target.transport, ports).catch((error: Error) => ({ states: null, note: error.message }));
+        const run = await runMeasured(toolCommand(tool, target, emulator.address, ports, outputFile, options.profile), {
+          timeoutMs: options.runTimeoutMs,
+          // nmap writes -oX as it goes, so only portmatrix's (atomic) output marks the end.
+          ...(tool === 'portmatrix' ? { outputFile, exitGraceMs: EXIT_GRACE_MS } : {}),
+        });
+        const { states, note, resultMs } = await readToolStates(tool, run, outputFile, target.transport, ports).catch(
+          (error: Error): ToolOutcome => ({ states: null, note: error.message }),
+        );
         const stateErrors = states ? compareWithTruth(states, emulator.truth, target.transport, ports) : null;
-        report.runs.push({ repetition, tool, wallMs: run.wallMs, peakRssKb: run.peakRssKb, exitCode: run.exitCode, stateErrors, ...(note ? { note } : {}) });
+        report.runs.push({
+          repetition,
+          tool,
+          wallMs: run.wallMs,
+          peakRssKb: run.peakRssKb,
+          exitCode: run.exitCode,
+          stateErrors,
+          ...(resultMs === undefined ? {} : { resultMs }),
+          ...(note ? { note } : {}),
+        });
         process.stderr.write(
           `   ${target.name} #${repetition} ${tool.padEnd(10)} ${(run.wallMs / 1000).toFixed(2).padStart(7)} s  ${run.peakRssKb === null ? '?' : (run.peakRssKb / 1024).toFixed(0)} MB  errors ${stateErrors ? stateErrors.count : 'n/a'}${stateErrors?.examples.length ? ` (${stateErrors.examples.slice(0, 3).join('; ')})` : ''}${note ? `  [${note}]` : ''}\n`,
         );
       }
+    }
+    if (emulator.path) {
+      // Measured again at the end: the impairment held for every run, not just at the start.
+      report.pathAfter = await measurePath(emulator, { port: 9, probes: 1000, concurrency: 20 });
+      const m = report.pathAfter;
+      process.stderr.write(`   path after the runs: RTT ${m.rttMeanMs.toFixed(1)} ms +- ${m.rttStdDevMs.toFixed(1)} (sd), loss ${m.lossPercent.toFixed(1)} %\n`);
     }
     return report;
   } finally {
