@@ -65,7 +65,8 @@ describe('portmatrix demo', () => {
     expect(result.hosts[0]?.address).toMatch(/^127\./);
   });
 
-  it.skipIf(!isRoot())('as root: scans a namespace target and leaves no namespace or process behind', async () => {
+  // Under CI=true a missing root fails here instead of skipping.
+  it.skipIf(!isRoot() && process.env.CI !== 'true')('as root: scans a namespace target and leaves no namespace or process behind', async () => {
     const run = await runDemo(['--output-dir', path.join(outputDir, 'netns')]);
     const result = await checkRun(run, path.join(outputDir, 'netns'));
     expect(run.stderr).toMatch(/in network namespace pm\d+n0/);
