@@ -25,6 +25,7 @@ import { parseArgs } from 'node:util';
 import Table from 'cli-table3';
 import { startEmulator } from '../src/emulator/emulator.js';
 import type { RunningEmulator, StartEmulatorOptions } from '../src/emulator/emulator.js';
+import type { PortTruth } from '../src/emulator/target-plan.js';
 import { isRoot, removeStaleTestHosts } from '../src/emulator/netns.js';
 import { measurePath } from '../src/emulator/impairment.js';
 import type { PathMeasurement } from '../src/emulator/impairment.js';
@@ -88,6 +89,8 @@ interface TargetReport {
   what: string;
   address: string;
   ports: number;
+  /** The emulator's truth, from the same plan that configured the target. */
+  truth: PortTruth;
   path?: PathMeasurement;
   pathAfter?: PathMeasurement;
   runs: RunRecord[];
@@ -159,7 +162,15 @@ async function benchTarget(target: TargetDefinition, options: { repetitions: num
     // Only addresses inside namespaces this run created are ever scanned.
     if (!/^198\.1[89]\./.test(emulator.address)) throw new Error(`refusing to scan ${emulator.address}: not a test host address`);
     const ports = plannedPorts(target, emulator);
-    const report: TargetReport = { target: target.name, transport: target.transport, what: target.what, address: emulator.address, ports: ports.length, runs: [] };
+    const report: TargetReport = {
+      target: target.name,
+      transport: target.transport,
+      what: target.what,
+      address: emulator.address,
+      ports: ports.length,
+      truth: emulator.truth,
+      runs: [],
+    };
     if (emulator.path) {
       report.path = emulator.path.measurement;
       const m = emulator.path.measurement;

@@ -6,8 +6,13 @@ import { parseDriftSpec } from '../../src/emulator/drift.js';
 import { startEmulator } from '../../src/emulator/emulator.js';
 import type { RunningEmulator } from '../../src/emulator/emulator.js';
 import { planTarget, truthOf } from '../../src/emulator/target-plan.js';
-import { EMULATED_SYS_DESCR, replyDns, replyNtp, replySnmp } from '../../src/emulator/udp-responders.js';
+import { EMULATED_SYS_DESCR, replyDns, replyNtp, replySnmp, replyTo } from '../../src/emulator/udp-responders.js';
 import { loadMatrix } from '../../src/matrix/load.js';
+import { buildDnsQuery, decodeDnsMessage } from '../../src/scan/payloads/dns.js';
+import { buildNtpRequest, decodeNtpPacket } from '../../src/scan/payloads/ntp.js';
+import { buildSipOptions, decodeSipMessage } from '../../src/scan/payloads/sip.js';
+import { buildSnmpGetRequest, decodeSnmpMessage, readSysDescr } from '../../src/scan/payloads/snmp.js';
+import { buildTftpReadRequest, decodeTftpPacket } from '../../src/scan/payloads/tftp.js';
 import { selectExpectations } from '../../src/matrix/select.js';
 import type { PortState } from '../../src/scan/model.js';
 import { describeNetns } from '../helpers/netns.js';
@@ -143,6 +148,30 @@ describe('target plan (pure): the truth is what the plan configures', () => {
     expect(dns?.readUInt16BE(0)).toBe(0xabcd);
     expect((dns?.[3] ?? 0) & 0x0f).toBe(3);
     expect(replySnmp(Buffer.from('not snmp'))).toBeNull();
+  });
+});
+
+describe("the scanner's own UDP probes get replies its own decoders accept", () => {
+  // Two independent implementations meet here: src/scan/payloads builds and decodes, the emulator answers.
+  it('SNMP v1 and v2c, SIP OPTIONS, NTP, TFTP, DNS', () => {
+    for (const version of ['v1', 'v2c'] as const) {
+      const reply = decodeSnmpMessage(replyTo('snmp', buildSnmpGetRequest({ version, community: 'public', requestId: 4242 })));
+      expect(reply?.requestId).toBe(4242);
+      expect(reply && readSysDescr(reply)).toBe(EMULATED_SYS_DESCR);
+    }
+    const context = { family: 4 as const, localAddress: '198.18.0.1', localPort: 40000, address: '198.18.0.2', port: 5060, snmpCommunity: 'public' };
+    const sip = decodeSipMessage(replyTo('sip', buildSipOptions(context, { branch: 'b1', tag: 't1', callId: 'c1' })));
+    expect(sip?.statusCode).toBe(200);
+    expect(sip?.headers.get('call-id')).toBe('c1@198.18.0.1');
+    const transmit = Buffer.from('0123456789abcdef', 'hex');
+    const ntp = decodeNtpPacket(replyTo('ntp', buildNtpRequest({ transmitTimestamp: transmit })));
+    expect(ntp?.mode).toBe(4);
+    expect(ntp?.originTimestamp.equals(transmit)).toBe(true);
+    const tftp = decodeTftpPacket(replyTo('tftp', buildTftpReadRequest({ filename: 'portmatrix-probe' })));
+    expect(tftp?.opcode).toBe('error');
+    const dns = decodeDnsMessage(replyTo('dns', buildDnsQuery({ id: 777, name: 'version.bind' })));
+    expect(dns?.id).toBe(777);
+    expect(dns?.isResponse).toBe(true);
   });
 });
 
