@@ -42,7 +42,7 @@ export interface StartEmulatorOptions {
   hardened?: boolean;
   /** 'namespace' needs root; default: namespace when root, loopback otherwise. */
   mode?: EmulatorMode;
-  /** Loopback mode only: the 127.x.y.z address to bind (default 127.77.<pid>). */
+  /** Loopback mode only: the 127.x.y.z address to bind (default 127.<77+k>.<pid>, k counting emulators). */
   bindAddress?: string;
   /** Namespace mode only: delay, jitter and loss on the path, measured before the emulator starts. */
   impairment?: Impairment;
@@ -149,8 +149,13 @@ export function readForeignListeners(address: string): { transport: Transport; p
   return [...found.values()];
 }
 
+let loopbackCounter = 0;
+
+/** 127.<77+k>.<pid>: distinct per process and per emulator started by it. */
 function defaultLoopbackAddress(): string {
-  return `127.77.${(process.pid >> 8) & 255}.${Math.max(1, process.pid & 255)}`;
+  const k = loopbackCounter % 100;
+  loopbackCounter += 1;
+  return `127.${77 + k}.${(process.pid >> 8) & 255}.${Math.max(1, process.pid & 255)}`;
 }
 
 function startChild(child: ChildProcess, config: EmulatorProcessConfig): Promise<EmulatorProcessReport> {
