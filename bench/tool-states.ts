@@ -68,20 +68,30 @@ export function statesFromNmapXml(xml: string, transport: Transport, planned: re
 
 export interface StateErrors {
   count: number;
+  /** Of count, errors on ports the matrix documents (the ones conformance is judged on). */
+  documented: number;
   /** The first few, for the report: "port: seen X, truth Y". */
   examples: string[];
 }
 
-export function compareWithTruth(states: ObservedStates, truth: PortTruth, transport: Transport, planned: readonly number[]): StateErrors {
+export function compareWithTruth(
+  states: ObservedStates,
+  truth: PortTruth,
+  transport: Transport,
+  planned: readonly number[],
+  documentedPorts: ReadonlySet<number>,
+): StateErrors {
   let count = 0;
+  let documented = 0;
   const examples: string[] = [];
   for (const port of planned) {
     const expected = truthOf(truth, transport, port);
     const seen = states.get(port) ?? 'missing';
     if (seen !== expected) {
       count += 1;
+      if (documentedPorts.has(port)) documented += 1;
       if (examples.length < 8) examples.push(`${transport}/${port}: seen ${seen}, truth ${expected}`);
     }
   }
-  return { count, examples };
+  return { count, documented, examples };
 }
