@@ -7,11 +7,11 @@
 import dgram from 'node:dgram';
 import net from 'node:net';
 import { createInterface } from 'node:readline';
-import type { PlannedListener, TcpService, UdpService } from './target-plan.js';
+import type { PlannedListener, EmulatedTcpService, EmulatedUdpService } from './target-plan.js';
 import { replyTo } from './udp-responders.js';
 
 export interface EmulatorProcessConfig {
-  /** The scanned address; "loopback-only" listeners bind 127.0.0.1 instead (skipped when omitted). */
+  /** The scanned address; "loopback-only" listeners bind 127.0.0.1 instead. */
   address: string;
   listeners: PlannedListener[];
   /** Bind loopback-only listeners (inside a namespace) or leave them out (on a shared loopback). */
@@ -27,7 +27,7 @@ const IDLE_CONNECTION_MS = 3_000;
 const SSH_BANNER = 'SSH-2.0-OpenSSH_5.3 portmatrix-emulator\r\n';
 const HTTP_RESPONSE = 'HTTP/1.1 200 OK\r\nServer: IP Office 9.1 (portmatrix emulator)\r\nContent-Length: 0\r\nConnection: close\r\n\r\n';
 
-function handleTcp(service: TcpService, socket: net.Socket): void {
+function handleTcp(service: EmulatedTcpService, socket: net.Socket): void {
   socket.on('error', () => undefined);
   socket.setTimeout(IDLE_CONNECTION_MS, () => socket.destroy());
   if (service === 'ssh') socket.write(SSH_BANNER);
@@ -37,7 +37,7 @@ function handleTcp(service: TcpService, socket: net.Socket): void {
   });
 }
 
-function listenTcp(address: string, port: number, service: TcpService): Promise<net.Server> {
+function listenTcp(address: string, port: number, service: EmulatedTcpService): Promise<net.Server> {
   return new Promise((resolve, reject) => {
     const server = net.createServer((socket) => handleTcp(service, socket));
     server.once('error', reject);
@@ -49,7 +49,7 @@ function listenTcp(address: string, port: number, service: TcpService): Promise<
   });
 }
 
-function listenUdp(address: string, port: number, service: UdpService): Promise<dgram.Socket> {
+function listenUdp(address: string, port: number, service: EmulatedUdpService): Promise<dgram.Socket> {
   return new Promise((resolve, reject) => {
     const socket = dgram.createSocket({ type: 'udp4' });
     socket.once('error', reject);
@@ -70,8 +70,8 @@ async function openListeners(config: EmulatorProcessConfig): Promise<EmulatorPro
     if (listener.scope === 'loopback-only' && !config.bindLoopbackOnly) continue;
     const address = listener.scope === 'external' ? config.address : '127.0.0.1';
     try {
-      if (listener.transport === 'tcp') await listenTcp(address, listener.port, listener.service as TcpService);
-      else await listenUdp(address, listener.port, listener.service as UdpService);
+      if (listener.transport === 'tcp') await listenTcp(address, listener.port, listener.service as EmulatedTcpService);
+      else await listenUdp(address, listener.port, listener.service as EmulatedUdpService);
       report.bound.push({ transport: listener.transport, port: listener.port, address });
     } catch (error) {
       report.failed.push({ transport: listener.transport, port: listener.port, address, code: (error as NodeJS.ErrnoException).code ?? 'ERROR' });

@@ -21,15 +21,15 @@ import type { PortRange } from '../matrix/port-spec.js';
 import type { PortState, Transport } from '../scan/model.js';
 import type { DriftSpec, PortRef } from './drift.js';
 
-export type UdpService = 'snmp' | 'sip' | 'ntp' | 'tftp' | 'dns' | 'generic';
-export type TcpService = 'ssh' | 'http' | 'generic';
+export type EmulatedUdpService = 'snmp' | 'sip' | 'ntp' | 'tftp' | 'dns' | 'generic';
+export type EmulatedTcpService = 'ssh' | 'http' | 'generic';
 
 export interface PlannedListener {
   transport: Transport;
   port: number;
   /** Where the listener binds: the scanned address, or loopback only (intra-device ports). */
   scope: 'external' | 'loopback-only';
-  service: UdpService | TcpService;
+  service: EmulatedUdpService | EmulatedTcpService;
 }
 
 export interface Deviation {
@@ -83,7 +83,7 @@ function restingState(expectation: Expectation): 'open' | 'closed' | 'filtered' 
   return 'closed';
 }
 
-export function udpServiceFor(port: number, protocol: string): UdpService {
+export function udpServiceFor(port: number, protocol: string): EmulatedUdpService {
   const text = protocol.toUpperCase();
   if (text.includes('SNMP') || port === 161) return 'snmp';
   if (text.includes('SIP') || port === 5060 || port === 5061) return 'sip';
@@ -93,7 +93,7 @@ export function udpServiceFor(port: number, protocol: string): UdpService {
   return 'generic';
 }
 
-export function tcpServiceFor(port: number, protocol: string): TcpService {
+export function tcpServiceFor(port: number, protocol: string): EmulatedTcpService {
   const text = protocol.toUpperCase();
   if (text.includes('SSH') || port === 22) return 'ssh';
   if (/HTTP(?!S)/.test(text) || port === 80 || port === 8000 || port === 9080) return 'http';
@@ -152,7 +152,7 @@ export function planTarget(options: PlanTargetOptions): TargetPlan {
   const deviations: Deviation[] = [];
   const notEmulated: TargetPlan['notEmulated'] = [];
   const dropped: Record<Transport, PortState> = { tcp: 'filtered', udp: 'open|filtered' };
-  const serviceFor = (transport: Transport, port: number, protocol: string): UdpService | TcpService =>
+  const serviceFor = (transport: Transport, port: number, protocol: string): EmulatedUdpService | EmulatedTcpService =>
     transport === 'udp' ? udpServiceFor(port, protocol) : tcpServiceFor(port, protocol);
 
   for (const [k, { transport, port, expectation }] of documented) {

@@ -5,7 +5,7 @@
  * NXDOMAIN). A probe it cannot parse gets a short generic datagram instead: every open UDP
  * port of the emulator answers every probe, so its truth ("open") holds for any scanner.
  */
-import type { UdpService } from './target-plan.js';
+import type { EmulatedUdpService } from './target-plan.js';
 
 export const EMULATED_SYS_DESCR = 'Avaya IP Office IP500 V2 9.1.0.0 build 178 (portmatrix emulator)';
 const GENERIC_REPLY = Buffer.from('portmatrix-emulator\n');
@@ -159,7 +159,7 @@ export function replyDns(request: Buffer): Buffer | null {
   return reply;
 }
 
-const RESPONDERS: Record<Exclude<UdpService, 'generic'>, (request: Buffer) => Buffer | null> = {
+const RESPONDERS: Record<Exclude<EmulatedUdpService, 'generic'>, (request: Buffer) => Buffer | null> = {
   snmp: replySnmp,
   sip: replySip,
   ntp: replyNtp,
@@ -168,7 +168,7 @@ const RESPONDERS: Record<Exclude<UdpService, 'generic'>, (request: Buffer) => Bu
 };
 
 /** The reply of an emulated UDP service to one datagram. */
-export function replyTo(service: UdpService, request: Buffer): Buffer {
+export function replyTo(service: EmulatedUdpService, request: Buffer): Buffer {
   if (service === 'generic') return GENERIC_REPLY;
   return RESPONDERS[service](request) ?? GENERIC_REPLY;
 }
