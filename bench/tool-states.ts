@@ -4,6 +4,7 @@
  */
 import { parsePortSpec } from '../src/matrix/port-spec.js';
 import type { PortRange } from '../src/matrix/port-spec.js';
+import { findFoldedState } from '../src/scan/fold.js';
 import type { PortState, Transport } from '../src/scan/model.js';
 import type { ScanResult } from '../src/result/model.js';
 import { truthOf } from '../src/emulator/target-plan.js';
@@ -29,11 +30,10 @@ export function statesFromPortmatrix(result: ScanResult, transport: Transport): 
   const states: ObservedStates = new Map();
   if (!host) return states;
   for (const observation of host.observations) if (observation.transport === transport) states.set(observation.port, observation.state);
-  const folded = host.folded.filter((entry) => entry.transport === transport);
-  // One folded state covers every planned port not listed; several would be ambiguous, so none is assumed.
-  const single = folded.length === 1 ? folded[0] : undefined;
-  if (single) {
-    for (const port of parseSpec(host.plan[transport])) if (!states.has(port)) states.set(port, single.state);
+  // One folded state per transport covers every planned port not listed (src/scan/fold.ts).
+  const folded = findFoldedState(host.folded, transport);
+  if (folded) {
+    for (const port of parseSpec(host.plan[transport])) if (!states.has(port)) states.set(port, folded.state);
   }
   return states;
 }

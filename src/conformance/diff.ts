@@ -5,7 +5,8 @@
  *
  * Decisions the design leaves open, made here:
  * - Closed and filtered are both "dark"; the difference is never a finding by itself.
- * - Ports folded into HostScan.folded count as closed (as the folded entry says).
+ * - An unlisted planned port of a complete host has its transport's folded state (closed or
+ *   filtered, see src/scan/fold.ts); with nothing folded for the transport, closed.
  * - A port that was not scanned (outside the plan, or not reached on an incomplete host)
  *   gives no finding: absence of evidence is not a missing listener.
  * - Conditional states ("Open if HA"): unless the policy says the condition holds for that
@@ -27,6 +28,7 @@ import type { Expectation } from '../matrix/expectation.js';
 import type { FixedState } from '../matrix/model.js';
 import { countPorts, parsePortSpec, rangesContain } from '../matrix/port-spec.js';
 import type { PortRange } from '../matrix/port-spec.js';
+import { findFoldedState } from '../scan/fold.js';
 import type { HostScan, Observation, PortState, Reason, Transport } from '../scan/model.js';
 import type { Finding, FindingKind } from './model.js';
 import { applyPolicy, DEFAULT_SEVERITIES } from './policy.js';
@@ -64,9 +66,7 @@ function createPortLookup(host: HostScan): (transport: Transport, port: number) 
     if (observation) return observation;
     // On an incomplete host a planned port may never have been probed: unknown, not closed.
     if (!host.complete || !rangesContain(plans[transport], port)) return undefined;
-    const folded = host.folded.filter((entry) => entry.transport === transport);
-    const entry = folded.find((candidate) => candidate.state === 'closed') ?? folded[0];
-    return entry ? { state: entry.state, reason: entry.reason } : { state: 'closed', reason: transport === 'tcp' ? 'conn-refused' : 'icmp-port-unreach' };
+    return findFoldedState(host.folded, transport) ?? { state: 'closed', reason: transport === 'tcp' ? 'conn-refused' : 'icmp-port-unreach' };
   };
 }
 

@@ -5,6 +5,7 @@
  */
 import { parsePortSpec, rangesContain } from '../matrix/port-spec.js';
 import type { ScanResult } from '../result/model.js';
+import { findFoldedState } from '../scan/fold.js';
 import type { HostScan, PortState, Transport } from '../scan/model.js';
 import { compareText } from './diff.js';
 import type { Finding } from './model.js';
@@ -105,7 +106,6 @@ function foldedState(host: HostScan | undefined, transport: Transport, port: num
   const plan = host?.plan[transport] ?? '';
   const parsed = plan === '' ? undefined : parsePortSpec(plan);
   if (!host || !parsed?.ok || !rangesContain(parsed.ranges, port)) return null;
-  const folded = host.folded.filter((entry) => entry.transport === transport);
-  return (folded.find((entry) => entry.state === 'closed') ?? folded[0])?.state ?? 'closed';
+  return findFoldedState(host.folded, transport)?.state ?? 'closed';
 }
 

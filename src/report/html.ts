@@ -12,6 +12,7 @@ import {
   buildReportView,
   countStates,
   formatDocumented,
+  formatFolded,
   formatObserved,
   formatPort,
   formatRef,
@@ -117,10 +118,13 @@ export function renderHtml(result: ScanResult): string {
       out.push('</tbody></table>');
     }
   } else {
-    out.push('<h2>Ports not closed</h2>');
+    out.push('<h2>Ports</h2>');
     for (const host of result.hosts) {
-      out.push(`<h3>${h(host.target)}</h3>`, '<table><thead><tr><th>Port</th><th>State</th><th>Reason</th><th>Service</th><th>Banner</th></tr></thead><tbody>');
-      for (const observation of host.observations.filter((candidate) => candidate.state !== 'closed')) {
+      const folded = formatFolded(host);
+      out.push(`<h3>${h(host.target)}</h3>`, ...(folded === '' ? [] : [`<p class="meta">${h(folded)}</p>`]));
+      if (host.observations.length === 0) continue;
+      out.push('<table><thead><tr><th>Port</th><th>State</th><th>Reason</th><th>Service</th><th>Banner</th></tr></thead><tbody>');
+      for (const observation of host.observations) {
         out.push(
           `<tr><td class="mono">${formatPort(observation.transport, observation.port)}</td><td>${h(observation.state)}</td><td>${h(observation.reason)}</td><td>${h(observation.service ?? '')}</td><td class="mono banner">${h(observation.banner ?? '')}</td></tr>`,
         );

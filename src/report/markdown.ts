@@ -8,6 +8,7 @@ import {
   buildReportView,
   countStates,
   formatDocumented,
+  formatFolded,
   formatObserved,
   formatPort,
   formatRef,
@@ -94,10 +95,13 @@ export function renderMarkdown(result: ScanResult): string {
       }
     }
   } else {
-    out.push('## Ports not closed', '');
+    out.push('## Ports', '');
     for (const host of result.hosts) {
-      out.push(`### ${md(host.target)}`, '', row(['Port', 'State', 'Reason', 'Service', 'Banner']), row(Array(5).fill('---')));
-      for (const observation of host.observations.filter((candidate) => candidate.state !== 'closed')) {
+      const folded = formatFolded(host);
+      out.push(`### ${md(host.target)}`, '', ...(folded === '' ? [] : [md(folded), '']));
+      if (host.observations.length === 0) continue;
+      out.push(row(['Port', 'State', 'Reason', 'Service', 'Banner']), row(Array(5).fill('---')));
+      for (const observation of host.observations) {
         out.push(row([formatPort(observation.transport, observation.port), md(observation.state), observation.reason, md(observation.service ?? ''), md(observation.banner ?? '')]));
       }
       out.push('');

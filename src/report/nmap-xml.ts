@@ -6,7 +6,7 @@
  */
 import { countPorts, parsePortSpec } from '../matrix/port-spec.js';
 import type { ScanResult } from '../result/model.js';
-import type { HostScan, Reason, Transport } from '../scan/model.js';
+import type { FoldedPorts, HostScan, Reason, Transport } from '../scan/model.js';
 import { escapeHtml } from '../util/untrusted-text.js';
 
 const x = escapeHtml;
@@ -71,11 +71,15 @@ function renderHost(host: HostScan, start: number, end: number): string[] {
     '</hostnames>',
     '<ports>',
   ];
+  // As nmap writes it: one extraports per state, its reasons (per transport) inside.
+  const byState = new Map<string, FoldedPorts[]>();
   for (const folded of host.folded) {
-    if (folded.count === 0) continue;
+    if (folded.count > 0) byState.set(folded.state, [...(byState.get(folded.state) ?? []), folded]);
+  }
+  for (const [state, entries] of byState) {
     lines.push(
-      `<extraports state="${folded.state}" count="${folded.count}">`,
-      `<extrareasons reason="${nmapReason(folded.reason)}" count="${folded.count}" proto="${folded.transport}"/>`,
+      `<extraports state="${state}" count="${entries.reduce((sum, entry) => sum + entry.count, 0)}">`,
+      ...entries.map((entry) => `<extrareasons reason="${nmapReason(entry.reason)}" count="${entry.count}" proto="${entry.transport}"/>`),
       '</extraports>',
     );
   }

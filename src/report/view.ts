@@ -194,10 +194,16 @@ export function formatVerdict(view: ReportView): string {
   return view.exitCode === 0 ? `conformant at --fail-on ${view.failOn}` : `NOT conformant at --fail-on ${view.failOn}`;
 }
 
-/** Observations of a host that are listed (not folded), for the "what was seen" sections. */
+/** Every planned port of a host by state, listed and folded. */
 export function countStates(host: HostScan): Record<PortState, number> {
   const counts: Record<PortState, number> = { open: 0, closed: 0, filtered: 0, 'open|filtered': 0 };
   for (const observation of host.observations) counts[observation.state] += 1;
   for (const folded of host.folded) counts[folded.state] += folded.count;
   return counts;
+}
+
+/** nmap's line for folded ports: "Not shown: 65466 filtered tcp ports (no-response), 66 filtered tcp ports (icmp-admin-prohibited)"; '' when nothing is folded. */
+export function formatFolded(host: HostScan): string {
+  const parts = host.folded.filter((entry) => entry.count > 0).map((entry) => `${entry.count} ${entry.state} ${entry.transport} port${entry.count === 1 ? '' : 's'} (${entry.reason})`);
+  return parts.length === 0 ? '' : `Not shown: ${parts.join(', ')}`;
 }

@@ -37,7 +37,7 @@ export interface Observation {
   banner?: string;
 }
 
-/** Ports that were scanned but are not listed one by one (closed ports, as nmap folds them). */
+/** Ports that were scanned but are not listed one by one (as nmap folds them; see HostScan.folded). */
 export interface FoldedPorts {
   transport: Transport;
   state: PortState;
@@ -55,7 +55,13 @@ export interface HostScan {
   plan: { tcp: string; udp: string };
   /** Every port that is not folded, sorted by transport then port. */
   observations: Observation[];
-  /** Ports not listed in observations; every planned port is in exactly one of the two. */
+  /**
+   * Ports not listed in observations; every planned port is in exactly one of the two. Per
+   * transport at most ONE state is folded: the more common of closed and filtered (a hardened
+   * host folds filtered and lists its few closed ports), possibly under several reasons. Open,
+   * open|filtered and ports with a banner are always listed. So an unlisted planned port of a
+   * complete host has its transport's folded state (src/scan/fold.ts findFoldedState).
+   */
   folded: FoldedPorts[];
   /** False when the scan of this host stopped early (interrupt, fatal error). */
   complete: boolean;

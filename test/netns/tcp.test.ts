@@ -8,6 +8,7 @@ import { PROFILES } from '../../src/defaults.js';
 import { createTestHost, type TestHost } from '../../src/emulator/netns.js';
 import { impairPath } from '../../src/emulator/impairment.js';
 import { scanHosts } from '../../src/scan/engine.js';
+import { findFoldedState } from '../../src/scan/fold.js';
 import type { HostScan, Observation } from '../../src/scan/model.js';
 import { describeNetns } from '../helpers/netns.js';
 
@@ -36,11 +37,11 @@ async function startHost(label: string): Promise<TestHost> {
 /** Every planned port with its state and reason, folded ones included. */
 function statesOf(scan: HostScan, ports: Iterable<number>): Map<number, Pick<Observation, 'state' | 'reason'>> {
   const listed = new Map(scan.observations.map((observation) => [observation.port, observation]));
-  const closedReason = scan.folded.find((folded) => folded.transport === 'tcp');
+  const folded = findFoldedState(scan.folded, 'tcp');
   const states = new Map<number, Pick<Observation, 'state' | 'reason'>>();
   for (const port of ports) {
     const observation = listed.get(port);
-    states.set(port, observation ?? { state: 'closed', reason: closedReason?.reason ?? 'conn-refused' });
+    states.set(port, observation ?? folded ?? { state: 'closed', reason: 'conn-refused' });
   }
   return states;
 }

@@ -3,7 +3,7 @@ import { checkConformance } from '../../../src/conformance/diff.js';
 import type { Finding } from '../../../src/conformance/model.js';
 import type { Expectation } from '../../../src/matrix/expectation.js';
 import type { HostScan } from '../../../src/scan/model.js';
-import { conformantHost, driftedHost, EXPECTATIONS, NOW } from './sample.js';
+import { conformantHost, driftedHost, EXPECTATIONS, hardenedHost, NOW } from './sample.js';
 
 function deviations(findings: Finding[]): string[] {
   return findings
@@ -135,6 +135,23 @@ describe('checkConformance', () => {
     const hosts = new Set(findings.filter((finding) => finding.kind !== 'conformant').map((finding) => finding.host));
     expect([...hosts]).toEqual(['pbx-drift.example.test']);
     expect(findings[0]?.host).toBe('pbx-ok.example.test');
+  });
+  it('reads an unlisted port of a hardened host as filtered, the state folded for its transport', () => {
+    const scan = hardenedHost();
+    expect(scan.observations.some((observation) => observation.port === 21)).toBe(false);
+    const findings = checkConformance({ expectations: EXPECTATIONS, hosts: [scan], now: NOW });
+    // Documented-filtered tcp/21 and conditional tcp/7070 are folded filtered; closed tcp/23 is listed.
+    expect(findings.find((finding) => finding.port === 21)).toMatchObject({ kind: 'conformant', observed: 'filtered', reason: 'no-response' });
+    expect(findings.find((finding) => finding.port === 7070)).toMatchObject({ kind: 'conformant', observed: 'filtered' });
+    expect(findings.find((finding) => finding.port === 23)).toMatchObject({ kind: 'conformant', observed: 'closed', reason: 'conn-refused' });
+    // The intra-device voicemail port is dark behind the firewall: conformant, seen filtered.
+    expect(findings.find((finding) => finding.port === 50791)).toMatchObject({ kind: 'conformant', observed: 'filtered' });
+    expect(deviations(findings)).toEqual([]);
+    // The listener gone on the same hardened host: missing, observed filtered (not closed).
+    const gone = { ...scan, observations: scan.observations.filter((observation) => !(observation.transport === 'tcp' && observation.port === 443)) };
+    gone.folded = gone.folded.map((entry) => (entry.transport === 'tcp' ? { ...entry, count: entry.count + 1 } : entry));
+    const missing = checkConformance({ expectations: EXPECTATIONS, hosts: [gone], now: NOW }).find((finding) => finding.port === 443);
+    expect(missing).toMatchObject({ kind: 'missing-listener', observed: 'filtered', reason: 'no-response' });
   });
 });
 

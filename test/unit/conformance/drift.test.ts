@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { diffResults } from '../../../src/conformance/drift.js';
-import { buildResult, conformantHost, driftedHost } from './sample.js';
+import { buildResult, conformantHost, driftedHost, hardenedHost } from './sample.js';
 
 describe('diffResults', () => {
   it('says two identical runs are equal', () => {
@@ -37,5 +37,16 @@ describe('diffResults', () => {
     const after = buildResult({ hosts: [driftedHost()], strict: true });
     const changed = diffResults(before, after).hosts[0]!.changed;
     expect(changed.find((change) => change.after.port === 23)).toMatchObject({ changes: ['severity'], before: { severity: 'warning' }, after: { severity: 'error' } });
+  });
+  it('compares a listed port with the folded state of the other run (filtered on a hardened host)', () => {
+    const before = buildResult({ hosts: [conformantHost()] });
+    const after = buildResult({ hosts: [{ ...hardenedHost(), target: conformantHost().target }] });
+    const ports = diffResults(before, after).hosts[0]!.ports;
+    // tcp/21 listed filtered before, folded filtered after: no change. tcp/23 was folded closed, now listed closed.
+    expect(ports.filter((change) => change.transport === 'tcp' && [21, 23].includes(change.port))).toEqual([]);
+    expect(ports).toEqual([]);
+    // And the other way round, a port listed open before and folded after reads as filtered.
+    const opened = { ...conformantHost(), observations: [...conformantHost().observations, { transport: 'tcp' as const, port: 8080, state: 'open' as const, reason: 'syn-ack' as const, rttMs: 0.3, attempts: 1 }] };
+    expect(diffResults(buildResult({ hosts: [opened] }), after).hosts[0]!.ports).toEqual([{ transport: 'tcp', port: 8080, before: 'open', after: 'filtered' }]);
   });
 });

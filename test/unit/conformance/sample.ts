@@ -9,6 +9,7 @@ import type { FailOn } from '../../../src/conformance/model.js';
 import type { Expectation } from '../../../src/matrix/expectation.js';
 import { RESULT_SCHEMA_ID, RESULT_SCHEMA_VERSION } from '../../../src/result/model.js';
 import type { ScanResult } from '../../../src/result/model.js';
+import { foldObservations } from '../../../src/scan/fold.js';
 import type { HostScan, Observation } from '../../../src/scan/model.js';
 
 export const NOW = new Date('2025-06-01T12:00:00Z');
@@ -101,6 +102,25 @@ export function conformantHost(): HostScan {
     '198.18.0.2',
     [open('tcp', 80), open('tcp', 443), filtered('tcp', 21), open('tcp', 5060), open('tcp', 5443), open('udp', 69), open('udp', 161), open('udp', 5060), open('tcp', 50812)],
   );
+}
+
+/**
+ * A hardened host as the engine folds it (src/scan/fold.ts): every documented listener up,
+ * tcp/23 answering RST (listed), everything else silently dropped (tcp) or admin-prohibited
+ * (udp): the filtered ports are folded, so documented-filtered tcp/21 is only in a count.
+ */
+export function hardenedHost(): HostScan {
+  const openPorts: Record<'tcp' | 'udp', Set<number>> = { tcp: new Set([80, 443, 5060, 5443, 50812]), udp: new Set([69, 161, 5060]) };
+  const observations: Observation[] = [];
+  for (let port = 1; port <= 65535; port++) {
+    if (openPorts.tcp.has(port)) observations.push(open('tcp', port));
+    else if (port === 23) observations.push({ transport: 'tcp', port, state: 'closed', reason: 'conn-refused', rttMs: 0.2, attempts: 1 });
+    else observations.push(filtered('tcp', port));
+  }
+  for (const port of [69, 161, 5060, ...Array.from({ length: 10001 }, (_, index) => 40750 + index)]) {
+    observations.push(openPorts.udp.has(port) ? open('udp', port) : { transport: 'udp', port, state: 'filtered', reason: 'icmp-admin-prohibited', rttMs: 0.3, attempts: 1 });
+  }
+  return { target: 'pbx-hardened.example.test', address: '198.18.0.10', family: 4, plan: { tcp: '1-65535', udp: UDP_PLAN }, ...foldObservations(observations), complete: true };
 }
 
 export const SCRIPT_BANNER = '<script>document.title="pwned";window.__pwned=1</script>\u001b[31mred';

@@ -6,7 +6,9 @@ import { renderHtml } from '../../../src/report/html.js';
 import { renderMarkdown } from '../../../src/report/markdown.js';
 import { renderTable } from '../../../src/report/table.js';
 import type { ScanResult } from '../../../src/result/model.js';
-import { buildResult, driftedHost } from '../conformance/sample.js';
+import { foldObservations } from '../../../src/scan/fold.js';
+import type { Observation } from '../../../src/scan/model.js';
+import { buildResult, driftedHost, hardenedHost } from '../conformance/sample.js';
 
 const RESULTS_DIR = new URL('../../../fixtures/results/', import.meta.url);
 function load(name: string): { text: string; result: ScanResult } {
@@ -90,8 +92,63 @@ describe('renderers', () => {
     const bare: ScanResult = { ...drift };
     delete bare.conformance;
     expect(renderTable(bare)).toContain('port scan (no matrix)');
-    expect(renderMarkdown(bare)).toContain('## Ports not closed');
-    expect(renderHtml(bare)).toContain('<h2>Ports not closed</h2>');
+    expect(renderMarkdown(bare)).toContain('## Ports');
+    expect(renderMarkdown(bare)).toContain('Not shown: 65526 closed tcp ports \\(conn-refused\\), 10000 closed udp ports \\(icmp-port-unreach\\)');
+    expect(renderHtml(bare)).toContain('<h2>Ports</h2>');
     expect(RENDERERS.junit(bare)).toContain('name="tcp/8080 open"');
+  });
+  it('renders a hardened host (65,532 filtered tcp ports folded) in every format, listing only what is not folded', () => {
+    const result = buildResult({ hosts: [hardenedHost()] });
+    const host = result.hosts[0]!;
+    expect(host.observations).toHaveLength(9); // 5 open + 1 closed tcp, 3 open udp
+    const bare: ScanResult = { ...result };
+    delete bare.conformance;
+    const notShown = 'Not shown: 65529 filtered tcp ports (no-response), 10001 filtered udp ports (icmp-admin-prohibited)';
+
+    const table = renderTable(bare);
+    expect(table).toContain('pbx-hardened.example.test: 9 ports listed');
+    expect(table).toContain(notShown);
+    expect(table).toContain('Host pbx-hardened.example.test (198.18.0.10): 8 open, 1 closed, 75530 filtered, 0 open|filtered');
+    expect(table).toMatch(/^tcp\/23 +closed +conn-refused +0.2$/m);
+    expect(table.split('\n').length).toBeLessThan(60);
+    const conformanceTable = renderTable(result);
+    expect(conformanceTable).toContain('Result: conformant at --fail-on error');
+
+    const markdown = renderMarkdown(bare);
+    expect(markdown).toContain(notShown.replace(/[()]/g, (paren) => `\\${paren}`));
+    expect(markdown.split('\n').filter((line) => line.startsWith('| tcp/') || line.startsWith('| udp/'))).toHaveLength(9);
+
+    const html = renderHtml(bare);
+    expect(html).toContain(`<p class="meta">${notShown}</p>`);
+    expect(html.match(/<tr><td class="mono">/g)).toHaveLength(9);
+    // With the matrix: documented-filtered tcp/21 is on the map as filtered and conformant.
+    expect(renderHtml(result)).toMatch(/data-port="tcp\/21">[^]*?seen: filtered \(no-response\)/);
+
+    const json = RENDERERS.json(result);
+    expect(parseResultText(json, 'hardened.json')).toEqual(result);
+    expect(json.length).toBeLessThan(200_000);
+
+    const junit = RENDERERS.junit(result);
+    expect(junit).toContain('name="tcp/21 FTP (IP Office ports row 3)"');
+    expect(junit).not.toContain('<failure');
+
+    const nmap = RENDERERS['nmap-xml'](bare);
+    expect(nmap).toContain('<extraports state="filtered" count="75530">\n<extrareasons reason="no-response" count="65529" proto="tcp"/>\n<extrareasons reason="admin-prohibited" count="10001" proto="udp"/>\n</extraports>');
+    expect(nmap.match(/<port protocol=/g)).toHaveLength(9);
+  });
+  it('lists every unfolded port of a host that is half closed, half filtered (32k rows) in the terminal report', () => {
+    const observations: Observation[] = [];
+    for (let port = 1; port <= 65535; port++) {
+      observations.push(port % 2 === 1 ? { transport: 'tcp', port, state: 'filtered', reason: 'no-response', rttMs: null, attempts: 2 } : { transport: 'tcp', port, state: 'closed', reason: 'conn-refused', rttMs: 0.1, attempts: 1 });
+    }
+    const host = { ...hardenedHost(), plan: { tcp: '1-65535', udp: '' }, ...foldObservations(observations) };
+    const bare: ScanResult = { ...buildResult({ hosts: [host] }) };
+    delete bare.conformance;
+    const lines = renderTable(bare).split('\n');
+    expect(lines).toContain('Not shown: 32768 filtered tcp ports (no-response)');
+    const rows = lines.filter((line) => line.startsWith('tcp/'));
+    expect(rows).toHaveLength(32767);
+    expect(rows[0]).toBe('tcp/2      closed  conn-refused  0.1');
+    expect(rows.at(-1)).toBe('tcp/65534  closed  conn-refused  0.1');
   });
 });
