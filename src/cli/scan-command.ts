@@ -7,13 +7,14 @@ import { Command, Option } from 'commander';
 import { DEFAULT_MAX_HOSTS, DEFAULT_PROFILE, DEFAULT_SNMP_COMMUNITY, PROFILES, type ProfileName, type ScanCaps } from '../defaults.js';
 import { PortmatrixError } from '../errors.js';
 import type { Expectation } from '../matrix/expectation.js';
-import { countPorts, formatPortSpec, type PortRange } from '../matrix/port-spec.js';
+import { countPorts, formatPortSpec, normalizeRanges, type PortRange } from '../matrix/port-spec.js';
 import { buildScanResult } from '../result/build.js';
 import type { ScanResult } from '../result/model.js';
 import { scanHosts, type ScanProgress } from '../scan/engine.js';
 import { readSoftFdLimit } from '../scan/fd-limit.js';
 import { parsePortOption } from '../scan/port-plan.js';
 import { decideScanType, detectPrivileges } from '../scan/privileges.js';
+import { planUdpPorts } from '../scan/udp-plan.js';
 import type { ProberKind } from '../scan/probes/connect-prober.js';
 import { readTargetsFile, resolveTargets } from '../scan/targets.js';
 import { findSourceAddress, readVantageHostname } from '../scan/vantage.js';
@@ -122,12 +123,15 @@ export async function runScanCommand(targetSpecs: string[], options: ScanCommand
   if (scanType.note) process.stderr.write(`portmatrix: note: ${scanType.note}\n`);
   const { expectations } = await stages.prepare(options);
   const tcpPorts = parsePortOption(options.ports, '--ports', documentedPorts(expectations, 'tcp'));
-  const udpRanges = parsePortOption(options.udp, '--udp', documentedPorts(expectations, 'udp'));
-  const udpPorts = udpRanges.flatMap(({ start, end }) => Array.from({ length: end - start + 1 }, (_, index) => start + index));
+  // --udp matrix: the documented UDP ports of the selection plus COMMON_UDP_PORTS (without --matrix, the common list).
+  const udpPorts = planUdpPorts(options.udp, expectations);
+  const udpRanges = normalizeRanges(udpPorts.map((port) => ({ start: port, end: port })));
+  // Raw ICMP codes (admin-prohibited vs port-unreachable) need CAP_NET_RAW and the optional raw-socket module.
+  const privileged = privileges.capNetRaw && privileges.rawSocketModule;
   const specs = [...targetSpecs, ...(options.targetsFile ? await readTargetsFile(options.targetsFile) : [])];
   const targets = await resolveTargets(specs, { maxHosts });
   if (countPorts(tcpPorts) === 0 && udpPorts.length === 0) {
-    throw new PortmatrixError('E_USAGE', 'nothing to scan: --ports none and --udp none', { hint: 'give --ports all (the default) or a port list' });
+    throw new PortmatrixError('E_USAGE', 'nothing to scan: --ports none and --udp none', { hint: 'give --ports all (the default) or a port list, or --udp matrix (the default) or a port list' });
   }
 
   const controller = new AbortController();
@@ -141,7 +145,7 @@ export async function runScanCommand(targetSpecs: string[], options: ScanCommand
   const startedAt = new Date();
   try {
     const scan = await scanHosts(
-      { targets, tcpPorts, udpPorts, caps, expectations, snmpCommunity: options.snmpCommunity, seed, ...(prober ? { prober } : {}) },
+      { targets, tcpPorts, udpPorts, caps, expectations, snmpCommunity: options.snmpCommunity, privileged, seed, ...(prober ? { prober } : {}) },
       { signal: controller.signal, ...(progressBar ? { onProgress: (progress: ScanProgress) => progressBar.update(progress) } : {}) },
     );
     progressBar?.clear();
@@ -170,6 +174,7 @@ export async function runScanCommand(targetSpecs: string[], options: ScanCommand
         effectiveTcpConcurrency: scan.details.effectiveTcpConcurrency,
         udpConcurrency: scan.details.udpConcurrency,
         udpScanned: udpPorts.length > 0 && scan.details.udpAvailable,
+        udpRawIcmp: privileged,
         fdSoftLimit: readSoftFdLimit(),
         tcpTiming: scan.details.tcp,
       },
@@ -194,7 +199,12 @@ export function registerScanCommand(program: Command, stages: ScanStages = creat
     .description('scan hosts: every TCP port by default, sorted into open / closed / filtered with a reason and RTT')
     .argument('[targets...]', 'addresses, host names, CIDR blocks, or comma lists')
     .option('--ports <spec>', 'TCP ports: all, matrix, none, or a list like 1-1024,5060', 'all')
-    .option('--udp <spec>', 'UDP ports: none, matrix, or a list like 161,5060', 'none')
+    .option(
+      '--udp <spec>',
+      'UDP ports: matrix (the documented UDP ports of --matrix plus a list of common telephony and management UDP services; ' +
+        'without --matrix the common list), all (slow: targets rate-limit ICMP to about 1/s), none, or a list like 161,5060',
+      'matrix',
+    )
     .option('--profile <name>', `speed and safety caps: ${Object.keys(PROFILES).join(', ')} (gentle is safe for a production IP500 V2)`, DEFAULT_PROFILE)
     .option('--targets-file <file>', 'read targets from a file, one per line (# comments)')
     .option('--max-hosts <n>', 'largest number of hosts a CIDR block or list may expand to', String(DEFAULT_MAX_HOSTS))

@@ -124,7 +124,7 @@ describe('connect scan on loopback (library)', () => {
 
 describe('portmatrix scan (built CLI)', () => {
   it('ulimit -n 256 with --max-concurrency 4000 gives the same states as an unconstrained run', async () => {
-    const args = `scan 127.0.0.1 --profile fast --max-concurrency 4000 --format json --seed 7`;
+    const args = `scan 127.0.0.1 --udp none --profile fast --max-concurrency 4000 --format json --seed 7`;
     const before = loopbackListeners();
     const limited = await runCli([], { shell: `ulimit -n 256; exec "${process.execPath}" bin/portmatrix.js ${args}` });
     const free = await runCli(args.split(' '));

@@ -71,7 +71,7 @@ async function scanEmulated(
     extra = await tamper?.(emulator);
     const outcome = portmatrix(
       'scan', emulator.address,
-      '--ports', 'all', '--profile', 'fast', '--no-progress',
+      '--ports', 'all', '--udp', 'none', '--profile', 'fast', '--no-progress',
       '--matrix', SELECTION.matrix, '--component', SELECTION.components.join(','), '--platform', SELECTION.platform,
       '--format', 'json,junit,html,markdown', '--output', name,
     );
