@@ -27,6 +27,9 @@ const FINDING_FOR_DEVIATION = {
   'missing-listener': ['missing-listener'],
   'internal-exposed': ['internal-port-exposed'],
   'optional-toggled': ['optional-listener-enabled', 'optional-listener-disabled'],
+  'dynamic-open': ['dynamic-port-open'],
+  'listener-silent': ['udp-unconfirmed'],
+  'filtered-reachable': ['filtered-port-reachable'],
 } as const;
 
 interface DemoOptions {

@@ -1,7 +1,7 @@
 /**
  * Drift: deliberate deviations of an emulated target from its matrix, so that tests and the
  * demo can check that each kind of finding is reported. Written as "kind:transport/port,...",
- * e.g. "extra:tcp/31337,missing:tcp/22,toggle:tcp/80,expose:tcp/4444".
+ * e.g. "extra:tcp/31337,missing:tcp/22,toggle:tcp/80,expose:tcp/4444,silent:udp/161,reach:tcp/4097".
  */
 import type { Transport } from '../scan/model.js';
 
@@ -11,7 +11,7 @@ export interface PortRef {
 }
 
 export interface DriftSpec {
-  /** Listeners on ports no row documents. */
+  /** Listeners on ports no row documents (inside a documented dynamic range: a dynamic port open). */
   extraListeners?: PortRef[];
   /** Documented open listeners that are not running. */
   missingListeners?: PortRef[];
@@ -19,6 +19,10 @@ export interface DriftSpec {
   toggledOptional?: PortRef[];
   /** Intra-device ports reachable from outside. */
   exposedInternal?: PortRef[];
+  /** Documented-open UDP ports whose listener runs but answers nothing (e.g. SNMP with another community). */
+  silentListeners?: PortRef[];
+  /** Documented-filtered ports that the firewall lets through to a listener. */
+  reachableFiltered?: PortRef[];
 }
 
 const FIELDS = {
@@ -26,15 +30,20 @@ const FIELDS = {
   missing: 'missingListeners',
   toggle: 'toggledOptional',
   expose: 'exposedInternal',
+  silent: 'silentListeners',
+  reach: 'reachableFiltered',
 } as const satisfies Record<string, keyof DriftSpec>;
+
+const KINDS = Object.keys(FIELDS) as (keyof typeof FIELDS)[];
+const ITEM = new RegExp(`^(${KINDS.join('|')}):(tcp|udp)/(\\d{1,5})$`);
 
 export function parseDriftSpec(text: string): DriftSpec {
   const drift: DriftSpec = {};
   for (const item of text.split(',').map((part) => part.trim()).filter(Boolean)) {
-    const match = /^(extra|missing|toggle|expose):(tcp|udp)\/(\d{1,5})$/.exec(item);
+    const match = ITEM.exec(item);
     const port = Number(match?.[3]);
     if (!match || port < 1 || port > 65535) {
-      throw new Error(`drift "${item}": expected kind:transport/port with kind extra|missing|toggle|expose, e.g. extra:tcp/31337`);
+      throw new Error(`drift "${item}": expected kind:transport/port with kind ${KINDS.join('|')}, e.g. extra:tcp/31337`);
     }
     const field = FIELDS[match[1] as keyof typeof FIELDS];
     (drift[field] ??= []).push({ transport: match[2] as Transport, port });

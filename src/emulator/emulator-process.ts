@@ -49,12 +49,12 @@ function listenTcp(address: string, port: number, service: EmulatedTcpService): 
   });
 }
 
-function listenUdp(address: string, port: number, service: EmulatedUdpService): Promise<dgram.Socket> {
+function listenUdp(address: string, port: number, service: EmulatedUdpService, silent: boolean): Promise<dgram.Socket> {
   return new Promise((resolve, reject) => {
     const socket = dgram.createSocket({ type: 'udp4' });
     socket.once('error', reject);
     socket.on('message', (message, remote) => {
-      socket.send(replyTo(service, message), remote.port, remote.address);
+      if (!silent) socket.send(replyTo(service, message), remote.port, remote.address);
     });
     socket.bind({ address, port, exclusive: true }, () => {
       socket.removeListener('error', reject);
@@ -71,7 +71,7 @@ async function openListeners(config: EmulatorProcessConfig): Promise<EmulatorPro
     const address = listener.scope === 'external' ? config.address : '127.0.0.1';
     try {
       if (listener.transport === 'tcp') await listenTcp(address, listener.port, listener.service as EmulatedTcpService);
-      else await listenUdp(address, listener.port, listener.service as EmulatedUdpService);
+      else await listenUdp(address, listener.port, listener.service as EmulatedUdpService, listener.silent === true);
       report.bound.push({ transport: listener.transport, port: listener.port, address });
     } catch (error) {
       report.failed.push({ transport: listener.transport, port: listener.port, address, code: (error as NodeJS.ErrnoException).code ?? 'ERROR' });

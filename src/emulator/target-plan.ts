@@ -13,6 +13,10 @@
  *   real product -> closed from outside; drift can expose it.
  * - dynamic media ranges: nothing listens at rest -> closed.
  * - hardened: every port that no row documents is dropped -> tcp filtered, udp open|filtered.
+ * Drift on top: extra listeners (undocumented ports; inside a dynamic range, a dynamic port
+ * open), missing ones, toggled optional ports, exposed intra-device ports, silent UDP listeners
+ * (bound but answering nothing -> open|filtered, no ICMP either) and documented-filtered ports
+ * with a listener and no drop (reachable -> open; no firewall needed).
  * Without a firewall (loopback mode, not root) filtered ports and hardening cannot be emulated:
  * they stay closed and are listed in `notEmulated`.
  */
@@ -30,13 +34,15 @@ export interface PlannedListener {
   /** Where the listener binds: the scanned address, or loopback only (intra-device ports). */
   scope: 'external' | 'loopback-only';
   service: EmulatedUdpService | EmulatedTcpService;
+  /** UDP only: bound, so the kernel sends no ICMP port unreachable, but never replies. */
+  silent?: true;
 }
 
 export interface Deviation {
-  kind: 'extra-listener' | 'missing-listener' | 'optional-toggled' | 'internal-exposed';
+  kind: 'extra-listener' | 'dynamic-open' | 'missing-listener' | 'optional-toggled' | 'internal-exposed' | 'listener-silent' | 'filtered-reachable';
   transport: Transport;
   port: number;
-  /** What the matrix documents for the port ('undocumented' for an extra listener). */
+  /** What the matrix documents for the port ('undocumented' for an extra listener, 'dynamic range a-b' inside one). */
   documented: string;
   /** What the emulated target shows instead. */
   emulated: PortState;
@@ -125,10 +131,14 @@ export function planTarget(options: PlanTargetOptions): TargetPlan {
   // One entry per (transport, port); a port documented by several rows takes the most open state.
   const documented = new Map<string, { transport: Transport; port: number; expectation: Expectation }>();
   const documentedRanges: Record<Transport, PortRange[]> = { tcp: [], udp: [] };
+  const dynamicRanges: Record<Transport, PortRange[]> = { tcp: [], udp: [] };
   const rank = { open: 2, filtered: 1, closed: 0 } as const;
   for (const expectation of options.expectations) {
     documentedRanges[expectation.transport].push({ start: expectation.start, end: expectation.end });
-    if (expectation.dynamic) continue;
+    if (expectation.dynamic) {
+      dynamicRanges[expectation.transport].push({ start: expectation.start, end: expectation.end });
+      continue;
+    }
     for (let port = expectation.start; port <= expectation.end; port += 1) {
       const k = key(expectation.transport, port);
       const existing = documented.get(k);
@@ -141,6 +151,8 @@ export function planTarget(options: PlanTargetOptions): TargetPlan {
   const missing = new Set((drift.missingListeners ?? []).map(refKey));
   const toggled = new Set((drift.toggledOptional ?? []).map(refKey));
   const exposed = new Set((drift.exposedInternal ?? []).map(refKey));
+  const silent = new Set((drift.silentListeners ?? []).map(refKey));
+  const reachable = new Set((drift.reachableFiltered ?? []).map(refKey));
   const listeners: PlannedListener[] = [];
   const drop: Record<Transport, number[]> = { tcp: [], udp: [] };
   const truth: PortTruth = {
@@ -168,6 +180,19 @@ export function planTarget(options: PlanTargetOptions): TargetPlan {
       state = state === 'open' ? 'closed' : 'open';
       deviations.push({ kind: 'optional-toggled', transport, port, documented: text, emulated: state });
     }
+    if (reachable.has(k)) {
+      if (state !== 'filtered') throw new Error(`drift: ${k} is documented ${text}, so it cannot be a reachable filtered port`);
+      state = 'open';
+      deviations.push({ kind: 'filtered-reachable', transport, port, documented: text, emulated: 'open' });
+    }
+    if (silent.has(k)) {
+      if (transport !== 'udp') throw new Error(`drift: ${k}: only a UDP listener can be silent (a TCP handshake is the kernel's)`);
+      if (state !== 'open' || expectation.internal) throw new Error(`drift: ${k} is not a documented-open UDP listener reachable from outside, so it cannot be silent`);
+      listeners.push({ transport, port, scope: 'external', service: serviceFor(transport, port, expectation.protocol), silent: true });
+      truth[transport][port] = 'open|filtered';
+      deviations.push({ kind: 'listener-silent', transport, port, documented: text, emulated: 'open|filtered' });
+      continue;
+    }
     if (expectation.internal) {
       if (exposed.has(k)) {
         state = 'open';
@@ -194,7 +219,7 @@ export function planTarget(options: PlanTargetOptions): TargetPlan {
     const entry = documented.get(refKey(ref));
     if (!entry?.expectation.internal) throw new Error(`drift: ${refKey(ref)} is not an intra-device port`);
   }
-  for (const ref of [...(drift.missingListeners ?? []), ...(drift.toggledOptional ?? [])]) {
+  for (const ref of [...(drift.missingListeners ?? []), ...(drift.toggledOptional ?? []), ...(drift.silentListeners ?? []), ...(drift.reachableFiltered ?? [])]) {
     if (!documented.has(refKey(ref))) throw new Error(`drift: ${refKey(ref)} is not documented by the selection`);
   }
   for (const ref of drift.extraListeners ?? []) {
@@ -202,7 +227,12 @@ export function planTarget(options: PlanTargetOptions): TargetPlan {
     if (documented.has(k)) throw new Error(`drift: ${k} is documented, so it cannot be an extra listener`);
     listeners.push({ transport: ref.transport, port: ref.port, scope: 'external', service: serviceFor(ref.transport, ref.port, '') });
     truth[ref.transport][ref.port] = 'open';
-    deviations.push({ kind: 'extra-listener', transport: ref.transport, port: ref.port, documented: 'undocumented', emulated: 'open' });
+    const range = dynamicRanges[ref.transport].find((candidate) => ref.port >= candidate.start && ref.port <= candidate.end);
+    deviations.push(
+      range
+        ? { kind: 'dynamic-open', transport: ref.transport, port: ref.port, documented: `dynamic range ${range.start}-${range.end}`, emulated: 'open' }
+        : { kind: 'extra-listener', transport: ref.transport, port: ref.port, documented: 'undocumented', emulated: 'open' },
+    );
   }
 
   let allowOnly: TargetPlan['allowOnly'] = null;
