@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import dgram from 'node:dgram';
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseDriftSpec } from '../../src/emulator/drift.js';
+import { formatDriftSpec, parseDriftSpec } from '../../src/emulator/drift.js';
 import { startEmulator } from '../../src/emulator/emulator.js';
 import type { RunningEmulator } from '../../src/emulator/emulator.js';
 import { planTarget, truthOf } from '../../src/emulator/target-plan.js';
@@ -18,6 +18,8 @@ import type { PortState } from '../../src/scan/model.js';
 import { describeNetns } from '../helpers/netns.js';
 
 const DRIFT = parseDriftSpec('extra:tcp/31337,extra:udp/31338,missing:tcp/22,toggle:tcp/80,expose:tcp/4444');
+/** The kinds that need UDP or a firewall exception: silent responder, reachable filtered port, dynamic range. */
+const UDP_DRIFT = parseDriftSpec('silent:udp/161,reach:tcp/4097,reach:udp/1719,extra:udp/45000,extra:udp/57000,extra:tcp/45000,missing:udp/69');
 
 function tcpState(address: string, port: number, timeoutMs = 1_500): Promise<PortState> {
   return new Promise((resolve) => {
@@ -106,7 +108,7 @@ describe('target plan (pure): the truth is what the plan configures', () => {
     const { matrix } = await loadMatrix('ip-office-9.1');
     const { expectations } = selectExpectations(matrix);
     const plan = planTarget({ expectations, drift: DRIFT, hardened: true, firewall: true });
-    const listening = new Set(plan.listeners.filter((l) => l.scope === 'external').map((l) => `${l.transport}/${l.port}`));
+    const listening = new Set(plan.listeners.filter((l) => l.scope === 'external' && !l.silent).map((l) => `${l.transport}/${l.port}`));
     // Every external listener is open in the truth, and every open truth port has a listener.
     for (const transport of ['tcp', 'udp'] as const) {
       for (const [port, state] of Object.entries(plan.truth[transport])) {
@@ -129,9 +131,47 @@ describe('target plan (pure): the truth is what the plan configures', () => {
     expect(plan.deviations.map((d) => d.kind).sort()).toEqual(['extra-listener', 'extra-listener', 'internal-exposed', 'missing-listener', 'optional-toggled']);
     expect(() => planTarget({ expectations, drift: parseDriftSpec('extra:tcp/22'), firewall: true })).toThrow(/documented/);
     expect(() => planTarget({ expectations, drift: parseDriftSpec('toggle:tcp/8000'), firewall: true })).toThrow(/not optional/);
+    expect(formatDriftSpec(UDP_DRIFT)).toBe('extra:udp/45000,extra:udp/57000,extra:tcp/45000,missing:udp/69,silent:udp/161,reach:tcp/4097,reach:udp/1719');
+    expect(() => parseDriftSpec('mute:udp/161')).toThrow(/extra\|missing\|toggle\|expose\|silent\|reach/);
     const loopback = planTarget({ expectations, hardened: true, firewall: false });
     expect(truthOf(loopback.truth, 'tcp', 1720)).toBe('closed');
     expect(loopback.notEmulated.map((n) => n.port)).toEqual(expect.arrayContaining([1720, 4097, 1718, 1719]));
+  });
+
+  it('silent, reach and dynamic-range drift: listeners, drops, truth and deviations agree', async () => {
+    const { matrix } = await loadMatrix('ip-office-9.1');
+    const { expectations } = selectExpectations(matrix);
+    for (const firewall of [true, false]) {
+      const plan = planTarget({ expectations, drift: UDP_DRIFT, firewall });
+      const listener = (transport: string, port: number) => plan.listeners.find((l) => l.transport === transport && l.port === port);
+      expect(listener('udp', 161)).toMatchObject({ scope: 'external', service: 'snmp', silent: true });
+      expect(truthOf(plan.truth, 'udp', 161)).toBe('open|filtered');
+      expect(listener('udp', 123)?.silent).toBeUndefined();
+      // A reachable filtered port needs no firewall: a listener and no drop.
+      expect(listener('tcp', 4097)?.scope).toBe('external');
+      expect(truthOf(plan.truth, 'tcp', 4097)).toBe('open');
+      expect(truthOf(plan.truth, 'udp', 1719)).toBe('open');
+      expect(plan.drop.tcp.some((range) => range.start <= 4097 && range.end >= 4097)).toBe(false);
+      expect(plan.drop.udp).toEqual(firewall ? [{ start: 1718, end: 1718 }] : []);
+      expect(truthOf(plan.truth, 'udp', 69)).toBe('closed');
+      expect(truthOf(plan.truth, 'udp', 45000)).toBe('open');
+      expect(plan.deviations.map((d) => `${d.kind} ${d.transport}/${d.port} ${d.documented} -> ${d.emulated}`).sort()).toEqual(
+        [
+          'dynamic-open udp/45000 dynamic range 40750-50750 -> open',
+          'dynamic-open udp/57000 dynamic range 56000-58000 -> open',
+          // The dynamic ranges are UDP media: a TCP listener there is an ordinary extra listener.
+          'extra-listener tcp/45000 undocumented -> open',
+          'missing-listener udp/69 open -> closed',
+          'listener-silent udp/161 open -> open|filtered',
+          'filtered-reachable tcp/4097 filtered -> open',
+          'filtered-reachable udp/1719 filtered -> open',
+        ].sort(),
+      );
+    }
+    expect(() => planTarget({ expectations, drift: parseDriftSpec('silent:tcp/22'), firewall: true })).toThrow(/only a UDP listener/);
+    expect(() => planTarget({ expectations, drift: parseDriftSpec('silent:udp/1701'), firewall: true })).toThrow(/cannot be silent/);
+    expect(() => planTarget({ expectations, drift: parseDriftSpec('reach:tcp/22'), firewall: true })).toThrow(/cannot be a reachable filtered port/);
+    expect(() => planTarget({ expectations, drift: parseDriftSpec('silent:udp/9999'), firewall: true })).toThrow(/not documented/);
   });
 
   it('UDP responders answer well-formed requests like the service, from independently built probes', () => {
@@ -240,6 +280,23 @@ describeNetns('emulator in a network namespace', () => {
     expect(await udpExchange(emulator.address, 1701, Buffer.from('x'))).toBe('closed');
     expect(truthOf(emulator.truth, 'udp', 1719)).toBe('open|filtered');
     expect(await udpExchange(emulator.address, 1719, Buffer.from('x'))).toBe('silent');
+  });
+
+  it('silent, reach and dynamic-range drift on a real target: every affected port behaves as the truth says', async () => {
+    const drifted = await startEmulator({ matrix: 'ip-office-9.1', drift: UDP_DRIFT });
+    try {
+      const silent = await udpExchange(drifted.address, 161, SNMP_GET_SYSDESCR);
+      expect(silent).toBe('silent'); // bound: no reply and no ICMP port unreachable
+      expect(truthOf(drifted.truth, 'udp', 161)).toBe('open|filtered');
+      expect(Buffer.isBuffer(await udpExchange(drifted.address, 1719, Buffer.from('x')))).toBe(true);
+      expect(Buffer.isBuffer(await udpExchange(drifted.address, 45000, Buffer.from('x')))).toBe(true);
+      expect(await udpExchange(drifted.address, 69, TFTP_RRQ)).toBe('closed');
+      expect(await udpExchange(drifted.address, 1718, Buffer.from('x'))).toBe('silent'); // still dropped
+      for (const port of [4097, 45000, 1720]) expect([port, await tcpState(drifted.address, port)]).toEqual([port, truthOf(drifted.truth, 'tcp', port)]);
+      expect(truthOf(drifted.truth, 'tcp', 4097)).toBe('open');
+    } finally {
+      await drifted.stop();
+    }
   });
 
   it('hardened: undocumented ports are dropped, documented ones still answer', async () => {
