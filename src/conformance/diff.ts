@@ -54,6 +54,7 @@ interface SeenPort {
   state: PortState;
   reason: Reason;
   banner?: string;
+  detail?: string;
 }
 
 /** What a host scan says about one port; undefined when the port was not scanned. */
@@ -145,6 +146,7 @@ function findHostDeviations(host: HostScan, expectations: readonly Expectation[]
     ...(expectation ? { ref: expectation.ref, component: expectation.component } : {}),
     message,
     ...(seen.banner === undefined ? {} : { banner: seen.banner }),
+    ...(seen.detail === undefined ? {} : { detail: seen.detail }),
     ...extra,
   });
 

@@ -40,6 +40,8 @@ export interface Finding {
   /** listener-moved: the open port inside the row's configurable range that probably took over. */
   movedTo?: { port: number; state: PortState; reason: Reason; banner?: string };
   banner?: string;
+  /** The observation's detail (src/scan/model.ts), e.g. why a UDP port stayed open|filtered. */
+  detail?: string;
 }
 
 export const FINDING_KINDS: readonly FindingKind[] = [

@@ -123,10 +123,10 @@ export function renderHtml(result: ScanResult): string {
       const folded = formatFolded(host);
       out.push(`<h3>${h(host.target)}</h3>`, ...(folded === '' ? [] : [`<p class="meta">${h(folded)}</p>`]));
       if (host.observations.length === 0) continue;
-      out.push('<table><thead><tr><th>Port</th><th>State</th><th>Reason</th><th>Service</th><th>Banner</th></tr></thead><tbody>');
+      out.push('<table><thead><tr><th>Port</th><th>State</th><th>Reason</th><th>Service</th><th>Banner</th><th>Detail</th></tr></thead><tbody>');
       for (const observation of host.observations) {
         out.push(
-          `<tr><td class="mono">${formatPort(observation.transport, observation.port)}</td><td>${h(observation.state)}</td><td>${h(observation.reason)}</td><td>${h(observation.service ?? '')}</td><td class="mono banner">${h(observation.banner ?? '')}</td></tr>`,
+          `<tr><td class="mono">${formatPort(observation.transport, observation.port)}</td><td>${h(observation.state)}</td><td>${h(observation.reason)}</td><td>${h(observation.service ?? '')}</td><td class="mono banner">${h(observation.banner ?? '')}</td><td>${h(observation.detail ?? '')}</td></tr>`,
         );
       }
       out.push('</tbody></table>');
@@ -221,7 +221,12 @@ function renderExtraTile(finding: Finding): string {
 function renderFindingRow(finding: Finding): string {
   const h = escapeHtml;
   const severity: Severity | 'accepted' = finding.severity === 'off' ? 'accepted' : finding.severity;
-  const detail = [h(finding.message), finding.banner === undefined ? '' : `banner: <span class="mono banner">${h(finding.banner)}</span>`, h(formatWaiver(finding))]
+  const detail = [
+    h(finding.message),
+    finding.banner === undefined ? '' : `banner: <span class="mono banner">${h(finding.banner)}</span>`,
+    h(finding.detail ?? ''),
+    h(formatWaiver(finding)),
+  ]
     .filter((part) => part !== '')
     .join('<br>');
   return (

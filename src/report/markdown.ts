@@ -53,7 +53,7 @@ export function renderMarkdown(result: ScanResult): string {
       out.push(`### ${SEVERITY_TITLES[group.severity]} (${group.findings.length})`, '');
       out.push(row(['Kind', 'Host', 'Port', 'Documented', 'Observed', 'Matrix row', 'Detail']), row(Array(7).fill('---')));
       for (const finding of group.findings) {
-        const detail = [finding.message, finding.banner === undefined ? '' : `banner: ${finding.banner}`, formatWaiver(finding)]
+        const detail = [finding.message, finding.banner === undefined ? '' : `banner: ${finding.banner}`, finding.detail ?? '', formatWaiver(finding)]
           .filter((part) => part !== '')
           .map(md)
           .join('<br>');
@@ -100,9 +100,9 @@ export function renderMarkdown(result: ScanResult): string {
       const folded = formatFolded(host);
       out.push(`### ${md(host.target)}`, '', ...(folded === '' ? [] : [md(folded), '']));
       if (host.observations.length === 0) continue;
-      out.push(row(['Port', 'State', 'Reason', 'Service', 'Banner']), row(Array(5).fill('---')));
+      out.push(row(['Port', 'State', 'Reason', 'Service', 'Banner', 'Detail']), row(Array(6).fill('---')));
       for (const observation of host.observations) {
-        out.push(row([formatPort(observation.transport, observation.port), md(observation.state), observation.reason, md(observation.service ?? ''), md(observation.banner ?? '')]));
+        out.push(row([formatPort(observation.transport, observation.port), md(observation.state), observation.reason, md(observation.service ?? ''), md(observation.banner ?? ''), md(observation.detail ?? '')]));
       }
       out.push('');
     }

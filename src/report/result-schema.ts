@@ -47,6 +47,7 @@ const observationSchema = z.object({
   attempts: z.int().nonnegative(),
   service: z.string().optional(),
   banner: z.string().optional().describe('untrusted text read from the network'),
+  detail: z.string().optional().describe('why the port got its state, when the state alone does not say (e.g. why a UDP port stayed open|filtered)'),
 });
 
 const hostScanSchema = z.object({
@@ -93,6 +94,7 @@ const findingSchema = z.object({
     .optional(),
   movedTo: z.object({ port, state: portState, reason, banner: z.string().optional() }).optional(),
   banner: z.string().optional(),
+  detail: z.string().optional(),
 });
 
 export const scanResultSchema = z.object({

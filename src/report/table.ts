@@ -51,6 +51,7 @@ export function renderTable(result: ScanResult, options: RenderOptions = {}): st
       const detail = [
         finding.ref ? '' : 'not in the matrix',
         finding.banner === undefined ? '' : `banner: ${truncate(finding.banner, BANNER_WIDTH)}`,
+        finding.detail ?? '',
         formatWaiver(finding),
       ]
         .filter((part) => part !== '')
@@ -83,8 +84,9 @@ export function renderTable(result: ScanResult, options: RenderOptions = {}): st
         observation.rttMs === null ? '-' : observation.rttMs.toFixed(1),
         clean(observation.service ?? ''),
         clean(truncate(observation.banner ?? '', BANNER_WIDTH)),
+        clean(observation.detail ?? ''),
       ]);
-      lines.push(...alignColumns(['PORT', 'STATE', 'REASON', 'RTT MS', 'SERVICE', 'BANNER'], rows));
+      lines.push(...alignColumns(['PORT', 'STATE', 'REASON', 'RTT MS', 'SERVICE', 'BANNER', 'DETAIL'], rows));
     }
   }
   return `${lines.join('\n')}\n`;

@@ -4,7 +4,7 @@
  *
  * Per transport only ONE state is folded (closed or filtered, whichever is more common; closed
  * on a tie), possibly under several reasons; every other port is listed. Open and open|filtered
- * ports, and ports that carry a banner, are never folded: they are what a reader
+ * ports, and ports that carry a banner or a detail, are never folded: they are what a reader
  * looks for. So an unlisted planned port of a complete host has its transport's folded state.
  */
 import type { FoldedPorts, Observation, PortState, Reason, Transport } from './model.js';
@@ -12,7 +12,7 @@ import type { FoldedPorts, Observation, PortState, Reason, Transport } from './m
 export type FoldableState = Extract<PortState, 'closed' | 'filtered'>;
 
 function isFoldable(observation: Observation): observation is Observation & { state: FoldableState } {
-  return (observation.state === 'closed' || observation.state === 'filtered') && observation.banner === undefined;
+  return (observation.state === 'closed' || observation.state === 'filtered') && observation.banner === undefined && observation.detail === undefined;
 }
 
 export function foldObservations(observations: readonly Observation[]): { observations: Observation[]; folded: FoldedPorts[] } {

@@ -35,6 +35,8 @@ export interface Observation {
   service?: string;
   /** Untrusted text read from the network (banner, SNMP sysDescr, SIP Server header). */
   banner?: string;
+  /** Why the port got its state when the state alone does not say (our own text): e.g. why a UDP port stayed open|filtered. */
+  detail?: string;
 }
 
 /** Ports that were scanned but are not listed one by one (as nmap folds them; see HostScan.folded). */

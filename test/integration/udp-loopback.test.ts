@@ -51,6 +51,9 @@ describe('scanUdp on loopback', () => {
     for (const port of closedPorts) expect(byPort.get(port)).toMatchObject({ state: 'closed', reason: 'icmp-port-unreach' });
     expect(byPort.get(silentPort)).toMatchObject({ state: 'open|filtered', reason: 'no-response', rttMs: null });
     expect(byPort.get(silentPort)?.attempts).toBeGreaterThanOrEqual(2);
+    // Says why it stayed open|filtered: the probe it got, how many, and whether they were spaced for the ICMP limit.
+    expect(byPort.get(silentPort)?.detail).toMatch(new RegExp(`^no reply to an empty datagram after ${byPort.get(silentPort)?.attempts} probes( spaced for the target's ICMP rate limit)?$`));
+    expect(byPort.get(responderPort)?.detail).toBeUndefined();
     expect(result.map((observation) => observation.port)).toEqual([...byPort.keys()].sort((a, b) => a - b));
     expect(observations).toHaveLength(result.length);
   });

@@ -293,6 +293,7 @@ export async function scanUdp(options: UdpScanOptions): Promise<Observation[]> {
     const silentAfterSweep = (): PortTask[] => tasks.filter((task) => task.observation === null);
 
     // More ICMP answers than a Linux bucket could give in the sweep: no limit to work around.
+    const neededSilences = (task: PortTask): number => (task.tier === 0 ? Math.max(2, caps.maxRetries) : 1);
     const rateLimited = icmpAnswers > 0 && icmpAnswers <= limit.burst + sweepMs / limit.intervalMs + 2;
     if (!rateLimited) {
       for (let round = 0; round < caps.maxRetries && !signal?.aborted; round++) {
@@ -307,19 +308,34 @@ export async function scanUdp(options: UdpScanOptions): Promise<Observation[]> {
         probe,
         limit,
         maxInFlight,
-        neededSilences: (task) => (task.tier === 0 ? Math.max(2, caps.maxRetries) : 1),
+        neededSilences,
         mayContinue: (task) => task.tier === 0 || performance.now() - scanStarted < confirmBudgetMs,
         lastIcmpAt: () => lastIcmpAt,
         ...(signal ? { signal } : {}),
       });
     }
     if (!signal?.aborted) {
-      for (const task of silentAfterSweep()) decide(task, { state: 'open|filtered', reason: 'no-response', rttMs: null });
+      for (const task of silentAfterSweep()) {
+        const probes = `${describeProbe(task.payload)} after ${task.attempts} probe${task.attempts === 1 ? '' : 's'}`;
+        const detail = !rateLimited
+          ? `no reply to ${probes}`
+          : task.confirmedSilences >= neededSilences(task)
+            ? `no reply to ${probes} spaced for the target's ICMP rate limit`
+            : `confirmation budget spent: no reply to ${probes}, not all spaced for the target's ICMP rate limit`;
+        decide(task, { state: 'open|filtered', reason: 'no-response', rttMs: null, detail });
+      }
     }
   } finally {
     icmp?.close();
   }
   return tasks.flatMap((task) => (task.observation ? [task.observation] : [])).sort((a, b) => a.port - b.port);
+}
+
+/** The probe a silent port got, for the open|filtered detail. */
+function describeProbe(payload: UdpPayload): string {
+  if (payload.service === 'generic' || payload.service === 'syslog') return 'an empty datagram';
+  if (payload.service === 'snmp') return 'SNMP v1/v2c GetRequest';
+  return `a ${payload.service.toUpperCase()} request`;
 }
 
 /**

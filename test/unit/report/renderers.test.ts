@@ -151,4 +151,19 @@ describe('renderers', () => {
     expect(rows[0]).toBe('tcp/2      closed  conn-refused  0.1');
     expect(rows.at(-1)).toBe('tcp/65534  closed  conn-refused  0.1');
   });
+  it("shows an observation's detail (why a UDP port stayed open|filtered) in the detail columns", () => {
+    const detail = "no reply to SNMP v1/v2c GetRequest after 4 probes spaced for the target's ICMP rate limit";
+    const result = structuredClone(drift);
+    result.hosts[0]!.observations.find((observation) => observation.transport === 'udp' && observation.port === 161)!.detail = detail;
+    result.conformance!.findings.find((finding) => finding.kind === 'udp-unconfirmed')!.detail = detail;
+    expect(parseResultText(RENDERERS.json(result), 'detail.json')).toEqual(result);
+    expect(renderTable(result).replace(/[│\s]+/g, ' ')).toContain("no reply to SNMP v1/v2c GetRequest after 4 probes spaced for the target's ICMP");
+    expect(renderMarkdown(result)).toContain("udp/161 \\(SNMP\\) is documented open but sent no reply: open or filtered, cannot tell<br>no reply to SNMP v1/v2c GetRequest after 4 probes spaced for the target&\\#39;s ICMP rate limit |");
+    expect(renderHtml(result)).toContain(`<br>no reply to SNMP v1/v2c GetRequest after 4 probes spaced for the target&#39;s ICMP rate limit</td></tr>`);
+    const bare: ScanResult = { ...result };
+    delete bare.conformance;
+    expect(renderTable(bare)).toMatch(/^udp\/161 +open\|filtered +no-response +- +no reply to SNMP/m);
+    expect(renderMarkdown(bare)).toContain("| udp/161 | open\\|filtered | no-response |  |  | no reply to SNMP v1/v2c GetRequest after 4 probes spaced for the target&\\#39;s ICMP rate limit |");
+    expect(renderHtml(bare)).toContain('<td>open|filtered</td><td>no-response</td><td></td><td class="mono banner"></td><td>no reply to SNMP');
+  });
 });
