@@ -1,31 +1,42 @@
 /**
  * Acceptance: the built CLI (`node bin/portmatrix.js scan`, after `npm run build`) against an
- * emulated IP Office 9.1 target in a network namespace. With injected deviations, each one is
- * reported with the right kind, severity and matrix row, nothing else deviates, and the exit
- * code is 1; the conformant target exits 0. Reports written by the scan validate (JSON Schema,
- * JUnit XSD) and `portmatrix report` re-renders them byte for byte.
+ * emulated IP Office 9.1 target in a network namespace, over TCP (all ports) and UDP. With
+ * injected deviations of every kind, each one is reported with the right kind, severity and
+ * matrix row, nothing else deviates, and the exit code is 1; the conformant target exits 0.
+ * Reports written by the scan validate (JSON Schema, JUnit XSD) and `portmatrix report`
+ * re-renders them byte for byte.
  *
- * The emulator has no drift for "a documented-filtered port is reachable", so the test makes one
- * itself: it drops that port's firewall rule and starts a listener on it inside the namespace.
- * The target is scanned over TCP only here: the kinds that need UDP (udp-unconfirmed,
- * dynamic-port-open: IP Office's dynamic ranges are UDP) are covered by the unit tests.
+ * Every deviation is the emulator's drift (src/emulator/drift.ts), so the target and its truth
+ * come from one plan: a silent UDP listener (bound, never answers: open|filtered) for "UDP
+ * unconfirmed", a documented-filtered port with a listener and no drop for "filtered port
+ * reachable", extra UDP listeners inside IP Office's dynamic media ranges (40750-50750 and
+ * 56000-58000, both UDP) for "dynamic port open". The namespace keeps the kernel's default ICMP
+ * rate limit (about six port unreachables at once, then one a second), so closed UDP ports cost
+ * time: the drifted scan probes the documented UDP ports plus the drift's own, not the common list.
  */
 import { spawnSync } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { afterAll, expect, it } from 'vitest';
+import type { Finding } from '../../src/conformance/model.js';
+import { parseDriftSpec } from '../../src/emulator/drift.js';
 import { startEmulator } from '../../src/emulator/emulator.js';
 import type { RunningEmulator } from '../../src/emulator/emulator.js';
+import { truthOf } from '../../src/emulator/target-plan.js';
+import type { PortTruth } from '../../src/emulator/target-plan.js';
+import type { Expectation } from '../../src/matrix/expectation.js';
 import type { ScanResult } from '../../src/result/model.js';
+import { findFoldedState } from '../../src/scan/fold.js';
 import { describeNetns } from '../helpers/netns.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const work = mkdtempSync(path.join(tmpdir(), 'portmatrix-conformance-'));
 const SELECTION = { matrix: 'ip-office-9.1', components: ['ip-office', 'voicemail-pro'], platform: 'linux' } as const;
+/** A scan that has not finished by then is killed and the test fails (a --profile fast scan here takes ~15 s). */
+const SCAN_TIMEOUT_MS = 60_000;
 const running: RunningEmulator[] = [];
 
 afterAll(async () => {
@@ -33,98 +44,157 @@ afterAll(async () => {
   rmSync(work, { recursive: true, force: true });
 });
 
-function portmatrix(...args: string[]): { status: number | null; stdout: string; stderr: string } {
+function portmatrix(...args: string[]): { status: number | null; stdout: string; stderr: string; durationMs: number } {
+  const started = performance.now();
   const result = spawnSync(process.execPath, [path.join(repoRoot, 'bin/portmatrix.js'), ...args], {
     cwd: work,
     encoding: 'utf8',
-    timeout: 120_000,
+    timeout: SCAN_TIMEOUT_MS,
+    killSignal: 'SIGKILL',
     env: { ...process.env, NO_COLOR: '1' },
   });
-  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+  if (result.error) throw new Error(`portmatrix ${args.join(' ')}: ${result.error.message}`);
+  return { status: result.status, stdout: result.stdout, stderr: result.stderr, durationMs: performance.now() - started };
 }
 
-/** Opens a documented-filtered TCP port: its drop rule goes, a listener comes. */
-async function openFilteredPort(emulator: RunningEmulator, port: number, keepDropped: number[]): Promise<ChildProcess> {
-  const host = emulator.host!;
-  await host.nft(`flush chain inet portmatrix_emulator input\nadd rule inet portmatrix_emulator input tcp dport { ${keepDropped.join(', ')} } drop\n`);
-  const child = host.spawn([process.execPath, '-e', `require('node:net').createServer((s) => s.end()).listen(${port}, '${emulator.address}', () => console.log('ready'))`]);
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('listener did not start in 5 s')), 5_000);
-    child.stdout?.on('data', () => {
-      clearTimeout(timer);
-      resolve();
-    });
-    child.once('exit', (code) => reject(new Error(`listener exited with ${String(code)}`)));
+interface EmulatedScan {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+  durationMs: number;
+  result: ScanResult;
+  truth: PortTruth;
+  expectations: Expectation[];
+}
+
+/** Starts the emulated target with `drift`, scans it with the CLI (all TCP ports, `udp` as --udp), removes it. */
+async function scanEmulated(name: string, drift: string, udp: (emulator: RunningEmulator) => string): Promise<EmulatedScan> {
+  const emulator = await startEmulator({
+    matrix: SELECTION.matrix,
+    components: [...SELECTION.components],
+    platform: SELECTION.platform,
+    ...(drift ? { drift: parseDriftSpec(drift) } : {}),
+    label: name,
   });
-  return child;
-}
-
-async function scanEmulated(
-  name: string,
-  drift: Parameters<typeof startEmulator>[0]['drift'],
-  tamper?: (emulator: RunningEmulator) => Promise<ChildProcess>,
-): Promise<{ status: number | null; result: ScanResult; stdout: string; stderr: string }> {
-  const emulator = await startEmulator({ matrix: SELECTION.matrix, components: [...SELECTION.components], platform: SELECTION.platform, ...(drift ? { drift } : {}), label: name });
   running.push(emulator);
-  let extra: ChildProcess | undefined;
   try {
-    extra = await tamper?.(emulator);
     const outcome = portmatrix(
       'scan', emulator.address,
-      '--ports', 'all', '--udp', 'none', '--profile', 'fast', '--no-progress',
+      '--ports', 'all', '--udp', udp(emulator), '--profile', 'fast', '--no-progress',
       '--matrix', SELECTION.matrix, '--component', SELECTION.components.join(','), '--platform', SELECTION.platform,
       '--format', 'json,junit,html,markdown', '--output', name,
     );
+    expect(outcome.stderr).not.toContain('internal error');
     const result = JSON.parse(readFileSync(path.join(work, `${name}.json`), 'utf8')) as ScanResult;
-    return { ...outcome, result };
+    return { ...outcome, result, truth: emulator.truth, expectations: emulator.expectations };
   } finally {
-    extra?.kill('SIGKILL');
     await emulator.stop();
     running.splice(running.indexOf(emulator), 1);
   }
 }
 
+/** The documented UDP listener ports of the selection (dynamic media ranges excluded). */
+function documentedUdpPorts(expectations: readonly Expectation[]): number[] {
+  const ports = expectations.filter((row) => row.transport === 'udp' && !row.dynamic).flatMap((row) => Array.from({ length: row.end - row.start + 1 }, (_, i) => row.start + i));
+  return [...new Set(ports)].sort((a, b) => a - b);
+}
+
+const TABLE_1 = 'Table 1. Ports for IP Office Solution';
+
+/** kind, port, severity and row (id and the document's own row label) of every deviation. */
 function deviations(result: ScanResult): string[] {
   return result
     .conformance!.findings.filter((finding) => finding.kind !== 'conformant')
-    .map((finding) => `${finding.kind} tcp/${finding.port} ${finding.severity} ${finding.ref?.rowId ?? '-'}`)
+    .map((finding) => `${finding.kind} ${finding.transport}/${finding.port} ${finding.severity} ${finding.ref ? `${finding.ref.rowId} (${finding.ref.row})` : '-'}`)
     .sort();
 }
 
+/**
+ * UDP ports whose observed state differs from what the target does (a port not listed one by
+ * one has the folded state). Documented ports are confirmed to the end, whatever the ICMP budget.
+ */
+function udpStateErrors(scan: EmulatedScan, ports: readonly number[]): string[] {
+  const host = scan.result.hosts[0]!;
+  const observed = new Map(host.observations.filter((o) => o.transport === 'udp').map((o) => [o.port, o]));
+  const folded = findFoldedState(host.folded, 'udp');
+  return ports.flatMap((port) => {
+    const seen = observed.get(port) ?? folded;
+    const expected = truthOf(scan.truth, 'udp', port);
+    return seen?.state === expected ? [] : [`udp/${port}: observed ${seen ? `${seen.state} (${seen.reason})` : 'nothing'}, target ${expected}`];
+  });
+}
+
 describeNetns('conformance against an emulated IP Office 9.1 target', () => {
-  it('a conformant target exits 0 with no deviations', async () => {
-    const { status, result, stderr } = await scanEmulated('conformant', undefined);
-    expect(stderr).not.toContain('internal error');
-    expect(deviations(result)).toEqual([]);
-    expect(status).toBe(0);
+  it('a conformant target, scanned over TCP and UDP (--udp matrix), exits 0 with no deviations', async () => {
+    const scan = await scanEmulated('conformant', '', () => 'matrix');
+    expect(deviations(scan.result)).toEqual([]);
+    expect(scan.status).toBe(0);
     // Documented-filtered ports are dropped by the emulator's firewall and still conformant.
-    const filtered = result.conformance!.findings.filter((finding) => finding.observed === 'filtered');
-    expect(filtered.map((finding) => finding.port).sort((a, b) => a - b)).toEqual([1720, 4097]);
-    expect(filtered.every((finding) => finding.kind === 'conformant')).toBe(true);
+    const dark = scan.result.conformance!.findings.filter((finding) => finding.observed === 'filtered' || finding.observed === 'open|filtered');
+    expect(dark.map((finding) => `${finding.transport}/${finding.port} ${finding.observed} ${finding.kind}`).sort()).toEqual(
+      ['tcp/1720 filtered conformant', 'tcp/4097 filtered conformant', 'udp/1718 open|filtered conformant', 'udp/1719 open|filtered conformant'],
+    );
+    // Every documented UDP port was probed and classified as the target behaves (1701 closed, 69/123/161 answering ...).
+    const documented = documentedUdpPorts(scan.expectations);
+    expect(documented).toEqual(expect.arrayContaining([69, 123, 161, 1701, 5060, 50795]));
+    expect(udpStateErrors(scan, documented)).toEqual([]);
+    console.info(`conformant scan (TCP all + UDP matrix): ${Math.round(scan.durationMs)} ms`);
   });
 
-  it('reports every injected deviation with its kind, severity and row, nothing else, and exits 1', async () => {
-    const { status, result, stdout } = await scanEmulated('drifted', {
-      missingListeners: [{ transport: 'tcp', port: 22 }, { transport: 'tcp', port: 5807 }],
-      toggledOptional: [{ transport: 'tcp', port: 411 }, { transport: 'tcp', port: 52233 }],
-      exposedInternal: [{ transport: 'tcp', port: 4444 }],
+  it('reports every injected deviation (TCP and UDP) with its kind, severity and row, nothing else, and exits 1', async () => {
+    const drift = [
+      'missing:tcp/22', 'missing:udp/69', // documented open, not optional: missing listener
+      'toggle:tcp/411', 'toggle:udp/520', // optional open -> closed: optional listener disabled
+      'toggle:tcp/52233', 'toggle:udp/1701', // optional closed -> open: optional listener enabled
+      'expose:tcp/4444', // intra-device port open from outside
+      'extra:tcp/31337', 'extra:udp/31338', // undocumented listeners
+      // Inside the UDP media ranges: dynamic port open. Those ranges are UDP, so a TCP listener
+      // on the same port number is an ordinary extra listener.
+      'extra:udp/45000', 'extra:udp/57000', 'extra:tcp/45000',
+      'reach:tcp/4097', 'reach:udp/1719', // documented filtered, but a listener answers
+      'silent:udp/161', // documented open UDP, no reply: udp unconfirmed (open|filtered)
       // 5810 is inside 5807's configurable range 5800-5899 while 5807 is dark: "moved?".
-      extraListeners: [{ transport: 'tcp', port: 31337 }, { transport: 'tcp', port: 5810 }],
-    }, (emulator) => openFilteredPort(emulator, 4097, [1720]));
+      'missing:tcp/5807', 'extra:tcp/5810',
+    ].join(',');
+    const driftUdp = [31338, 45000, 57000];
+    const scan = await scanEmulated('drifted', drift, (emulator) => [...documentedUdpPorts(emulator.expectations), ...driftUdp].join(','));
+    const { result, status, stdout } = scan;
     expect(deviations(result)).toEqual(
       [
-        'missing-listener tcp/22 error ip-office-in-1',
-        'optional-listener-disabled tcp/411 notice ip-office-in-8',
-        'optional-listener-enabled tcp/52233 warning ip-office-in-45',
-        'internal-port-exposed tcp/4444 warning ip-office-intra-3',
+        'missing-listener tcp/22 error ip-office-in-1 (Ingress 1)',
+        'missing-listener udp/69 error ip-office-in-4 (Ingress 4)',
+        'optional-listener-disabled tcp/411 notice ip-office-in-8 (Ingress 8)',
+        'optional-listener-disabled udp/520 notice ip-office-in-10 (Ingress 10)',
+        'optional-listener-enabled tcp/52233 warning ip-office-in-45 (Ingress 45)',
+        'optional-listener-enabled udp/1701 warning ip-office-in-11 (Ingress 11)',
+        'internal-port-exposed tcp/4444 warning ip-office-intra-3 (Intra-device 3)',
         'extra-listener tcp/31337 error -',
-        'listener-moved tcp/5807 warning ip-office-in-20',
-        'filtered-port-reachable tcp/4097 warning ip-office-in-15',
+        'extra-listener udp/31338 error -',
+        'extra-listener tcp/45000 error -',
+        'dynamic-port-open udp/45000 notice ip-office-in-27 (Ingress 27)',
+        'dynamic-port-open udp/57000 notice ip-office-in-46 (Ingress 46)',
+        'filtered-port-reachable tcp/4097 warning ip-office-in-15 (Ingress 15)',
+        'filtered-port-reachable udp/1719 warning ip-office-in-13 (Ingress 13)',
+        'udp-unconfirmed udp/161 notice ip-office-in-7 (Ingress 7)',
+        'listener-moved tcp/5807 warning ip-office-in-20 (Ingress 20)',
       ].sort(),
     );
-    expect(result.conformance!.findings.find((finding) => finding.kind === 'listener-moved')?.movedTo?.port).toBe(5810);
+    const findings = result.conformance!.findings.filter((finding) => finding.kind !== 'conformant');
+    // Every row reference names the document's table, and the observed evidence is the expected one.
+    expect(findings.filter((finding) => finding.ref).every((finding) => finding.ref!.table === TABLE_1 && finding.ref!.document === 'Avaya Port Matrix: IP Office 9.1.0.0')).toBe(true);
+    const evidence = (kind: Finding['kind'], transport: string, port: number) => {
+      const found = findings.find((finding) => finding.kind === kind && finding.transport === transport && finding.port === port);
+      return `${found?.observed} ${found?.reason}`;
+    };
+    expect(evidence('missing-listener', 'udp', 69)).toBe('closed icmp-port-unreach');
+    expect(evidence('udp-unconfirmed', 'udp', 161)).toBe('open|filtered no-response');
+    expect(evidence('dynamic-port-open', 'udp', 45000)).toBe('open udp-response');
+    expect(evidence('filtered-port-reachable', 'udp', 1719)).toBe('open udp-response');
+    expect(findings.find((finding) => finding.kind === 'listener-moved')?.movedTo?.port).toBe(5810);
+    expect(udpStateErrors(scan, [...documentedUdpPorts(scan.expectations), ...driftUdp])).toEqual([]);
     expect(status).toBe(1);
-    expect(stdout).toContain('Result: NOT conformant at --fail-on error · 2 error, 4 warning, 1 notice');
+    expect(stdout).toContain('Result: NOT conformant at --fail-on error · 5 error, 6 warning, 5 notice');
+    console.info(`drifted scan (TCP all + UDP ${documentedUdpPorts(scan.expectations).length + driftUdp.length} ports): ${Math.round(scan.durationMs)} ms`);
 
     // The reports the scan wrote: JSON validates against its schema, JUnit against the XSD,
     // and `portmatrix report` re-renders each byte for byte.
@@ -132,7 +202,7 @@ describeNetns('conformance against an emulated IP Office 9.1 target', () => {
     expect(validate(result), JSON.stringify(validate.errors)).toBe(true);
     const xsd = spawnSync('xmllint', ['--noout', '--schema', path.join(repoRoot, 'fixtures/junit/junit-ant.xsd'), path.join(work, 'drifted.junit.xml')], { encoding: 'utf8' });
     expect(xsd.status, xsd.stderr).toBe(0);
-    expect(readFileSync(path.join(work, 'drifted.junit.xml'), 'utf8')).toContain('failures="2"');
+    expect(readFileSync(path.join(work, 'drifted.junit.xml'), 'utf8')).toContain('failures="5"');
     const again = portmatrix('report', 'drifted.json', '--format', 'json,junit,html,markdown', '--output', 'again');
     expect(again.status).toBe(0);
     for (const ending of ['.json', '.junit.xml', '.html', '.md']) {
