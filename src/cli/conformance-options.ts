@@ -8,19 +8,16 @@ import { access, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { Option } from 'commander';
 import type { Command } from 'commander';
-import { checkConformance } from '../conformance/diff.js';
+import type { checkConformance } from '../conformance/diff.js';
 import { FAIL_ON_LEVELS } from '../conformance/model.js';
 import type { FailOn } from '../conformance/model.js';
-import { exitCodeFor, parsePolicyText } from '../conformance/policy.js';
-import type { Policy } from '../conformance/policy.js';
+import type { exitCodeFor, Policy } from '../conformance/policy.js';
 import { DEFAULT_FAIL_ON } from '../defaults.js';
 import { PortmatrixError } from '../errors.js';
 import type { Expectation, Selection } from '../matrix/expectation.js';
-import { loadMatrix } from '../matrix/load.js';
 import type { LoadedMatrix } from '../matrix/load.js';
-import { selectExpectations } from '../matrix/select.js';
-import { FORMAT_EXTENSIONS, isReportFormat, RENDERERS, REPORT_FORMATS } from '../report/index.js';
-import type { ReportFormat } from '../report/index.js';
+import { FORMAT_EXTENSIONS, isReportFormat, loadRenderer, REPORT_FORMATS } from '../report/formats.js';
+import type { ReportFormat } from '../report/formats.js';
 import type { ScanResult } from '../result/model.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import type { ScanStages } from './scan-command.js';
@@ -73,6 +70,8 @@ export interface ConformanceSetup {
     policy?: Policy;
     strict: boolean;
     failOn: FailOn;
+    /** The conformance engine, loaded with the matrix: a scan without --matrix never loads it (nor zod and yaml). */
+    engine: { checkConformance: typeof checkConformance; exitCodeFor: typeof exitCodeFor };
   };
   outputs: OutputTarget[];
 }
@@ -87,6 +86,12 @@ export async function prepareConformance(flags: ConformanceFlags): Promise<Confo
     }
     return { outputs };
   }
+  const [{ loadMatrix }, { selectExpectations }, { checkConformance }, { exitCodeFor }] = await Promise.all([
+    import('../matrix/load.js'),
+    import('../matrix/select.js'),
+    import('../conformance/diff.js'),
+    import('../conformance/policy.js'),
+  ]);
   const loaded = await loadMatrix(flags.matrix);
   const { selection, expectations } = selectExpectations(loaded.matrix, {
     ...(flags.component ? { components: flags.component } : {}),
@@ -94,7 +99,15 @@ export async function prepareConformance(flags: ConformanceFlags): Promise<Confo
   });
   const policy = flags.policy === undefined ? undefined : await readPolicy(flags.policy);
   return {
-    check: { loaded, selection, expectations, ...(policy ? { policy } : {}), strict: flags.strict ?? false, failOn: flags.failOn ?? DEFAULT_FAIL_ON },
+    check: {
+      loaded,
+      selection,
+      expectations,
+      ...(policy ? { policy } : {}),
+      strict: flags.strict ?? false,
+      failOn: flags.failOn ?? DEFAULT_FAIL_ON,
+      engine: { checkConformance, exitCodeFor },
+    },
     outputs,
   };
 }
@@ -108,6 +121,7 @@ async function readPolicy(file: string): Promise<Policy> {
       hint: 'check the --policy path',
     });
   }
+  const { parsePolicyText } = await import('../conformance/policy.js');
   return parsePolicyText(text, file);
 }
 
@@ -163,7 +177,7 @@ async function checkWritable(file: string): Promise<void> {
 export function attachConformance(setup: ConformanceSetup, result: ScanResult, now: Date = new Date()): ScanResult {
   const check = setup.check;
   if (!check) return result;
-  const findings = checkConformance({
+  const findings = check.engine.checkConformance({
     expectations: check.expectations,
     hosts: result.hosts,
     ...(check.policy ? { policy: check.policy } : {}),
@@ -184,8 +198,8 @@ export function attachConformance(setup: ConformanceSetup, result: ScanResult, n
 }
 
 /** 0 or 1 from the findings at --fail-on; 0 without a matrix. */
-export function conformanceExitCode(result: ScanResult): 0 | 1 {
-  return result.conformance ? exitCodeFor(result.conformance.findings, result.conformance.failOn) : 0;
+export function conformanceExitCode(setup: ConformanceSetup, result: ScanResult): 0 | 1 {
+  return setup.check && result.conformance ? setup.check.engine.exitCodeFor(result.conformance.findings, result.conformance.failOn) : 0;
 }
 
 export interface TerminalOptions {
@@ -211,14 +225,15 @@ export async function writeReports(
 ): Promise<string[]> {
   const written: string[] = [];
   for (const target of outputs) {
-    if (target.path === undefined) terminal.stdout.write(RENDERERS[target.format](result, { color: shouldColor(terminal) }));
+    const render = await loadRenderer(target.format);
+    if (target.path === undefined) terminal.stdout.write(render(result, { color: shouldColor(terminal) }));
     else {
-      await writeFileAtomic(target.path, RENDERERS[target.format](result));
+      await writeFileAtomic(target.path, render(result));
       written.push(target.path);
     }
   }
   if (options.summaryOnTerminal && outputs.every((target) => target.path !== undefined)) {
-    terminal.stdout.write(RENDERERS.table(result, { color: shouldColor(terminal) }));
+    terminal.stdout.write((await loadRenderer('table'))(result, { color: shouldColor(terminal) }));
   }
   return written;
 }
@@ -241,7 +256,7 @@ export function createConformanceStages(terminal: TerminalOptions = { stdout: pr
       const finished = attachConformance(setup, result);
       const written = await writeReports(setup.outputs, finished, terminal, { summaryOnTerminal: true });
       for (const file of written) process.stderr.write(`wrote ${file}\n`);
-      return { result: finished, exitCode: conformanceExitCode(finished) };
+      return { result: finished, exitCode: conformanceExitCode(setup, finished) };
     },
   };
 }

@@ -3,8 +3,8 @@ import { createProgram, isCommanderUsageError } from './program.js';
 
 /** Entry point of the executable: user mistakes become one line and exit 2, never a stack trace. */
 async function main(argv: string[]): Promise<void> {
-  const program = createProgram();
   try {
+    const program = await createProgram(argv);
     await program.parseAsync(argv);
   } catch (error) {
     if (isCommanderUsageError(error)) {

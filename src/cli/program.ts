@@ -1,15 +1,32 @@
 import { Command, CommanderError } from 'commander';
 import { TOOL_VERSION } from '../version.js';
-import { registerDemoCommand } from './demo-command.js';
-import { registerMatrixCommand } from './matrix-command.js';
-import { registerReportCommand } from './report-command.js';
-import { registerScanCommand } from './scan-command.js';
 
 /**
- * The commander program. Each command lives in its own file and registers itself here;
- * command files parse flags, call the library, render, write, and set process.exitCode.
+ * The commands, each in its own file, loaded only when the command line names it (a scan
+ * never loads the matrix importer, `--version` loads nothing): importing every command made
+ * every run pay for zod, yaml and all renderers. One line per command.
  */
-export function createProgram(): Command {
+const COMMANDS: Record<string, () => Promise<(program: Command) => unknown>> = {
+  matrix: async () => (await import('./matrix-command.js')).registerMatrixCommand,
+  report: async () => (await import('./report-command.js')).registerReportCommand,
+  scan: async () => (await import('./scan-command.js')).registerScanCommand,
+  demo: async () => (await import('./demo-command.js')).registerDemoCommand,
+};
+
+/** The commands argv needs: the one it names; none for a bare --version; all otherwise (help, a typo to suggest for). */
+function commandsFor(argv: readonly string[]): string[] {
+  const args = argv.slice(2);
+  const named = args.find((arg) => !arg.startsWith('-'));
+  if (named !== undefined && Object.hasOwn(COMMANDS, named)) return [named];
+  if (named === undefined && args.length > 0 && args.every((arg) => arg === '--version' || arg === '-V')) return [];
+  return Object.keys(COMMANDS);
+}
+
+/**
+ * The commander program. Command files parse flags, call the library, render, write, and set
+ * process.exitCode; heavy modules stay out of the way until an action needs them.
+ */
+export async function createProgram(argv: readonly string[] = process.argv): Promise<Command> {
   const program = new Command('portmatrix')
     .description("Scan a host and diff its ports against the vendor's documented port matrix.")
     .version(TOOL_VERSION)
@@ -19,10 +36,8 @@ export function createProgram(): Command {
       // commander's usage errors are already one line; exit code 2 is set by main.
       writeErr: (text) => process.stderr.write(text),
     });
-  registerMatrixCommand(program);
-  registerReportCommand(program);
-  registerScanCommand(program);
-  registerDemoCommand(program);
+  const registrations = await Promise.all(commandsFor(argv).map((name) => COMMANDS[name]!()));
+  for (const register of registrations) register(program);
   return program;
 }
 

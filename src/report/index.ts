@@ -5,9 +5,8 @@ import { renderJunit } from './junit.js';
 import { renderMarkdown } from './markdown.js';
 import { renderNmapXml } from './nmap-xml.js';
 import { renderTable } from './table.js';
+import type { ReportFormat } from './formats.js';
 import type { Renderer } from './types.js';
-
-export type ReportFormat = 'table' | 'json' | 'markdown' | 'html' | 'junit' | 'nmap-xml';
 
 export const RENDERERS: Readonly<Record<ReportFormat, Renderer>> = {
   table: renderTable,
@@ -18,21 +17,7 @@ export const RENDERERS: Readonly<Record<ReportFormat, Renderer>> = {
   'nmap-xml': renderNmapXml,
 };
 
-export const REPORT_FORMATS = Object.keys(RENDERERS) as ReportFormat[];
-
-/** File name endings, used when one --output base names several formats. */
-export const FORMAT_EXTENSIONS: Readonly<Record<ReportFormat, string>> = {
-  table: '.txt',
-  json: '.json',
-  markdown: '.md',
-  html: '.html',
-  junit: '.junit.xml',
-  'nmap-xml': '.nmap.xml',
-};
-
-export function isReportFormat(name: string): name is ReportFormat {
-  return Object.hasOwn(RENDERERS, name);
-}
-
+export { FORMAT_EXTENSIONS, isReportFormat, loadRenderer, REPORT_FORMATS } from './formats.js';
+export type { ReportFormat } from './formats.js';
 export type { Renderer, RenderOptions } from './types.js';
 export { parseResultText } from './parse-result.js';

@@ -56,7 +56,7 @@ describe('prepareConformance', () => {
     const result = attachConformance(setup, { ...template, hosts: [host] });
     const deviations = result.conformance!.findings.filter((finding) => finding.kind !== 'conformant');
     expect(deviations).toEqual([]);
-    expect(conformanceExitCode(result)).toBe(0);
+    expect(conformanceExitCode(setup, result)).toBe(0);
     expect(result.conformance!.findings.every((finding) => finding.ref?.matrix === 'ip-office-9.1')).toBe(true);
 
     // Take one documented, non-optional listener away: exactly one error citing its row.
@@ -65,7 +65,7 @@ describe('prepareConformance', () => {
     const after = attachConformance(setup, { ...template, hosts: [broken] });
     const errors = after.conformance!.findings.filter((finding) => finding.severity !== 'off');
     expect(errors.map((finding) => [finding.kind, finding.ref?.rowId])).toEqual([['missing-listener', required.ref.rowId]]);
-    expect(conformanceExitCode(after)).toBe(1);
+    expect(conformanceExitCode(setup, after)).toBe(1);
   });
 
   it('rejects bad flags before anything is scanned', async () => {
