@@ -78,6 +78,9 @@ async function scanEmulated(name: string, drift: string, udp: (emulator: Running
   });
   running.push(emulator);
   try {
+    // The UDP verdicts below are made under the kernel's default ICMP rate limit, not a relaxed one.
+    const icmpLimit = await emulator.host!.exec(['sysctl', '-n', 'net.ipv4.icmp_ratelimit', 'net.ipv4.icmp_msgs_per_sec']);
+    expect(icmpLimit.stdout.trim().split(/\s+/)).toEqual(['1000', '1000']);
     const outcome = portmatrix(
       'scan', emulator.address,
       '--ports', 'all', '--udp', udp(emulator), '--profile', 'fast', '--no-progress',
