@@ -4,7 +4,7 @@
  * Everything the user passed is checked by prepareConformance before any packet is sent.
  */
 import { constants as fsConstants } from 'node:fs';
-import { access, readFile, stat } from 'node:fs/promises';
+import { access, readFile, stat, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Option } from 'commander';
 import type { Command } from 'commander';
@@ -159,7 +159,11 @@ function stripReportExtension(file: string): string {
   return ending ? file.slice(0, -ending.length) : file;
 }
 
-/** Fails now, before a scan, if the report could not be written later. */
+/**
+ * Fails now, before a scan, if the report could not be written later: the atomic write
+ * creates a temporary file beside the target and renames it, so the folder itself must take
+ * a new file (a permission check alone passes for root on /proc or a read-only mount).
+ */
 async function checkWritable(file: string): Promise<void> {
   const folder = path.dirname(path.resolve(file));
   const fail = (what: string): never => {
@@ -170,7 +174,12 @@ async function checkWritable(file: string): Promise<void> {
   const folderStat = await stat(folder).catch(() => undefined);
   if (!folderStat) fail(`folder ${path.dirname(file)} does not exist`);
   if (!folderStat?.isDirectory()) fail(`${path.dirname(file)} is not a folder`);
-  await access(existing ? file : folder, fsConstants.W_OK).catch(() => fail(existing ? 'the file is not writable' : `folder ${path.dirname(file)} is not writable`));
+  if (existing) await access(file, fsConstants.W_OK).catch(() => fail('the file is not writable'));
+  const probe = path.join(folder, `.portmatrix-write-check.${process.pid}`);
+  await writeFile(probe, '', { flag: 'wx' }).catch((error: NodeJS.ErrnoException) =>
+    fail(`folder ${path.dirname(file)} does not take new files (${error.code ?? error.message})`),
+  );
+  await unlink(probe).catch(() => undefined);
 }
 
 /** Adds the conformance section (findings at this moment's policy) to a finished scan result. */

@@ -33,12 +33,20 @@ export async function createProgram(argv: readonly string[] = process.argv): Pro
     .showSuggestionAfterError(true)
     .exitOverride()
     .configureOutput({
-      // commander's usage errors are already one line; exit code 2 is set by main.
-      writeErr: (text) => process.stderr.write(text),
+      // Usage errors as one line like every other error (exit code 2 is set by main); help stays as it is.
+      writeErr: (text) => process.stderr.write(formatCommanderError(text)),
     });
   const registrations = await Promise.all(commandsFor(argv).map((name) => COMMANDS[name]!()));
   for (const register of registrations) register(program);
   return program;
+}
+
+/** "error: unknown command 'scna'\n(Did you mean scan?)\n" -> "portmatrix: unknown command 'scna' (did you mean scan?; see portmatrix --help)\n". */
+export function formatCommanderError(text: string): string {
+  if (!text.startsWith('error: ')) return text;
+  const [first = '', ...rest] = text.trim().slice('error: '.length).split('\n');
+  const suggestion = rest.join(' ').match(/^\(Did you mean (.+)\?\)$/)?.[1];
+  return `portmatrix: ${first.replace(/\.$/, '')} (${suggestion ? `did you mean ${suggestion}? ` : ''}see portmatrix --help)\n`;
 }
 
 export function isCommanderUsageError(error: unknown): error is CommanderError {

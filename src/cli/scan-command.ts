@@ -61,6 +61,43 @@ const CAP_OPTIONS: { flag: string; key: keyof ScanCaps; option: keyof ScanComman
   { flag: '--initial-rtt-timeout', key: 'initialRttTimeoutMs', option: 'initialRttTimeout', min: 1, what: 'probe timeout before any RTT is measured, ms' },
 ];
 
+/** What each profile is for (the caps come from PROFILES, src/defaults.ts). */
+const PROFILE_PURPOSES: Record<ProfileName, string> = {
+  gentle: 'a production IP500 V2 (one CPU that also runs call control); full TCP range in about 3.6 min',
+  normal: 'a server-class target (Server Edition, Contact Center) in a maintenance window',
+  fast: 'lab hosts, emulated targets, and hardened hosts that drop everything',
+};
+
+/** The part of `scan --help` after the options: profiles with their caps, where output goes, exit codes. */
+function describeScanHelp(): string {
+  const profiles = (Object.keys(PROFILES) as ProfileName[]).map((name) => {
+    const caps = PROFILES[name];
+    const rate = caps.maxRatePerSecond === 0 ? 'no rate cap' : `${caps.maxRatePerSecond} new connections/s`;
+    return [
+      `  ${name}${name === DEFAULT_PROFILE ? ' (default)' : ''}: ${PROFILE_PURPOSES[name]}`,
+      `    ${caps.maxConcurrency} in flight, ${rate}, ${caps.maxRetries} retries, probe timeout ${caps.minRttTimeoutMs}-${caps.maxRttTimeoutMs} ms (${caps.initialRttTimeoutMs} ms before an RTT is measured)`,
+    ].join('\n');
+  });
+  return [
+    '',
+    'Profiles (each cap can be changed on its own with the flags above; the caps used are recorded in the result):',
+    ...profiles,
+    '',
+    'Output:',
+    '  Without --output, the report goes to standard output: the table unless --format names another',
+    '  format. The table stays a table when standard output is not a terminal (no colour then, nor with',
+    '  NO_COLOR); scripts ask for --format json. With --output, the reports are written atomically and',
+    '  the summary table goes to standard output. The progress bar goes to stderr, only on a terminal.',
+    '',
+    'Exit codes: 0 conformant at --fail-on (always 0 without --matrix), 1 findings at or above --fail-on,',
+    '  2 bad usage or input, 3 the scan could not run, 130 interrupted (what was scanned is written, marked incomplete).',
+    '',
+    'Examples:',
+    '  portmatrix scan 198.18.0.10 --matrix ip-office-9.1 --component ip-office,voicemail-pro --platform linux',
+    '  portmatrix scan 198.18.0.10 --ports none --udp matrix --matrix ip-office-9.1 --format json --output udp.json',
+  ].join('\n');
+}
+
 function parseWholeNumber(flag: string, value: string, min: number): number {
   if (!/^\d+$/.test(value.trim()) || Number(value) < min) {
     throw new PortmatrixError('E_USAGE', `${flag} ${JSON.stringify(value)}: expected a whole number >= ${min}`, { hint: `for example ${flag} ${Math.max(min, 100)}` });
@@ -198,14 +235,14 @@ export function registerScanCommand(program: Command, stages: ScanStages = creat
     .command('scan')
     .description('scan hosts: every TCP port by default, sorted into open / closed / filtered with a reason and RTT')
     .argument('[targets...]', 'addresses, host names, CIDR blocks, or comma lists')
-    .option('--ports <spec>', 'TCP ports: all, matrix, none, or a list like 1-1024,5060', 'all')
+    .option('--ports <spec>', 'TCP ports: all, matrix (the documented ports of --matrix), none (UDP only), or a list like 1-1024,5060', 'all')
     .option(
       '--udp <spec>',
       'UDP ports: matrix (the documented UDP ports of --matrix plus a list of common telephony and management UDP services; ' +
         'without --matrix the common list), all (slow: targets rate-limit ICMP to about 1/s), none, or a list like 161,5060',
       'matrix',
     )
-    .option('--profile <name>', `speed and safety caps: ${Object.keys(PROFILES).join(', ')} (gentle is safe for a production IP500 V2)`, DEFAULT_PROFILE)
+    .option('--profile <name>', `speed and safety caps: ${Object.keys(PROFILES).join(', ')} (see Profiles below)`, DEFAULT_PROFILE)
     .option('--targets-file <file>', 'read targets from a file, one per line (# comments)')
     .option('--max-hosts <n>', 'largest number of hosts a CIDR block or list may expand to', String(DEFAULT_MAX_HOSTS))
     .option('--seed <n>', 'seed of the pseudo-random port order, to repeat a run exactly')
@@ -215,6 +252,7 @@ export function registerScanCommand(program: Command, stages: ScanStages = creat
     .addOption(new Option('--prober <kind>', 'TCP connect backend').choices(['native', 'net-socket']).hideHelp());
   for (const cap of CAP_OPTIONS) command.option(`${cap.flag} <n>`, `${cap.what} (overrides the profile)`);
   addConformanceOptions(command);
+  command.addHelpText('after', describeScanHelp());
   command.action(async (targets: string[], options: ScanCommandOptions) => {
     if (targets.length === 0 && !options.targetsFile) {
       throw new PortmatrixError('E_USAGE', 'scan: no targets', { hint: 'name a host, e.g. portmatrix scan 198.18.0.10, or use --targets-file' });
