@@ -18,6 +18,7 @@
  * Targets without a limit (many ICMP answers during the sweep) get plain retries with backoff.
  */
 import dgram from 'node:dgram';
+import { setMaxListeners } from 'node:events';
 import type { ScanCaps } from '../../defaults.js';
 import type { Expectation } from '../../matrix/expectation.js';
 import { classifyConnectOutcome } from '../classify.js';
@@ -214,7 +215,23 @@ function protocolFor(port: number, expectations: readonly Expectation[]): { prot
 }
 
 export async function scanUdp(options: UdpScanOptions): Promise<Observation[]> {
-  const { caps, signal } = options;
+  // Every probe and waiting worker listens for abort: they listen on a signal of this scan's own,
+  // sized for them, which follows the caller's, instead of piling listeners on the caller's signal.
+  const scanAbort = new AbortController();
+  const signal = scanAbort.signal;
+  setMaxListeners(2 * MAX_SOCKETS + 16, signal);
+  const forwardAbort = (): void => scanAbort.abort();
+  if (options.signal?.aborted) scanAbort.abort();
+  options.signal?.addEventListener('abort', forwardAbort, { once: true });
+  try {
+    return await runUdpScan(options, signal);
+  } finally {
+    options.signal?.removeEventListener('abort', forwardAbort);
+  }
+}
+
+async function runUdpScan(options: UdpScanOptions, signal: AbortSignal): Promise<Observation[]> {
+  const { caps } = options;
   const expectations = options.expectations ?? [];
   const limit = options.icmpLimit ?? LINUX_ICMP_LIMIT;
   const confirmBudgetMs = options.confirmBudgetMs ?? DEFAULT_CONFIRM_BUDGET_MS;
