@@ -1,24 +1,25 @@
 /*
- * portmatrix connect prober: non-blocking TCP connect() + epoll, watched by Node's own
- * libuv loop (uv_poll on the epoll fd), so a probe costs a handful of syscalls and no
- * JavaScript object. Only public APIs: Node-API and libuv. The scan logic (timeouts,
- * retries, classification) stays in TypeScript; this file only opens sockets and reports
- * how each connect ended.
+ * portmatrix connect prober: non-blocking TCP connect() + epoll on native worker threads, so the
+ * kernel work of a connect scan (a SYN out, the target's answer in, both run in the caller's
+ * system calls on a veth or loopback path) spreads over the machine's cores while the JavaScript
+ * thread only keeps the books. Only public APIs: Node-API, libuv (uv_async) and pthreads. The
+ * scan logic (timeouts, retries, classification) stays in TypeScript; this file only opens
+ * sockets and reports how each connect ended.
  *
- * Each slot keeps one socket for the whole scan: after an outcome, connect(AF_UNSPEC)
- * dissolves the association (an RST for a completed handshake, nothing for a SYN in flight)
- * and the same socket connects to the next port. That saves socket()/close() and the epoll
- * add/remove per probe, which is most of the kernel's cost of a connect scan. The sockets are
- * registered edge-triggered once; the event mask (computed when epoll_wait reports) tells
- * a finished connect from a stale wakeup.
+ * Slot s belongs to worker s % workers; only that worker touches its socket. Each slot keeps
+ * one socket for the whole scan: after an outcome, connect(AF_UNSPEC) dissolves the association
+ * (an RST for a completed handshake, nothing for a SYN in flight) and the same socket connects
+ * to the next port, which saves socket()/close() and the epoll add/remove per probe. Sockets are
+ * registered edge-triggered once; the event mask tells a finished connect from a stale wakeup.
  *
- * Outcome records written to the caller's Int32Array, 5 int32 each:
- *   slot, code, rtt (microseconds), icmp type (-1: none), icmp code (-1: none)
+ * JavaScript submits a batch of commands (slot, port, ticket; port 0 aborts the slot's probe if
+ * its ticket matches) written into its Int32Array, one call per batch. Workers publish outcome
+ * records, 6 int32 each, copied into the caller's results Int32Array on the JavaScript thread:
+ *   slot, code, rtt (microseconds), icmp type (-1: none), icmp code (-1: none), ticket
  * code: 0 connected, -1 self-connect (local address:port == remote), >0 errno.
- * connect() returns 0 when the probe is in flight, -2 when it connected at once, or one of
- * the codes above (-1, errno) for an immediate outcome; immediate outcomes write no record.
  */
 #define NAPI_VERSION 8
+#define _GNU_SOURCE
 #include <node_api.h>
 #include <uv.h>
 
@@ -26,35 +27,67 @@
 #include <errno.h>
 #include <linux/errqueue.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
-#define RECORD_INTS 5
+#define RECORD_INTS 6
+#define COMMAND_INTS 3
 #define CODE_CONNECTED 0
 #define CODE_SELF_CONNECT (-1)
+#define MAX_WORKERS 8
+#define EVENTS_PER_WAIT 1024
+#define WAKE_TOKEN UINT32_MAX
+/* drain() waits at most this long for the workers to look at their sockets once more. */
+#define DRAIN_WAIT_NS 100000000ll
 
 typedef struct {
   int fd; /* -1 until first used */
   int in_flight;
   uint16_t port;
+  int32_t ticket;
   uint64_t started_ns;
 } slot_t;
 
 typedef struct {
+  int32_t *items;
+  size_t count;
+  size_t capacity; /* in int32 */
+} int_buffer_t;
+
+struct prober;
+
+typedef struct {
+  struct prober *prober;
+  uint32_t index;
+  pthread_t thread;
+  int started;
+  int epoll_fd;
+  int wake_fd;
+  /* Guarded by prober->lock. */
+  int_buffer_t commands;
+  int stop;
+  uint64_t drain_requested;
+  uint64_t drain_served;
+} worker_t;
+
+typedef struct prober {
   napi_env env;
   napi_ref callback_ref;
   napi_ref results_ref;
+  napi_ref commands_ref;
   napi_async_context async_context;
-  int32_t *results;
+  int32_t *results;          /* the caller's Int32Array */
   uint32_t results_capacity; /* in records */
-  int epoll_fd;
-  uv_poll_t poll;
-  int poll_active;
+  int32_t *command_input;    /* the caller's Int32Array */
+  uint32_t command_capacity; /* in commands */
+  uv_async_t async;
   int destroyed;
   int delivering;
   int release_pending;
@@ -63,7 +96,13 @@ typedef struct {
   int family;
   slot_t *slots;
   uint32_t slot_count;
-  struct epoll_event *events;
+  worker_t workers[MAX_WORKERS];
+  uint32_t worker_count;
+  pthread_mutex_t lock;
+  pthread_cond_t drained;
+  /* Guarded by lock: records published by the workers, not yet delivered. */
+  int_buffer_t published;
+  int_buffer_t delivering_records; /* JavaScript thread only */
 } prober_t;
 
 static uint64_t now_ns(void) {
@@ -79,6 +118,23 @@ static uint64_t now_ns(void) {
       return NULL;                                                    \
     }                                                                 \
   } while (0)
+
+static int buffer_reserve(int_buffer_t *buffer, size_t more) {
+  if (buffer->count + more <= buffer->capacity) return 0;
+  size_t capacity = buffer->capacity ? buffer->capacity : 1024;
+  while (capacity < buffer->count + more) capacity *= 2;
+  int32_t *items = realloc(buffer->items, capacity * sizeof(int32_t));
+  if (!items) return ENOMEM;
+  buffer->items = items;
+  buffer->capacity = capacity;
+  return 0;
+}
+
+static void buffer_swap(int_buffer_t *a, int_buffer_t *b) {
+  int_buffer_t t = *a;
+  *a = *b;
+  *b = t;
+}
 
 static prober_t *get_prober(napi_env env, napi_value value) {
   void *data = NULL;
@@ -137,12 +193,25 @@ static void disconnect_socket(int fd) {
   connect(fd, &unspec, sizeof unspec);
 }
 
-/* Fills a record when the connect on this slot has finished; returns 0 for a stale wakeup. */
-static int finish_slot(prober_t *prober, uint32_t slot_index, uint32_t events, int32_t *record) {
+static void write_record(int_buffer_t *out, uint32_t slot_index, slot_t *slot, int32_t code, int32_t icmp_type, int32_t icmp_code) {
+  if (buffer_reserve(out, RECORD_INTS) != 0) return; /* out of memory: the probe times out and is retried */
+  uint64_t elapsed_us = (now_ns() - slot->started_ns) / 1000ull;
+  int32_t *record = out->items + out->count;
+  record[0] = (int32_t)slot_index;
+  record[1] = code;
+  record[2] = (int32_t)(elapsed_us > INT32_MAX ? INT32_MAX : elapsed_us);
+  record[3] = icmp_type;
+  record[4] = icmp_code;
+  record[5] = slot->ticket;
+  out->count += RECORD_INTS;
+}
+
+/* Records the outcome when the connect on this slot has finished; nothing for a stale wakeup. */
+static void finish_slot(prober_t *prober, uint32_t slot_index, uint32_t events, int_buffer_t *out) {
   slot_t *slot = &prober->slots[slot_index];
   int fd = slot->fd;
   int failed = (events & (EPOLLERR | EPOLLHUP)) != 0;
-  if (!failed && !(events & EPOLLOUT)) return 0;
+  if (!failed && !(events & EPOLLOUT)) return;
   int error = 0;
   socklen_t length = sizeof error;
   int32_t icmp_type = -1, icmp_code = -1;
@@ -158,78 +227,199 @@ static int finish_slot(prober_t *prober, uint32_t slot_index, uint32_t events, i
       read_icmp(fd, prober->family, &icmp_type, &icmp_code);
     }
   }
-  uint64_t elapsed_ns = now_ns() - slot->started_ns;
-  record[0] = (int32_t)slot_index;
-  record[1] = code;
-  record[2] = (int32_t)(elapsed_ns / 1000ull > INT32_MAX ? INT32_MAX : elapsed_ns / 1000ull);
-  record[3] = icmp_type;
-  record[4] = icmp_code;
+  write_record(out, slot_index, slot, code, icmp_type, icmp_code);
   disconnect_socket(fd);
   slot->in_flight = 0;
-  return 1;
 }
 
-static void deliver(prober_t *prober, uint32_t count) {
-  napi_env env = prober->env;
-  napi_handle_scope scope;
-  if (napi_open_handle_scope(env, &scope) != napi_ok) return;
-  napi_value callback, receiver, argument, ignored;
-  napi_get_reference_value(env, prober->callback_ref, &callback);
-  napi_get_global(env, &receiver); /* napi_make_callback needs an object receiver */
-  napi_create_uint32(env, count, &argument);
-  napi_status status = napi_make_callback(env, prober->async_context, receiver, callback, 1, &argument, &ignored);
-  if (status == napi_pending_exception) {
-    napi_value exception;
-    napi_get_and_clear_last_exception(env, &exception);
-    napi_fatal_exception(env, exception);
+/* Opens the slot's socket on first use and registers it with its worker's epoll (edge-triggered). */
+static int open_slot_socket(prober_t *prober, worker_t *worker, uint32_t slot_index) {
+  int fd = socket(prober->family == 4 ? AF_INET : AF_INET6, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) return errno;
+  int on = 1;
+  /* The kernel queues the ICMP error that ended a connect: its type/code give the exact reason. */
+  if (prober->family == 4) setsockopt(fd, IPPROTO_IP, IP_RECVERR, &on, sizeof on);
+  else setsockopt(fd, IPPROTO_IPV6, IPV6_RECVERR, &on, sizeof on);
+  struct epoll_event event;
+  event.events = EPOLLOUT | EPOLLERR | EPOLLHUP | EPOLLET;
+  event.data.u64 = 0;
+  event.data.u32 = slot_index;
+  if (epoll_ctl(worker->epoll_fd, EPOLL_CTL_ADD, fd, &event) != 0) {
+    int error = errno;
+    close(fd);
+    return error;
   }
-  napi_close_handle_scope(env, scope);
+  prober->slots[slot_index].fd = fd;
+  return 0;
 }
 
-/* Collects every finished connect and hands them to JavaScript, one batch per epoll_wait. */
-static void drain(prober_t *prober) {
-  if (prober->delivering) return;
-  prober->delivering = 1;
-  for (int round = 0; round < 64 && !prober->destroyed && !prober->release_pending; round++) {
-    int ready = epoll_wait(prober->epoll_fd, prober->events, (int)prober->results_capacity, 0);
-    if (ready <= 0) break;
-    uint32_t count = 0;
-    for (int i = 0; i < ready; i++) {
-      uint32_t slot_index = prober->events[i].data.u32;
-      if (slot_index >= prober->slot_count || !prober->slots[slot_index].in_flight) continue;
-      count += (uint32_t)finish_slot(prober, slot_index, prober->events[i].events,
-                                     prober->results + (size_t)count * RECORD_INTS);
+static void start_connect(prober_t *prober, worker_t *worker, uint32_t slot_index, uint16_t port, int32_t ticket, int_buffer_t *out) {
+  slot_t *slot = &prober->slots[slot_index];
+  slot->port = port;
+  slot->ticket = ticket;
+  slot->started_ns = now_ns();
+  int32_t code = slot->fd < 0 ? open_slot_socket(prober, worker, slot_index) : 0;
+  if (code == 0) {
+    struct sockaddr_storage target = prober->target;
+    if (prober->family == 4) ((struct sockaddr_in *)&target)->sin_port = htons(port);
+    else ((struct sockaddr_in6 *)&target)->sin6_port = htons(port);
+    if (connect(slot->fd, (struct sockaddr *)&target, prober->target_length) == 0) {
+      code = is_self_connect(prober, slot->fd, port) ? CODE_SELF_CONNECT : CODE_CONNECTED;
+      disconnect_socket(slot->fd);
+    } else if (errno == EINPROGRESS) {
+      slot->in_flight = 1;
+      return;
+    } else {
+      code = errno;
+      disconnect_socket(slot->fd);
     }
-    if (count > 0) deliver(prober, count);
-    if ((uint32_t)ready < prober->results_capacity) break;
   }
+  write_record(out, slot_index, slot, code, -1, -1);
+}
+
+static void run_commands(prober_t *prober, worker_t *worker, const int_buffer_t *commands, int_buffer_t *out) {
+  for (size_t at = 0; at + COMMAND_INTS <= commands->count; at += COMMAND_INTS) {
+    uint32_t slot_index = (uint32_t)commands->items[at];
+    uint32_t port = (uint32_t)commands->items[at + 1];
+    int32_t ticket = commands->items[at + 2];
+    slot_t *slot = &prober->slots[slot_index];
+    if (port == 0) {
+      /* A timed-out probe: give it up; the socket stays for the next one. */
+      if (slot->in_flight && slot->ticket == ticket) {
+        disconnect_socket(slot->fd);
+        slot->in_flight = 0;
+      }
+    } else if (!slot->in_flight) {
+      start_connect(prober, worker, slot_index, (uint16_t)port, ticket, out);
+    }
+  }
+}
+
+static void *run_worker(void *argument) {
+  worker_t *worker = (worker_t *)argument;
+  prober_t *prober = worker->prober;
+  struct epoll_event events[EVENTS_PER_WAIT];
+  int_buffer_t commands = {0}, out = {0};
+  for (;;) {
+    int ready = epoll_wait(worker->epoll_fd, events, EVENTS_PER_WAIT, -1);
+    if (ready < 0 && errno != EINTR) break;
+    pthread_mutex_lock(&prober->lock);
+    int stop = worker->stop;
+    uint64_t drain_request = worker->drain_requested;
+    buffer_swap(&commands, &worker->commands);
+    worker->commands.count = 0;
+    pthread_mutex_unlock(&prober->lock);
+    if (stop) break;
+    for (int i = 0; i < ready; i++) {
+      uint32_t slot_index = events[i].data.u32;
+      if (slot_index == WAKE_TOKEN) {
+        uint64_t count;
+        if (read(worker->wake_fd, &count, sizeof count) < 0) { /* nothing to read: fine */ }
+      } else if (slot_index < prober->slot_count && prober->slots[slot_index].in_flight) {
+        finish_slot(prober, slot_index, events[i].events, &out);
+      }
+    }
+    run_commands(prober, worker, &commands, &out);
+    pthread_mutex_lock(&prober->lock);
+    int publish = out.count > 0;
+    if (publish && buffer_reserve(&prober->published, out.count) == 0) {
+      memcpy(prober->published.items + prober->published.count, out.items, out.count * sizeof(int32_t));
+      prober->published.count += out.count;
+    }
+    out.count = 0;
+    if (drain_request > worker->drain_served) {
+      worker->drain_served = drain_request;
+      pthread_cond_broadcast(&prober->drained);
+    }
+    pthread_mutex_unlock(&prober->lock);
+    if (publish) uv_async_send(&prober->async);
+  }
+  free(commands.items);
+  free(out.items);
+  return NULL;
+}
+
+static void wake(worker_t *worker) {
+  uint64_t one = 1;
+  if (write(worker->wake_fd, &one, sizeof one) < 0) { /* counter full: the worker is awake anyway */ }
+}
+
+/* Hands the published records to JavaScript, at most results_capacity per callback. */
+static void deliver(prober_t *prober) {
+  if (prober->delivering || prober->destroyed) return;
+  prober->delivering = 1;
+  pthread_mutex_lock(&prober->lock);
+  buffer_swap(&prober->published, &prober->delivering_records);
+  prober->published.count = 0;
+  pthread_mutex_unlock(&prober->lock);
+  napi_env env = prober->env;
+  size_t total = prober->delivering_records.count / RECORD_INTS;
+  for (size_t done = 0; done < total && !prober->release_pending;) {
+    size_t count = total - done;
+    if (count > prober->results_capacity) count = prober->results_capacity;
+    memcpy(prober->results, prober->delivering_records.items + done * RECORD_INTS, count * RECORD_INTS * sizeof(int32_t));
+    done += count;
+    napi_handle_scope scope;
+    if (napi_open_handle_scope(env, &scope) != napi_ok) break;
+    napi_value callback, receiver, argument, ignored;
+    napi_get_reference_value(env, prober->callback_ref, &callback);
+    napi_get_global(env, &receiver); /* napi_make_callback needs an object receiver */
+    napi_create_uint32(env, (uint32_t)count, &argument);
+    napi_status status = napi_make_callback(env, prober->async_context, receiver, callback, 1, &argument, &ignored);
+    if (status == napi_pending_exception) {
+      napi_value exception;
+      napi_get_and_clear_last_exception(env, &exception);
+      napi_fatal_exception(env, exception);
+    }
+    napi_close_handle_scope(env, scope);
+  }
+  prober->delivering_records.count = 0;
   prober->delivering = 0;
 }
 
 static void release(prober_t *prober);
 
-static void drain_and_release(prober_t *prober) {
-  drain(prober);
+static void deliver_and_release(prober_t *prober) {
+  deliver(prober);
   if (prober->release_pending) release(prober);
 }
 
-static void on_poll(uv_poll_t *handle, int status, int events) {
-  (void)status;
-  (void)events;
+static void on_async(uv_async_t *handle) {
   prober_t *prober = (prober_t *)handle->data;
-  if (!prober->destroyed) drain_and_release(prober);
+  if (!prober->destroyed) deliver_and_release(prober);
 }
 
-static void on_poll_closed(uv_handle_t *handle) {
+static void on_async_closed(uv_handle_t *handle) {
   prober_t *prober = (prober_t *)handle->data;
+  free(prober->published.items);
+  free(prober->delivering_records.items);
   free(prober->slots);
-  free(prober->events);
   free(prober);
 }
 
-static void release(prober_t *prober) {
-  if (prober->destroyed) return;
-  prober->destroyed = 1;
+static void stop_workers(prober_t *prober) {
+  pthread_mutex_lock(&prober->lock);
+  for (uint32_t i = 0; i < prober->worker_count; i++) prober->workers[i].stop = 1;
+  pthread_mutex_unlock(&prober->lock);
+  for (uint32_t i = 0; i < prober->worker_count; i++) {
+    worker_t *worker = &prober->workers[i];
+    if (worker->started) {
+      wake(worker);
+      pthread_join(worker->thread, NULL);
+      worker->started = 0;
+    }
+  }
+  for (uint32_t i = 0; i < prober->worker_count; i++) {
+    worker_t *worker = &prober->workers[i];
+    if (worker->epoll_fd >= 0) close(worker->epoll_fd);
+    if (worker->wake_fd >= 0) close(worker->wake_fd);
+    worker->epoll_fd = worker->wake_fd = -1;
+    free(worker->commands.items);
+    worker->commands.items = NULL;
+  }
+}
+
+static void close_slots(prober_t *prober) {
   for (uint32_t i = 0; i < prober->slot_count; i++) {
     if (prober->slots[i].fd >= 0) {
       if (prober->slots[i].in_flight) disconnect_socket(prober->slots[i].fd);
@@ -237,37 +427,54 @@ static void release(prober_t *prober) {
     }
     prober->slots[i].fd = -1;
   }
+}
+
+static void release(prober_t *prober) {
+  if (prober->destroyed) return;
+  prober->destroyed = 1;
+  stop_workers(prober);
+  close_slots(prober);
+  pthread_mutex_destroy(&prober->lock);
+  pthread_cond_destroy(&prober->drained);
   napi_env env = prober->env;
   napi_delete_reference(env, prober->callback_ref);
   napi_delete_reference(env, prober->results_ref);
+  napi_delete_reference(env, prober->commands_ref);
   napi_async_destroy(env, prober->async_context);
-  if (prober->poll_active) uv_poll_stop(&prober->poll);
-  close(prober->epoll_fd);
-  uv_close((uv_handle_t *)&prober->poll, on_poll_closed);
+  uv_close((uv_handle_t *)&prober->async, on_async_closed);
 }
 
-/* createProber(address, family, slotCount, results: Int32Array, onResults(count)) */
+static int int32_array(napi_env env, napi_value value, size_t min_length, int32_t **data, size_t *length) {
+  napi_typedarray_type type;
+  void *raw = NULL;
+  if (napi_get_typedarray_info(env, value, &type, length, &raw, NULL, NULL) != napi_ok) return 0;
+  *data = (int32_t *)raw;
+  return type == napi_int32_array && *length >= min_length;
+}
+
+/* createProber(address, family, slotCount, workerCount, results: Int32Array, commands: Int32Array, onResults(count)) */
 static napi_value create_prober(napi_env env, napi_callback_info info) {
-  size_t argc = 5;
-  napi_value argv[5];
+  size_t argc = 7;
+  napi_value argv[7];
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  if (argc < 5) {
-    napi_throw_type_error(env, NULL, "createProber(address, family, slotCount, results, onResults)");
+  if (argc < 7) {
+    napi_throw_type_error(env, NULL, "createProber(address, family, slotCount, workerCount, results, commands, onResults)");
     return NULL;
   }
   char address[64];
   size_t address_length = 0;
   int32_t family = 0;
-  uint32_t slot_count = 0;
+  uint32_t slot_count = 0, worker_count = 0;
   CHECK(napi_get_value_string_utf8(env, argv[0], address, sizeof address, &address_length));
   CHECK(napi_get_value_int32(env, argv[1], &family));
   CHECK(napi_get_value_uint32(env, argv[2], &slot_count));
-  napi_typedarray_type array_type;
-  size_t array_length = 0;
-  void *array_data = NULL;
-  CHECK(napi_get_typedarray_info(env, argv[3], &array_type, &array_length, &array_data, NULL, NULL));
-  if (array_type != napi_int32_array || array_length < RECORD_INTS || slot_count == 0) {
-    napi_throw_type_error(env, NULL, "results must be an Int32Array of at least 5 elements; slotCount > 0");
+  CHECK(napi_get_value_uint32(env, argv[3], &worker_count));
+  int32_t *results = NULL, *commands = NULL;
+  size_t results_length = 0, commands_length = 0;
+  if (!int32_array(env, argv[4], RECORD_INTS, &results, &results_length) ||
+      !int32_array(env, argv[5], COMMAND_INTS, &commands, &commands_length) || slot_count == 0 ||
+      worker_count == 0 || worker_count > MAX_WORKERS) {
+    napi_throw_type_error(env, NULL, "results and commands must be Int32Arrays of at least one record; slotCount > 0; 1 <= workerCount <= 8");
     return NULL;
   }
 
@@ -294,122 +501,131 @@ static napi_value create_prober(napi_env env, napi_callback_info info) {
     napi_throw_type_error(env, NULL, "not an IPv4/IPv6 address literal");
     return NULL;
   }
-  prober->results = (int32_t *)array_data;
-  prober->results_capacity = (uint32_t)(array_length / RECORD_INTS);
+  prober->results = results;
+  prober->results_capacity = (uint32_t)(results_length / RECORD_INTS);
+  prober->command_input = commands;
+  prober->command_capacity = (uint32_t)(commands_length / COMMAND_INTS);
   prober->slot_count = slot_count;
+  prober->worker_count = worker_count < slot_count ? worker_count : slot_count;
   prober->slots = calloc(slot_count, sizeof(slot_t));
-  prober->events = calloc(prober->results_capacity, sizeof(struct epoll_event));
-  prober->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
-  if (!prober->slots || !prober->events || prober->epoll_fd < 0) {
-    int error = errno;
-    free(prober->slots);
-    free(prober->events);
-    if (prober->epoll_fd >= 0) close(prober->epoll_fd);
-    free(prober);
+  for (uint32_t i = 0; prober->slots && i < slot_count; i++) prober->slots[i].fd = -1;
+  int error = prober->slots ? 0 : ENOMEM;
+  for (uint32_t i = 0; i < prober->worker_count; i++) {
+    worker_t *worker = &prober->workers[i];
+    worker->prober = prober;
+    worker->index = i;
+    worker->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
+    worker->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (worker->epoll_fd < 0 || worker->wake_fd < 0) {
+      if (!error) error = errno;
+      continue;
+    }
+    struct epoll_event event;
+    event.events = EPOLLIN;
+    event.data.u64 = 0;
+    event.data.u32 = WAKE_TOKEN;
+    if (!error && epoll_ctl(worker->epoll_fd, EPOLL_CTL_ADD, worker->wake_fd, &event) != 0) error = errno;
+  }
+  pthread_mutex_init(&prober->lock, NULL);
+  pthread_cond_init(&prober->drained, NULL);
+  uv_loop_t *loop = NULL;
+  if (!error && napi_get_uv_event_loop(env, &loop) != napi_ok) error = EINVAL;
+  if (!error && uv_async_init(loop, &prober->async, on_async) != 0) error = EINVAL;
+  prober->async.data = prober;
+  for (uint32_t i = 0; !error && i < prober->worker_count; i++) {
+    worker_t *worker = &prober->workers[i];
+    if ((error = pthread_create(&worker->thread, NULL, run_worker, worker)) == 0) worker->started = 1;
+  }
+  if (error) {
+    stop_workers(prober);
+    pthread_mutex_destroy(&prober->lock);
+    pthread_cond_destroy(&prober->drained);
+    if (loop && uv_is_active((uv_handle_t *)&prober->async)) {
+      uv_close((uv_handle_t *)&prober->async, on_async_closed);
+    } else {
+      free(prober->slots);
+      free(prober);
+    }
     napi_throw_error(env, error == EMFILE ? "EMFILE" : "E_NATIVE", strerror(error));
     return NULL;
   }
-  for (uint32_t i = 0; i < slot_count; i++) prober->slots[i].fd = -1;
 
   napi_value resource_name;
   CHECK(napi_create_string_utf8(env, "portmatrix:connect-prober", NAPI_AUTO_LENGTH, &resource_name));
   CHECK(napi_async_init(env, NULL, resource_name, &prober->async_context));
-  CHECK(napi_create_reference(env, argv[4], 1, &prober->callback_ref));
-  CHECK(napi_create_reference(env, argv[3], 1, &prober->results_ref));
-
-  uv_loop_t *loop = NULL;
-  CHECK(napi_get_uv_event_loop(env, &loop));
-  uv_poll_init(loop, &prober->poll, prober->epoll_fd);
-  prober->poll.data = prober;
-  uv_poll_start(&prober->poll, UV_READABLE, on_poll);
-  prober->poll_active = 1;
+  CHECK(napi_create_reference(env, argv[6], 1, &prober->callback_ref));
+  CHECK(napi_create_reference(env, argv[4], 1, &prober->results_ref));
+  CHECK(napi_create_reference(env, argv[5], 1, &prober->commands_ref));
 
   napi_value external;
   CHECK(napi_create_external(env, prober, NULL, NULL, &external));
   return external;
 }
 
-/* Opens the slot's socket on first use and registers it with epoll (edge-triggered). */
-static int open_slot_socket(prober_t *prober, uint32_t slot_index) {
-  int fd = socket(prober->family == 4 ? AF_INET : AF_INET6, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  if (fd < 0) return errno;
-  int on = 1;
-  /* The kernel queues the ICMP error that ended a connect: its type/code give the exact reason. */
-  if (prober->family == 4) setsockopt(fd, IPPROTO_IP, IP_RECVERR, &on, sizeof on);
-  else setsockopt(fd, IPPROTO_IPV6, IPV6_RECVERR, &on, sizeof on);
-  struct epoll_event event;
-  event.events = EPOLLOUT | EPOLLERR | EPOLLHUP | EPOLLET;
-  event.data.u64 = 0;
-  event.data.u32 = slot_index;
-  if (epoll_ctl(prober->epoll_fd, EPOLL_CTL_ADD, fd, &event) != 0) {
-    int error = errno;
-    close(fd);
-    return error;
-  }
-  prober->slots[slot_index].fd = fd;
-  return 0;
-}
-
-/* connect(prober, slot, port) -> 0: in flight (outcome comes later); otherwise an immediate
-   outcome code (see top); the record is not written for immediate outcomes. */
-static napi_value connect_port(napi_env env, napi_callback_info info) {
-  size_t argc = 3;
-  napi_value argv[3];
-  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  prober_t *prober = get_prober(env, argv[0]);
-  uint32_t slot_index = 0, port = 0;
-  CHECK(napi_get_value_uint32(env, argv[1], &slot_index));
-  CHECK(napi_get_value_uint32(env, argv[2], &port));
-  if (!prober || slot_index >= prober->slot_count || port == 0 || port > 65535 ||
-      prober->slots[slot_index].in_flight) {
-    napi_throw_error(env, "E_NATIVE", "connect: bad prober, slot or port");
-    return NULL;
-  }
-  slot_t *slot = &prober->slots[slot_index];
-  int32_t code = slot->fd < 0 ? open_slot_socket(prober, slot_index) : 0;
-  if (code == 0) {
-    struct sockaddr_storage target = prober->target;
-    if (prober->family == 4) ((struct sockaddr_in *)&target)->sin_port = htons((uint16_t)port);
-    else ((struct sockaddr_in6 *)&target)->sin6_port = htons((uint16_t)port);
-    slot->port = (uint16_t)port;
-    slot->started_ns = now_ns();
-    if (connect(slot->fd, (struct sockaddr *)&target, prober->target_length) == 0) {
-      code = is_self_connect(prober, slot->fd, (uint16_t)port) ? CODE_SELF_CONNECT : -2;
-      disconnect_socket(slot->fd);
-    } else if (errno == EINPROGRESS) {
-      slot->in_flight = 1;
-    } else {
-      code = errno;
-      disconnect_socket(slot->fd);
-    }
-  }
-  napi_value result;
-  CHECK(napi_create_int32(env, code, &result));
-  return result;
-}
-
-/* abort(prober, slot): gives up on a connect that timed out; the socket stays for the next probe. */
-static napi_value abort_slot(napi_env env, napi_callback_info info) {
+/* submit(prober, count): hands `count` commands (slot, port, ticket) from the commands array to
+   the slots' workers; port 0 aborts the probe with that ticket. Outcomes arrive through onResults. */
+static napi_value submit(napi_env env, napi_callback_info info) {
   size_t argc = 2;
   napi_value argv[2];
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   prober_t *prober = get_prober(env, argv[0]);
-  uint32_t slot_index = 0;
-  CHECK(napi_get_value_uint32(env, argv[1], &slot_index));
-  if (prober && slot_index < prober->slot_count && prober->slots[slot_index].in_flight) {
-    disconnect_socket(prober->slots[slot_index].fd);
-    prober->slots[slot_index].in_flight = 0;
+  uint32_t count = 0;
+  CHECK(napi_get_value_uint32(env, argv[1], &count));
+  if (!prober || count > prober->command_capacity) {
+    napi_throw_error(env, "E_NATIVE", "submit: bad prober or command count");
+    return NULL;
+  }
+  for (uint32_t i = 0; i < count; i++) {
+    const int32_t *command = prober->command_input + (size_t)i * COMMAND_INTS;
+    if ((uint32_t)command[0] >= prober->slot_count || command[1] < 0 || command[1] > 65535) {
+      napi_throw_error(env, "E_NATIVE", "submit: bad slot or port");
+      return NULL;
+    }
+  }
+  uint32_t touched = 0;
+  pthread_mutex_lock(&prober->lock);
+  for (uint32_t i = 0; i < count; i++) {
+    const int32_t *command = prober->command_input + (size_t)i * COMMAND_INTS;
+    uint32_t owner = (uint32_t)command[0] % prober->worker_count;
+    worker_t *worker = &prober->workers[owner];
+    if (buffer_reserve(&worker->commands, COMMAND_INTS) != 0) continue; /* lost: the probe times out and is retried */
+    memcpy(worker->commands.items + worker->commands.count, command, COMMAND_INTS * sizeof(int32_t));
+    worker->commands.count += COMMAND_INTS;
+    touched |= 1u << owner;
+  }
+  pthread_mutex_unlock(&prober->lock);
+  for (uint32_t i = 0; i < prober->worker_count; i++) {
+    if (touched & (1u << i)) wake(&prober->workers[i]);
   }
   return NULL;
 }
 
-/* drain(prober): delivers finished connects now (before timeouts are judged). */
+/* drain(prober): every worker looks at its sockets once more, then finished connects are
+   delivered now (before timeouts are judged). Waits at most DRAIN_WAIT_NS. */
 static napi_value drain_now(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1];
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   prober_t *prober = get_prober(env, argv[0]);
-  if (prober && !prober->delivering) drain_and_release(prober);
+  if (!prober || prober->delivering) return NULL;
+  uint64_t wanted[MAX_WORKERS];
+  pthread_mutex_lock(&prober->lock);
+  for (uint32_t i = 0; i < prober->worker_count; i++) wanted[i] = ++prober->workers[i].drain_requested;
+  pthread_mutex_unlock(&prober->lock);
+  for (uint32_t i = 0; i < prober->worker_count; i++) wake(&prober->workers[i]);
+  struct timespec deadline;
+  clock_gettime(CLOCK_REALTIME, &deadline);
+  deadline.tv_nsec += DRAIN_WAIT_NS;
+  deadline.tv_sec += deadline.tv_nsec / 1000000000l;
+  deadline.tv_nsec %= 1000000000l;
+  pthread_mutex_lock(&prober->lock);
+  for (uint32_t i = 0; i < prober->worker_count; i++) {
+    while (prober->workers[i].drain_served < wanted[i]) {
+      if (pthread_cond_timedwait(&prober->drained, &prober->lock, &deadline) == ETIMEDOUT) break;
+    }
+  }
+  pthread_mutex_unlock(&prober->lock);
+  deliver_and_release(prober);
   return NULL;
 }
 
@@ -427,8 +643,7 @@ static napi_value destroy_prober(napi_env env, napi_callback_info info) {
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor properties[] = {
       {"createProber", NULL, create_prober, NULL, NULL, NULL, napi_default, NULL},
-      {"connect", NULL, connect_port, NULL, NULL, NULL, napi_default, NULL},
-      {"abort", NULL, abort_slot, NULL, NULL, NULL, napi_default, NULL},
+      {"submit", NULL, submit, NULL, NULL, NULL, napi_default, NULL},
       {"drain", NULL, drain_now, NULL, NULL, NULL, napi_default, NULL},
       {"destroy", NULL, destroy_prober, NULL, NULL, NULL, napi_default, NULL},
   };

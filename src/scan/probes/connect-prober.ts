@@ -1,12 +1,13 @@
 /**
  * Non-blocking TCP connects to one address, addressed by slot number. Two backends with one
- * interface: the project's native addon (socket + connect + epoll watched by libuv; a probe
- * costs a few syscalls and no JavaScript object) and net.Socket when the addon did not build.
+ * interface: the project's native addon (socket + connect + epoll on native threads, commands
+ * and outcomes in batches; a probe costs a few syscalls and no JavaScript object) and net.Socket
+ * when the addon did not build.
  * Outcomes arrive through `onOutcome`, immediate ones included; `onBatchEnd` follows each batch.
  */
 import { createRequire } from 'node:module';
 import { Socket } from 'node:net';
-import { constants } from 'node:os';
+import { availableParallelism, constants } from 'node:os';
 import { join } from 'node:path';
 import { PACKAGE_ROOT } from '../../version.js';
 
@@ -20,23 +21,41 @@ export interface ProbeOutcomeHandler {
 
 export interface ConnectProber {
   readonly kind: ProberKind;
+  /** Queues a connect; queued commands go out at flush(). */
   connect(slot: number, port: number): void;
   abort(slot: number): void;
+  /** Sends the queued connects and aborts in one batch. */
+  flush(): void;
   /** Delivers outcomes that are ready now, so a timeout is never judged on an unread answer. */
   drain(): void;
   close(): void;
 }
 
 interface NativeBinding {
-  createProber(address: string, family: number, slots: number, results: Int32Array, onResults: (count: number) => void): unknown;
-  connect(prober: unknown, slot: number, port: number): number;
-  abort(prober: unknown, slot: number): void;
+  createProber(
+    address: string,
+    family: number,
+    slots: number,
+    workers: number,
+    results: Int32Array,
+    commands: Int32Array,
+    onResults: (count: number) => void,
+  ): unknown;
+  submit(prober: unknown, count: number): void;
   drain(prober: unknown): void;
   destroy(prober: unknown): void;
 }
 
-const RECORD_INTS = 5;
+const RECORD_INTS = 6;
 const RESULT_RECORDS = 4096;
+const COMMAND_INTS = 3;
+const COMMAND_CAPACITY = 4096;
+/**
+ * Native probe threads: the kernel work of a connect (the SYN out, the target's answer in) runs
+ * in the connecting thread, so two threads use both cores of a small box; more than two only
+ * contend with the JavaScript thread that keeps the books.
+ */
+const MAX_PROBE_THREADS = 2;
 
 const ERRNO_NAMES: Map<number, string> = new Map(
   Object.entries(constants.errno).map(([name, value]) => [value, name] as [number, string]),
@@ -64,7 +83,7 @@ export function loadNativeBinding(): NativeBinding | null {
 }
 
 function outcomeName(code: number): string {
-  if (code === 0 || code === -2) return 'connected';
+  if (code === 0) return 'connected';
   if (code === -1) return 'self-connect';
   return errnoName(code);
 }
@@ -75,11 +94,20 @@ function createNativeProber(
   handler: ProbeOutcomeHandler,
 ): ConnectProber {
   const results = new Int32Array(RESULT_RECORDS * RECORD_INTS);
+  const commands = new Int32Array(COMMAND_CAPACITY * COMMAND_INTS);
+  let commandCount = 0;
+  // The ticket of the probe each slot waits for (0: none): an outcome that crossed an abort is dropped.
+  const tickets = new Int32Array(options.slots);
+  let lastTicket = 0;
   const onResults = (count: number): void => {
     for (let index = 0; index < count; index++) {
       const base = index * RECORD_INTS;
+      const slot = results[base] ?? 0;
+      const ticket = results[base + 5] ?? 0;
+      if (tickets[slot] !== ticket) continue;
+      tickets[slot] = 0;
       handler.onOutcome(
-        results[base] ?? 0,
+        slot,
         outcomeName(results[base + 1] ?? 0),
         (results[base + 2] ?? 0) / 1000,
         results[base + 3] ?? -1,
@@ -88,16 +116,39 @@ function createNativeProber(
     }
     handler.onBatchEnd();
   };
-  const handle = binding.createProber(options.address, options.family, options.slots, results, onResults);
+  const workers = Math.max(1, Math.min(MAX_PROBE_THREADS, availableParallelism()));
+  const handle = binding.createProber(options.address, options.family, options.slots, workers, results, commands, onResults);
+  const flush = (): void => {
+    if (commandCount === 0) return;
+    const count = commandCount;
+    commandCount = 0;
+    binding.submit(handle, count);
+  };
+  const push = (slot: number, port: number, ticket: number): void => {
+    if (commandCount === COMMAND_CAPACITY) flush();
+    const base = commandCount++ * COMMAND_INTS;
+    commands[base] = slot;
+    commands[base + 1] = port;
+    commands[base + 2] = ticket;
+  };
   return {
     kind: 'native',
     connect(slot, port) {
-      const started = performance.now();
-      const code = binding.connect(handle, slot, port);
-      if (code !== 0) handler.onOutcome(slot, outcomeName(code), performance.now() - started, -1, -1);
+      lastTicket = lastTicket === 0x7fffffff ? 1 : lastTicket + 1;
+      tickets[slot] = lastTicket;
+      push(slot, port, lastTicket);
     },
-    abort: (slot) => binding.abort(handle, slot),
-    drain: () => binding.drain(handle),
+    abort(slot) {
+      const ticket = tickets[slot] ?? 0;
+      if (ticket === 0) return;
+      tickets[slot] = 0;
+      push(slot, 0, ticket);
+    },
+    flush,
+    drain: () => {
+      flush();
+      binding.drain(handle);
+    },
     close: () => binding.destroy(handle),
   };
 }
@@ -139,6 +190,9 @@ function createSocketProber(options: { address: string; family: 4 | 6; slots: nu
       const socket = sockets[slot];
       sockets[slot] = undefined;
       socket?.destroy();
+    },
+    flush() {
+      // net.Socket connects start at once.
     },
     drain() {
       // net.Socket events only arrive through the event loop.

@@ -293,6 +293,7 @@ export function scanTcp(options: TcpScanOptions): Promise<TcpScanOutcome> {
           silent = silent.filter((silentPort) => (attempts[silentPort] ?? 0) >= final);
           retryQueue.push(...again);
         }
+        if (!finished) prober.flush();
       } catch (error) {
         fail(error);
       } finally {
