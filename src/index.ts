@@ -19,3 +19,12 @@ export type { Drift, FindingChange, HostDrift, PortChange } from './conformance/
 export { FORMAT_EXTENSIONS, parseResultText, RENDERERS, REPORT_FORMATS } from './report/index.js';
 export type { Renderer, RenderOptions, ReportFormat } from './report/index.js';
 export { resultJsonSchema, scanResultSchema } from './report/result-schema.js';
+export { RESULT_SCHEMA_ID, RESULT_SCHEMA_VERSION } from './result/model.js';
+export { resolveTargets, readTargetsFile } from './scan/targets.js';
+export type { ResolvedTarget } from './scan/targets.js';
+export { parsePortOption } from './scan/port-plan.js';
+export { COMMON_UDP_PORTS, planUdpPorts } from './scan/udp-plan.js';
+export { scanHosts } from './scan/engine.js';
+export type { ScanOptions, ScanProgress, ScanHooks } from './scan/engine.js';
+export { buildScanResult } from './result/build.js';
+export type { BuildScanResultOptions } from './result/build.js';
