@@ -20,7 +20,6 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import Table from 'cli-table3';
 import { startEmulator } from '../src/emulator/emulator.js';
@@ -35,6 +34,7 @@ import { runMeasured } from './child-run.js';
 import type { ChildRun } from './child-run.js';
 import { compareWithTruth, statesFromNmapXml, statesFromPortmatrix } from './tool-states.js';
 import type { ObservedStates, StateErrors } from './tool-states.js';
+import { PACKAGE_ROOT } from '../src/version.js';
 
 type TargetName = 'conformant' | 'hardened' | 'lossy' | 'udp';
 type ToolName = 'portmatrix' | 'nmap';
@@ -59,17 +59,7 @@ const ICMP_REFILL_PAUSE_MS = 7_000;
 /** A scanner that wrote its result but has not exited this long after is killed (and the run noted). */
 const EXIT_GRACE_MS = 10_000;
 
-function findPackageRoot(): string {
-  let dir = path.dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(path.join(dir, 'package.json'))) {
-    const parent = path.dirname(dir);
-    if (parent === dir) throw new Error('no package.json above the bench script');
-    dir = parent;
-  }
-  return dir;
-}
-
-const root = findPackageRoot();
+const root = PACKAGE_ROOT;
 
 interface RunRecord {
   repetition: number;

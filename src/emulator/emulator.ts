@@ -14,7 +14,6 @@ import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Expectation, Selection } from '../matrix/expectation.js';
 import { loadMatrix } from '../matrix/load.js';
 import type { Matrix } from '../matrix/model.js';
@@ -29,6 +28,7 @@ import { createTestHost, isRoot } from './netns.js';
 import type { TestHost } from './netns.js';
 import { planTarget } from './target-plan.js';
 import type { Deviation, PortTruth, TargetPlan } from './target-plan.js';
+import { PACKAGE_ROOT } from '../version.js';
 
 export type EmulatorMode = 'namespace' | 'loopback';
 
@@ -70,19 +70,9 @@ export interface RunningEmulator {
 const EMULATOR_TABLE = 'portmatrix_emulator';
 const START_TIMEOUT_MS = 15_000;
 
-function findPackageRoot(): string {
-  let dir = path.dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    if (existsSync(path.join(dir, 'package.json'))) return dir;
-    const parent = path.dirname(dir);
-    if (parent === dir) throw new Error(`no package.json above ${fileURLToPath(import.meta.url)}`);
-    dir = parent;
-  }
-}
-
 /** The compiled child entry (the child is a plain node process, so it runs the built JavaScript). */
 function emulatorProcessEntry(): string {
-  const entry = path.join(findPackageRoot(), 'dist', 'src', 'emulator', 'emulator-process.js');
+  const entry = path.join(PACKAGE_ROOT, 'dist', 'src', 'emulator', 'emulator-process.js');
   if (!existsSync(entry)) throw new Error(`${entry} is missing: run "npm run build" first`);
   return entry;
 }

@@ -10,19 +10,8 @@ import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, rename, unlink } from 'node:fs/promises';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { PACKAGE_ROOT } from '../version.js';
 
-function findPackageRoot(): string {
-  let dir = path.dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    if (existsSync(path.join(dir, 'package.json'))) return dir;
-    const parent = path.dirname(dir);
-    if (parent === dir) throw new Error(`no package.json above ${fileURLToPath(import.meta.url)}`);
-    dir = parent;
-  }
-}
-
-const packageRoot = findPackageRoot();
 
 function compile(source: string, output: string): Promise<void> {
   const compiler = process.env.CC ?? 'gcc';
@@ -36,10 +25,10 @@ function compile(source: string, output: string): Promise<void> {
 
 /** Path of the compiled helper `name` (source src/emulator/delayer/<name>.c), compiling it when needed. */
 export async function ensureNativeTool(name: string): Promise<string> {
-  const source = path.join(packageRoot, 'src', 'emulator', 'delayer', `${name}.c`);
+  const source = path.join(PACKAGE_ROOT, 'src', 'emulator', 'delayer', `${name}.c`);
   const text = await readFile(source);
   const hash = createHash('sha256').update(text).digest('hex').slice(0, 12);
-  const folder = path.join(packageRoot, 'dist', 'native');
+  const folder = path.join(PACKAGE_ROOT, 'dist', 'native');
   const binary = path.join(folder, `${name}-${hash}`);
   if (existsSync(binary)) return binary;
   await mkdir(folder, { recursive: true });

@@ -21,7 +21,7 @@
  * they stay closed and are listed in `notEmulated`.
  */
 import type { Expectation } from '../matrix/expectation.js';
-import type { PortRange } from '../matrix/port-spec.js';
+import { normalizeRanges, type PortRange } from '../matrix/port-spec.js';
 import type { PortState, Transport } from '../scan/model.js';
 import type { DriftSpec, PortRef } from './drift.js';
 
@@ -242,25 +242,14 @@ export function planTarget(options: PlanTargetOptions): TargetPlan {
     const extra: Record<Transport, number[]> = { tcp: [], udp: [] };
     for (const ref of drift.extraListeners ?? []) extra[ref.transport].push(ref.port);
     allowOnly = {
-      tcp: mergeRanges([...documentedRanges.tcp, ...toRanges(extra.tcp)]),
-      udp: mergeRanges([...documentedRanges.udp, ...toRanges(extra.udp)]),
+      tcp: normalizeRanges([...documentedRanges.tcp, ...toRanges(extra.tcp)]),
+      udp: normalizeRanges([...documentedRanges.udp, ...toRanges(extra.udp)]),
     };
     truth.closedRanges = { tcp: allowOnly.tcp, udp: allowOnly.udp };
   } else if (hardened) {
     notEmulated.push({ transport: 'tcp', port: 0, documented: 'hardened', reason: 'dropping undocumented ports needs a firewall (root)' });
   }
   return { listeners, drop: { tcp: toRanges(drop.tcp), udp: toRanges(drop.udp) }, allowOnly, truth, deviations, notEmulated };
-}
-
-export function mergeRanges(ranges: readonly PortRange[]): PortRange[] {
-  const sorted = [...ranges].sort((a, b) => a.start - b.start);
-  const merged: PortRange[] = [];
-  for (const range of sorted) {
-    const last = merged[merged.length - 1];
-    if (last && range.start <= last.end + 1) last.end = Math.max(last.end, range.end);
-    else merged.push({ ...range });
-  }
-  return merged;
 }
 
 /** The expected observed state of one port on the target. */

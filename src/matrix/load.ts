@@ -4,13 +4,12 @@
  * "file:line:col: field.path: what is wrong", with the position taken from the YAML node.
  */
 import { readFile, readdir } from 'node:fs/promises';
-import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { PortmatrixError } from '../errors.js';
 import { matrixSchema } from './model.js';
 import type { Matrix } from './model.js';
 import { formatProblem, locateZodIssues, parseYamlText } from '../util/yaml-location.js';
+import { PACKAGE_ROOT } from '../version.js';
 
 export interface LoadedMatrix {
   matrix: Matrix;
@@ -19,19 +18,7 @@ export interface LoadedMatrix {
   builtin: boolean;
 }
 
-/** The repository (or installed package) root: the first directory above this module with a package.json. */
-function findPackageRoot(): string {
-  let dir = path.dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    if (existsSync(path.join(dir, 'package.json'))) return dir;
-    const parent = path.dirname(dir);
-    if (parent === dir) throw new Error(`no package.json above ${fileURLToPath(import.meta.url)}`);
-    dir = parent;
-  }
-}
-
-const packageRoot = findPackageRoot();
-export const BUILTIN_MATRIX_DIR = path.join(packageRoot, 'matrices');
+export const BUILTIN_MATRIX_DIR = path.join(PACKAGE_ROOT, 'matrices');
 const MATRIX_EXTENSION = '.yaml';
 
 /** Ids of the built-in matrices (matrices/<id>.yaml), sorted. */
@@ -58,7 +45,7 @@ export async function loadMatrix(ref: string): Promise<LoadedMatrix> {
   if (!looksLikePath(ref) && builtinIds.includes(ref)) {
     const file = path.join(BUILTIN_MATRIX_DIR, `${ref}${MATRIX_EXTENSION}`);
     // Built-in matrices are named by their place in the package, wherever it is installed.
-    const shownAs = path.relative(packageRoot, file);
+    const shownAs = path.relative(PACKAGE_ROOT, file);
     return { matrix: parseMatrixText(await readMatrixFile(file, ref, builtinIds), shownAs), path: file, builtin: true };
   }
   const file = path.resolve(ref);
