@@ -8,7 +8,7 @@ import type { RenderOptions } from './types.js';
 import { buildReportView, countStates, formatDocumented, formatFolded, formatObserved, formatPort, formatShortRef, formatVerdict, formatWaiver, KIND_TITLES } from './view.js';
 
 const BANNER_WIDTH = 40;
-/** Wide enough for a waiver note on two or three lines. */
+/** At most this wide: a waiver note wraps onto two or three lines. */
 const DETAIL_WIDTH = 60;
 
 export function renderTable(result: ScanResult, options: RenderOptions = {}): string {
@@ -44,10 +44,12 @@ export function renderTable(result: ScanResult, options: RenderOptions = {}): st
         : ''),
   );
 
+  // The host column only when there is more than one host, the detail column only when some
+  // finding of the group has one: a findings table should fit a terminal.
+  const manyHosts = result.hosts.length > 1;
   for (const group of view.byKind) {
     lines.push('', colors.bold(`${KIND_TITLES[group.kind]} (${group.findings.length})`));
-    const table = createTable(['Severity', 'Host', 'Port', 'Documented', 'Observed', 'Matrix row', 'Detail'], DETAIL_WIDTH);
-    for (const finding of group.findings) {
+    const rows = group.findings.map((finding) => {
       const detail = [
         finding.ref ? '' : 'not in the matrix',
         finding.banner === undefined ? '' : `banner: ${truncate(finding.banner, BANNER_WIDTH)}`,
@@ -56,16 +58,25 @@ export function renderTable(result: ScanResult, options: RenderOptions = {}): st
       ]
         .filter((part) => part !== '')
         .join('; ');
-      table.push([
-        paint[finding.severity](finding.severity === 'off' ? 'accepted' : finding.severity),
-        clean(finding.host),
-        formatPort(finding.transport, finding.port),
-        clean(formatDocumented(finding.expected)),
-        formatObserved(finding),
-        clean(formatShortRef(finding.ref)),
-        clean(detail),
-      ]);
-    }
+      return {
+        cells: [
+          paint[finding.severity](finding.severity === 'off' ? 'accepted' : finding.severity),
+          ...(manyHosts ? [clean(finding.host)] : []),
+          formatPort(finding.transport, finding.port),
+          clean(formatDocumented(finding.expected)),
+          formatObserved(finding),
+          clean(formatShortRef(finding.ref)),
+        ],
+        detail: clean(detail),
+      };
+    });
+    const detailLength = Math.max(0, ...rows.map((row) => row.detail.length));
+    const head = ['Severity', ...(manyHosts ? ['Host'] : []), 'Port', 'Documented', 'Observed', 'Matrix row'];
+    const table =
+      detailLength === 0
+        ? createTable(head)
+        : createTable([...head, 'Detail'], Math.min(DETAIL_WIDTH, Math.max(detailLength, 'Detail'.length) + 2));
+    for (const row of rows) table.push(detailLength === 0 ? row.cells : [...row.cells, row.detail]);
     lines.push(table.toString());
   }
 
