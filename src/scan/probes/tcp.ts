@@ -12,12 +12,15 @@ import type { Observation, PortState, Reason } from '../model.js';
 import { createPortWalk } from '../port-plan.js';
 import {
   allowedAttempts,
+  answerWindowSize,
   computeTimeoutMs,
   createCongestionWindow,
   createRttEstimator,
+  createSilenceEstimator,
   createTokenBucket,
   recordCompletion,
   recordLocalResourceError,
+  recordSilence,
   takeToken,
   updateRtt,
   windowSize,
@@ -82,6 +85,7 @@ export function scanTcp(options: TcpScanOptions): Promise<TcpScanOutcome> {
     for (let slot = slots - 1; slot >= 0; slot--) freeSlots.push(slot);
     let inFlight = 0;
     const rtt = createRttEstimator();
+    const silence = createSilenceEstimator();
     const window = createCongestionWindow({ maxCwnd: slots });
     const bucket = createTokenBucket({ ratePerSecond: caps.maxRatePerSecond, nowMs: performance.now() });
     let maxAnsweredAttempt = 1;
@@ -133,11 +137,13 @@ export function scanTcp(options: TcpScanOptions): Promise<TcpScanOutcome> {
         case 'state':
           decide(port, verdict.state, verdict.reason, Math.round(rttMs * 1000) / 1000, attempt);
           updateRtt(rtt, rttMs);
+          recordSilence(silence, false);
           recordCompletion(window, { answered: true, attempt });
           if (attempt > maxAnsweredAttempt) maxAnsweredAttempt = attempt;
           backoffMs = 0;
           return;
         case 'no-answer':
+          recordSilence(silence, true);
           recordCompletion(window, { answered: false, attempt });
           onSilent(port);
           return;
@@ -198,6 +204,7 @@ export function scanTcp(options: TcpScanOptions): Promise<TcpScanOutcome> {
           prober.abort(slot);
           const attempt = slotAttempt[slot] ?? 1;
           freeSlot(slot);
+          recordSilence(silence, true);
           recordCompletion(window, { answered: false, attempt });
           onSilent(port);
         } else if (deadline < earliest) earliest = deadline;
@@ -258,8 +265,8 @@ export function scanTcp(options: TcpScanOptions): Promise<TcpScanOutcome> {
             arm(pausedUntil);
             break;
           }
-          const limit = windowSize(window);
           const timeoutMs = computeTimeoutMs(rtt, caps);
+          const limit = Math.min(windowSize(window), answerWindowSize(rtt, silence, timeoutMs));
           let port = -1;
           while (inFlight < limit && !finished) {
             port = nextPort();

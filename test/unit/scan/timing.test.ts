@@ -1,12 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import {
   allowedAttempts,
+  answerWindowSize,
   computeTimeoutMs,
   createCongestionWindow,
   createRttEstimator,
+  createSilenceEstimator,
   createTokenBucket,
   recordCompletion,
   recordLocalResourceError,
+  recordSilence,
   takeToken,
   updateRtt,
   windowSize,
@@ -70,6 +73,43 @@ describe('congestion window', () => {
     expect(windowSize(window)).toBe(256);
     for (let index = 0; index < 30; index++) recordLocalResourceError(window, windowSize(window));
     expect(windowSize(window)).toBeGreaterThanOrEqual(4);
+  });
+});
+
+describe('answer window (Little\'s law)', () => {
+  const options = { floor: 256, answersPerMs: 100 };
+  it('does not bound anything before the first outcome', () => {
+    expect(answerWindowSize(createRttEstimator(), createSilenceEstimator(), 500, options)).toBe(Infinity);
+  });
+  it('keeps a host that answers in microseconds at the floor', () => {
+    const rtt = createRttEstimator();
+    const silence = createSilenceEstimator();
+    for (let index = 0; index < 1000; index++) {
+      updateRtt(rtt, 0.2);
+      recordSilence(silence, false);
+    }
+    expect(answerWindowSize(rtt, silence, 50, options)).toBe(256);
+  });
+  it('widens to rate x RTT on a slow path, and to rate x timeout when the host drops everything', () => {
+    const rtt = createRttEstimator();
+    const slow = createSilenceEstimator();
+    for (let index = 0; index < 1000; index++) {
+      updateRtt(rtt, 20);
+      recordSilence(slow, index % 50 === 0);
+    }
+    const slowWindow = answerWindowSize(rtt, slow, 50, options);
+    expect(slowWindow).toBeGreaterThan(2000);
+    expect(slowWindow).toBeLessThan(2400);
+    const dropping = createSilenceEstimator();
+    for (let index = 0; index < 1000; index++) recordSilence(dropping, true);
+    expect(answerWindowSize(createRttEstimator(), dropping, 50, options)).toBeGreaterThanOrEqual(4999);
+  });
+  it('follows a change in the share of silent probes', () => {
+    const silence = createSilenceEstimator();
+    for (let index = 0; index < 500; index++) recordSilence(silence, false);
+    expect(silence.share).toBe(0);
+    for (let index = 0; index < 200; index++) recordSilence(silence, true);
+    expect(silence.share).toBeGreaterThan(0.9);
   });
 });
 
