@@ -28,7 +28,9 @@ export interface ScanCaps {
  * normal: a server-class target (IP Office Server Edition, Contact Center) in a maintenance
  *   window: 256 in flight, 3000 a second, about 25 s for the full range.
  * fast: no rate cap, 4096 in flight (bounded by the open-file limit), nmap -T4's retry cap
- *   and timeouts a little tighter: for lab hosts and hardened hosts that drop everything.
+ *   and timeouts a little tighter: for lab hosts and hardened hosts that drop everything. The
+ *   cap is reached only where it pays (silent ports, slow paths): the engine's answer window
+ *   (src/scan/timing.ts) keeps about 256 in flight on a host that answers at once.
  */
 export const PROFILES: Record<ProfileName, ScanCaps> = {
   gentle: {
