@@ -137,7 +137,6 @@ async function readToolStates(tool: ToolName, run: ChildRun, outputFile: string,
   if (tool === 'nmap') return run.exitCode === 0 ? { states: statesFromNmapXml(text, transport, ports) } : { states: null, note: failure };
   const result = JSON.parse(text) as ScanResult;
   const resultMs = Date.parse(result.finishedAt) - Date.parse(result.startedAt);
-  if (transport === 'udp' && result.parameters.udpScanned === false) return { states: null, note: 'UDP scanning not available in this build', resultMs };
   if (!result.complete) return { states: null, note: `incomplete result (${failure})`, resultMs };
   // A complete result from a process that then hung: its states count, its wall time is until it was killed.
   const note =

@@ -210,14 +210,13 @@ export async function runScanCommand(targetSpecs: string[], options: ScanCommand
         prober: scan.details.prober,
         effectiveTcpConcurrency: scan.details.effectiveTcpConcurrency,
         udpConcurrency: scan.details.udpConcurrency,
-        udpScanned: udpPorts.length > 0 && scan.details.udpAvailable,
+        udpScanned: udpPorts.length > 0,
         udpRawIcmp: privileged,
         fdSoftLimit: readSoftFdLimit(),
         tcpTiming: scan.details.tcp,
       },
       hosts: scan.hosts,
     });
-    if (udpPorts.length > 0 && !scan.details.udpAvailable) process.stderr.write('portmatrix: note: UDP scanning is not available in this build; --udp was skipped\n');
     const { result, exitCode } = await stages.finish(built, options);
     if (!result.complete) {
       process.stderr.write(`portmatrix: interrupted: ${options.output ? `${options.output} holds` : 'the output above is'} what was scanned, marked incomplete\n`);

@@ -1,7 +1,7 @@
 /**
  * The scan engine: every target in turn, TCP with the connect scanner and UDP with scanUdp
  * (src/scan/probes/udp.ts) at the same time, within one socket budget taken from the
- * file-descriptor limit. Closed ports are folded into counts. Never prints.
+ * file-descriptor limit. The most common dark state is folded into counts. Never prints.
  */
 import type { ScanCaps } from '../defaults.js';
 import type { Expectation } from '../matrix/expectation.js';
@@ -48,37 +48,10 @@ export interface EngineDetails {
   /** TCP sockets in flight at most: the cap, bounded by the file-descriptor budget. */
   effectiveTcpConcurrency: number;
   udpConcurrency: number;
-  udpAvailable: boolean;
   tcp: Record<string, TcpScanStats>;
 }
 
-/** The UDP prober's contract (src/scan/probes/udp.ts, written by the UDP helper). */
-interface UdpScanner {
-  scanUdp(options: {
-    address: string;
-    family: 4 | 6;
-    ports: number[];
-    expectations?: readonly Expectation[];
-    caps: ScanCaps;
-    snmpCommunity: string;
-    signal?: AbortSignal;
-    privileged?: boolean;
-    onObservation?: (observation: Observation) => void;
-  }): Promise<Observation[]>;
-}
-
-const UDP_MODULE = './probes/udp.js';
 const PROGRESS_INTERVAL_MS = 200;
-
-async function loadUdpScanner(): Promise<UdpScanner | null> {
-  try {
-    // A variable specifier: the engine builds and runs before the UDP prober lands.
-    return (await import(UDP_MODULE)) as UdpScanner;
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND') return null;
-    throw error;
-  }
-}
 
 /** Splits the caps between TCP and UDP when both run: UDP is paced by the target's ICMP limit, not by width. */
 function splitCaps(caps: ScanCaps, budget: number, udp: boolean): { tcp: ScanCaps; udp: ScanCaps; tcpWindow: number } {
@@ -98,8 +71,9 @@ export async function scanHosts(
   options: ScanOptions,
   hooks: ScanHooks = {},
 ): Promise<{ hosts: HostScan[]; complete: boolean; details: EngineDetails }> {
-  const udpScanner = options.udpPorts.length > 0 ? await loadUdpScanner() : null;
-  const runUdp = udpScanner !== null && options.udpPorts.length > 0;
+  const runUdp = options.udpPorts.length > 0;
+  // Loaded only when UDP is scanned: a TCP-only run does not pay for the payload builders.
+  const udpScanner = runUdp ? await import('./probes/udp.js') : null;
   const split = splitCaps(options.caps, socketBudget(), runUdp);
   const tcpPortCount = countPorts(options.tcpPorts);
   const perHost = tcpPortCount + (runUdp ? options.udpPorts.length : 0);
@@ -108,7 +82,6 @@ export async function scanHosts(
     prober: options.prober ?? availableProberKind(),
     effectiveTcpConcurrency: split.tcpWindow,
     udpConcurrency: runUdp ? split.udp.maxConcurrency : 0,
-    udpAvailable: udpScanner !== null,
     tcp: {},
   };
   const hosts: HostScan[] = [];
@@ -159,7 +132,7 @@ export async function scanHosts(
             onObservation,
           })
         : Promise.resolve({ observations: [], complete: true, stats: undefined });
-    const udpRun = runUdp
+    const udpRun = udpScanner
       ? udpScanner.scanUdp({
           address: target.address,
           family: target.family,
