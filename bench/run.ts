@@ -256,14 +256,30 @@ function printTable(reports: TargetReport[]): void {
 }
 
 async function main(): Promise<number> {
-  const { values } = parseArgs({
-    options: {
-      repetitions: { type: 'string', default: '3' },
-      targets: { type: 'string', default: TARGETS.map((target) => target.name).join(',') },
-      profile: { type: 'string', default: 'fast' },
-      'run-timeout': { type: 'string', default: '300' },
-    },
-  });
+  const usage =
+    'usage: npm run bench -- [--repetitions N (3)] [--targets ' +
+    TARGETS.map((target) => target.name).join(',') +
+    '] [--profile fast] [--run-timeout SECONDS (300)]\n';
+  let parsed;
+  try {
+    parsed = parseArgs({
+      options: {
+        repetitions: { type: 'string', default: '3' },
+        targets: { type: 'string', default: TARGETS.map((target) => target.name).join(',') },
+        profile: { type: 'string', default: 'fast' },
+        'run-timeout': { type: 'string', default: '300' },
+        help: { type: 'boolean', default: false },
+      },
+    });
+  } catch (error) {
+    process.stderr.write(`bench: ${(error as Error).message}\n${usage}`);
+    return 2;
+  }
+  const { values } = parsed;
+  if (values.help) {
+    process.stdout.write(usage);
+    return 0;
+  }
   const repetitions = Number(values.repetitions);
   if (!Number.isInteger(repetitions) || repetitions < 1 || repetitions > 50) {
     process.stderr.write('bench: --repetitions must be a whole number from 1 to 50\n');
