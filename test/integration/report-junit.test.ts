@@ -64,7 +64,10 @@ describe('nmap XML', () => {
   it.skipIf(!existsSync(DTD) && process.env.CI !== 'true')('validates against nmap.dtd (apart from scanner="portmatrix")', () => {
     const xml = renderNmapXml(load('ip-office-drift.json'));
     expect(xml).toContain('<nmaprun scanner="portmatrix"');
-    expect(xml).toContain('<extraports state="closed" count="65526">');
+    // As nmap writes it: one extraports per state, its count summed over protocols, reasons per protocol.
+    expect(xml).toContain('<extraports state="closed" count="75526">');
+    expect(xml).toContain('<extrareasons reason="conn-refused" count="65526" proto="tcp"/>');
+    expect(xml).toContain('<extrareasons reason="port-unreach" count="10000" proto="udp"/>');
     expect(xml).toContain('<port protocol="udp" portid="5060"><state state="closed" reason="port-unreach" reason_ttl="0"/></port>');
     expect(xml).not.toContain('<script>');
     const file = join(dir, 'scan.nmap.xml');
