@@ -16,7 +16,7 @@ import { DEFAULT_FAIL_ON } from '../defaults.js';
 import { PortmatrixError } from '../errors.js';
 import type { Expectation, Selection } from '../matrix/expectation.js';
 import type { LoadedMatrix } from '../matrix/load.js';
-import { FORMAT_EXTENSIONS, isReportFormat, loadRenderer, REPORT_FORMATS } from '../report/formats.js';
+import { FORMAT_EXTENSIONS, loadRenderer, REPORT_FORMATS } from '../report/formats.js';
 import type { ReportFormat } from '../report/formats.js';
 import type { ScanResult } from '../result/model.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
@@ -38,10 +38,10 @@ function collectList(value: string, previous: string[] = []): string[] {
   return [...previous, ...value.split(',').map((item) => item.trim()).filter((item) => item !== '')];
 }
 
-/** --format and --output, shared by scan and report. */
-export function addOutputOptions(command: Command): Command {
+/** --format and --output, shared by scan, report and diff. */
+export function addOutputOptions(command: Command, formats: readonly string[] = REPORT_FORMATS): Command {
   return command
-    .option('--format <formats>', `report formats, repeatable or comma-separated: ${REPORT_FORMATS.join(', ')} (default: table)`, collectList)
+    .option('--format <formats>', `report formats, repeatable or comma-separated: ${formats.join(', ')} (default: table)`, collectList)
     .option('--output <path>', 'write the report to this file; with several formats, the base name (extensions are added)');
 }
 
@@ -112,7 +112,7 @@ export async function prepareConformance(flags: ConformanceFlags): Promise<Confo
   };
 }
 
-async function readPolicy(file: string): Promise<Policy> {
+export async function readPolicy(file: string): Promise<Policy> {
   let text: string;
   try {
     text = await readFile(file, 'utf8');
@@ -125,22 +125,38 @@ async function readPolicy(file: string): Promise<Policy> {
   return parsePolicyText(text, file);
 }
 
+/** The formats a command writes and their file endings (scan and report: REPORT_FORMATS; diff: its own). */
+export interface FormatCatalog<Format extends string> {
+  formats: readonly Format[];
+  extensions: Readonly<Record<Format, string>>;
+}
+
+const REPORT_CATALOG: FormatCatalog<ReportFormat> = { formats: REPORT_FORMATS, extensions: FORMAT_EXTENSIONS };
+
 /**
  * Which format goes where. No --output: one format to standard output. --output with one
  * format: exactly that file. --output with several: BASE + each format's extension.
  */
 export async function planOutputs(requested: readonly string[] | undefined, output: string | undefined): Promise<OutputTarget[]> {
-  const formats: ReportFormat[] = [];
+  return planFormatOutputs(requested, output, REPORT_CATALOG);
+}
+
+export async function planFormatOutputs<Format extends string>(
+  requested: readonly string[] | undefined,
+  output: string | undefined,
+  catalog: FormatCatalog<Format>,
+): Promise<{ format: Format; path?: string }[]> {
+  const formats: Format[] = [];
   for (const name of requested && requested.length > 0 ? requested : ['table']) {
-    if (!isReportFormat(name)) {
-      throw new PortmatrixError('E_USAGE', `unknown --format "${name}"`, { hint: `formats: ${REPORT_FORMATS.join(', ')}` });
+    if (!(catalog.formats as readonly string[]).includes(name)) {
+      throw new PortmatrixError('E_USAGE', `unknown --format "${name}"`, { hint: `formats: ${catalog.formats.join(', ')}` });
     }
-    if (!formats.includes(name)) formats.push(name);
+    if (!formats.includes(name as Format)) formats.push(name as Format);
   }
   if (output === undefined) {
     if (formats.length > 1) {
       throw new PortmatrixError('E_USAGE', `--format ${formats.join(',')} writes several reports: name a base file with --output`, {
-        hint: `e.g. --output audit writes ${formats.map((format) => `audit${FORMAT_EXTENSIONS[format]}`).join(', ')}`,
+        hint: `e.g. --output audit writes ${formats.map((format) => `audit${catalog.extensions[format]}`).join(', ')}`,
       });
     }
     return formats.map((format) => ({ format }));
@@ -148,7 +164,7 @@ export async function planOutputs(requested: readonly string[] | undefined, outp
   const targets =
     formats.length === 1
       ? [{ format: formats[0]!, path: output }]
-      : formats.map((format) => ({ format, path: `${stripReportExtension(output)}${FORMAT_EXTENSIONS[format]}` }));
+      : formats.map((format) => ({ format, path: `${stripReportExtension(output)}${catalog.extensions[format]}` }));
   for (const target of targets) await checkWritable(target.path);
   return targets;
 }

@@ -11,6 +11,7 @@ const COMMANDS: Record<string, () => Promise<(program: Command) => unknown>> = {
   report: async () => (await import('./report-command.js')).registerReportCommand,
   scan: async () => (await import('./scan-command.js')).registerScanCommand,
   demo: async () => (await import('./demo-command.js')).registerDemoCommand,
+  diff: async () => (await import('./diff-command.js')).registerDiffCommand,
 };
 
 /** The commands argv needs: the one it names; none for a bare --version; all otherwise (help, a typo to suggest for). */

@@ -1,7 +1,11 @@
 /**
  * Drift between two runs, as data (ndiff's idea): which hosts appeared or vanished, which
- * ports changed state, which findings appeared, were resolved, or changed severity.
- * Renderers decide how to show it. Pure.
+ * ports changed state, which findings appeared, were resolved, or changed severity, and which
+ * waivers expired in between. Renderers decide how to show it. Pure.
+ *
+ * A run is anything with hosts and findings: one scan result, or every host of a fleet audit
+ * (each host judged against its own matrix), so one drift serves `scan --baseline`, history
+ * and `portmatrix diff` of scans and audits alike.
  */
 import { parsePortSpec, rangesContain } from '../matrix/port-spec.js';
 import type { ScanResult } from '../result/model.js';
@@ -21,8 +25,8 @@ export interface PortChange {
 export interface FindingChange {
   before: Finding;
   after: Finding;
-  /** What changed: severity (policy, waiver expiry), observed state, or both. */
-  changes: ('severity' | 'observed')[];
+  /** What changed: severity (policy, waiver expiry), observed state, a waiver that expired in between. */
+  changes: ('severity' | 'observed' | 'waiver-expired')[];
 }
 
 export interface HostDrift {
@@ -34,15 +38,38 @@ export interface HostDrift {
   changed: FindingChange[];
 }
 
+export interface DriftRun {
+  startedAt: string;
+  /** The matrices the run was judged against ("ip-office-9.1", or several for an audit). */
+  matrices: string[];
+  hosts: HostScan[];
+  /** Every finding of the run (conformant ones are ignored). */
+  findings: Finding[];
+}
+
 export interface Drift {
-  before: { startedAt: string; matrix?: string };
-  after: { startedAt: string; matrix?: string };
+  before: { startedAt: string; matrices: string[] };
+  after: { startedAt: string; matrices: string[] };
   /** True when nothing in ports or findings changed (ndiff's exit 0). */
   equal: boolean;
   hosts: HostDrift[];
 }
 
+/** A scan result as a run to diff. */
+export function driftRunOf(result: ScanResult): DriftRun {
+  return {
+    startedAt: result.startedAt,
+    matrices: result.conformance ? [result.conformance.matrix.id] : [],
+    hosts: result.hosts,
+    findings: result.conformance?.findings ?? [],
+  };
+}
+
 export function diffResults(before: ScanResult, after: ScanResult): Drift {
+  return diffRuns(driftRunOf(before), driftRunOf(after));
+}
+
+export function diffRuns(before: DriftRun, after: DriftRun): Drift {
   const targets = [...new Set([...before.hosts.map((host) => host.target), ...after.hosts.map((host) => host.target)])];
   const hosts = targets.map((target) => {
     const old = before.hosts.find((host) => host.target === target);
@@ -50,15 +77,15 @@ export function diffResults(before: ScanResult, after: ScanResult): Drift {
     return diffHost(target, old, now, findingsOf(before, target), findingsOf(after, target));
   });
   return {
-    before: { startedAt: before.startedAt, ...(before.conformance ? { matrix: before.conformance.matrix.id } : {}) },
-    after: { startedAt: after.startedAt, ...(after.conformance ? { matrix: after.conformance.matrix.id } : {}) },
+    before: { startedAt: before.startedAt, matrices: before.matrices },
+    after: { startedAt: after.startedAt, matrices: after.matrices },
     equal: hosts.every((host) => host.status === 'unchanged'),
     hosts,
   };
 }
 
-function findingsOf(result: ScanResult, target: string): Finding[] {
-  return (result.conformance?.findings ?? []).filter((finding) => finding.host === target && finding.kind !== 'conformant');
+function findingsOf(run: DriftRun, target: string): Finding[] {
+  return run.findings.filter((finding) => finding.host === target && finding.kind !== 'conformant');
 }
 
 /** A finding is "the same" across runs when it is the same kind on the same port and row. */
@@ -79,6 +106,7 @@ function diffHost(target: string, old: HostScan | undefined, now: HostScan | und
     const changes: FindingChange['changes'] = [];
     if (previous.severity !== after.severity) changes.push('severity');
     if (previous.observed !== after.observed) changes.push('observed');
+    if (after.waiver?.expired === true && previous.waiver !== undefined && previous.waiver.expired !== true) changes.push('waiver-expired');
     if (changes.length > 0) changed.push({ before: previous, after, changes });
   }
   const status = !old ? 'added' : !now ? 'removed' : ports.length + appeared.length + resolved.length + changed.length > 0 ? 'changed' : 'unchanged';

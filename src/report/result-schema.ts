@@ -30,9 +30,9 @@ const REASONS = {
   'net-unreach': true,
 } as const satisfies Record<Reason, true>;
 
-const port = z.int().min(1).max(65535);
-const transport = z.enum(TRANSPORTS as [Transport, ...Transport[]]);
-const portState = z.enum(PORT_STATES as [PortState, ...PortState[]]);
+export const port = z.int().min(1).max(65535);
+export const transport = z.enum(TRANSPORTS as [Transport, ...Transport[]]);
+export const portState = z.enum(PORT_STATES as [PortState, ...PortState[]]);
 const reason = z.enum(Object.keys(REASONS) as [Reason, ...Reason[]]);
 const severity = z.enum(SEVERITIES as [Severity, ...Severity[]]);
 const findingKind = z.enum(FINDING_KINDS as [FindingKind, ...FindingKind[]]);
@@ -77,7 +77,7 @@ const expectationSchema = z.object({
   ref: expectationRefSchema,
 });
 
-const findingSchema = z.object({
+export const findingSchema = z.object({
   kind: findingKind,
   severity,
   host: z.string(),

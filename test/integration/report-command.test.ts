@@ -52,6 +52,24 @@ describe('portmatrix report', () => {
     expect(markdown.stdout.startsWith('# Port conformance: IP Office 9.1\n')).toBe(true);
   });
 
+  it('judges a saved result again with --policy, --strict and --fail-on, exiting with the new verdict', () => {
+    const drift = path.join(repoRoot, 'fixtures/results/ip-office-drift.json');
+    expect(run('report', drift, '--fail-on', 'error').status).toBe(1);
+    expect(run('report', drift, '--fail-on', 'never').status).toBe(0);
+    const quiet = path.join(work, 'quiet.yaml');
+    writeFileSync(quiet, `severities: {${['missing-listener', 'extra-listener', 'listener-moved'].map((kind) => `${kind}: notice`).join(', ')}}\n`);
+    expect(run('report', drift, '--policy', quiet, '--fail-on', 'error').status).toBe(0);
+    expect(run('report', drift, '--policy', quiet, '--strict', '--fail-on', 'error').status).toBe(1);
+    // A waiver that has lapsed by now no longer suppresses: the saved "waived" finding is an error again.
+    const lapsed = path.join(work, 'lapsed.yaml');
+    writeFileSync(lapsed, 'waivers:\n  - { port: 8080, transport: tcp, reason: proxy, ticket: CHG-1, expires: 2000-01-01 }\n');
+    const judged = run('report', fixture, '--policy', lapsed, '--fail-on', 'error', '--format', 'json');
+    expect(judged.status).toBe(1);
+    const extra = parseResultText(judged.stdout, 'stdout').conformance!.findings.find((finding) => finding.port === 8080)!;
+    expect(extra).toMatchObject({ severity: 'error', waiver: { ticket: 'CHG-1', expired: true } });
+    expect(run('report', fixture, '--policy', path.join(repoRoot, 'fixtures/policy/broken/does-not-exist.yaml')).status).toBe(2);
+  });
+
   describe('bad input: one line, exit 2, before writing anything', () => {
     const newer = path.join(work, 'newer.json');
     writeFileSync(newer, readFileSync(fixture, 'utf8').replace('"schemaVersion": 1', '"schemaVersion": 7'));

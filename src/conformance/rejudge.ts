@@ -1,0 +1,31 @@
+/**
+ * Re-judging a saved result (`portmatrix report --policy --fail-on`): its observations and the
+ * expectations it was judged against stay; findings are decided again under another policy,
+ * --strict or --fail-on, at another moment (waivers expire). Scans need not be repeated. Pure.
+ */
+import type { ScanResult } from '../result/model.js';
+import { checkConformance } from './diff.js';
+import type { FailOn } from './model.js';
+import type { Policy } from './policy.js';
+
+export interface RejudgeOptions {
+  /** Replaces the policy the result was judged under; absent: the defaults (no waivers). */
+  policy?: Policy;
+  strict: boolean;
+  failOn: FailOn;
+  now: Date;
+}
+
+/** The result with its findings decided again; a result without a conformance check is returned as is. */
+export function rejudgeResult(result: ScanResult, options: RejudgeOptions): ScanResult {
+  const conformance = result.conformance;
+  if (!conformance) return result;
+  const findings = checkConformance({
+    expectations: conformance.expectations,
+    hosts: result.hosts,
+    ...(options.policy ? { policy: options.policy } : {}),
+    strict: options.strict,
+    now: options.now,
+  });
+  return { ...result, conformance: { ...conformance, failOn: options.failOn, findings } };
+}

@@ -1,0 +1,28 @@
+/** The drift as Markdown: a summary, then per changed host its port changes and finding changes. */
+import type { Drift } from '../../conformance/drift.js';
+import { escapeMarkdown } from '../../util/untrusted-text.js';
+import { changedHosts, describeFinding, findingChangeRows, formatDriftSummary, formatRun } from './view.js';
+
+export function renderDriftMarkdown(drift: Drift): string {
+  const md = escapeMarkdown;
+  const row = (cells: string[]): string => `| ${cells.map(md).join(' | ')} |`;
+  const out = [`# Drift: ${md(formatRun(drift.before))} → ${md(formatRun(drift.after))}`, '', `**${md(formatDriftSummary(drift))}**`, ''];
+  for (const host of changedHosts(drift)) {
+    out.push(`## ${md(host.target)} (${host.status})`, '');
+    if (host.ports.length > 0) {
+      out.push('| Port | Before | After |', '| --- | --- | --- |');
+      for (const change of host.ports) out.push(row([`${change.transport}/${change.port}`, change.before ?? 'not scanned', change.after ?? 'not scanned']));
+      out.push('');
+    }
+    const findingRows = findingChangeRows(host);
+    if (findingRows.length > 0) {
+      out.push('| Finding | Severity | Kind | Port | Detail |', '| --- | --- | --- | --- | --- |');
+      for (const { change, finding, detail } of findingRows) {
+        const line = describeFinding(finding);
+        out.push(row([change, line.severity, line.kind, line.port, detail]));
+      }
+      out.push('');
+    }
+  }
+  return `${out.join('\n')}\n`;
+}

@@ -1,0 +1,40 @@
+/**
+ * The drift JSON (portmatrix diff --format json) as a zod schema: the source of the published
+ * schemas/drift.schema.json (scripts/write-result-schema.ts writes it; a test compares). A
+ * compile-time check keeps it equal to the Drift type.
+ */
+import { z } from 'zod';
+import type { Drift } from '../../conformance/drift.js';
+import { findingSchema, port, portState, transport } from '../result-schema.js';
+import { DRIFT_SCHEMA_ID, DRIFT_SCHEMA_VERSION } from './view.js';
+
+const runSchema = z.object({ startedAt: z.string(), matrices: z.array(z.string()) });
+
+const hostDriftSchema = z.object({
+  target: z.string(),
+  status: z.enum(['added', 'removed', 'changed', 'unchanged']),
+  ports: z.array(z.object({ transport, port, before: portState.nullable().describe('null: not scanned in that run'), after: portState.nullable() })),
+  appeared: z.array(findingSchema),
+  resolved: z.array(findingSchema),
+  changed: z.array(z.object({ before: findingSchema, after: findingSchema, changes: z.array(z.enum(['severity', 'observed', 'waiver-expired'])) })),
+});
+
+const driftBody = z.object({ before: runSchema, after: runSchema, equal: z.boolean(), hosts: z.array(hostDriftSchema) });
+
+export const driftSchema = driftBody.extend({ schema: z.literal(DRIFT_SCHEMA_ID), schemaVersion: z.literal(DRIFT_SCHEMA_VERSION) });
+
+type Parsed = z.infer<typeof driftBody>;
+const modelFitsSchema = (drift: Drift): Parsed => drift;
+const schemaFitsModel = (drift: Parsed): Drift => drift;
+void modelFitsSchema;
+void schemaFitsModel;
+
+export function driftJsonSchema(): Record<string, unknown> {
+  const schema = z.toJSONSchema(driftSchema, { target: 'draft-2020-12', io: 'output' });
+  return {
+    $schema: schema.$schema,
+    $id: `https://portmatrix.dev/schemas/drift-v${DRIFT_SCHEMA_VERSION}.schema.json`,
+    title: `portmatrix diff, schemaVersion ${DRIFT_SCHEMA_VERSION}`,
+    ...schema,
+  };
+}
