@@ -8,6 +8,7 @@ export default defineConfig({
     fileParallelism: false,
     testTimeout: 120_000,
     hookTimeout: 120_000,
-    reporters: ['default'],
+    // After the default output: one summary of the tests skipped for a missing tool or source.
+    reporters: ['default', './test/helpers/skip-summary.ts'],
   },
 });

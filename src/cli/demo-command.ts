@@ -11,7 +11,7 @@ import type { Finding } from '../conformance/model.js';
 import { parseDriftSpec, formatDriftSpec } from '../emulator/drift.js';
 import { startEmulator } from '../emulator/emulator.js';
 import type { RunningEmulator } from '../emulator/emulator.js';
-import { isRoot } from '../emulator/netns.js';
+import { isRoot, namespaceUnavailable } from '../emulator/netns.js';
 import { PortmatrixError } from '../errors.js';
 import type { ScanResult } from '../result/model.js';
 import { createConformanceStages } from './conformance-options.js';
@@ -73,7 +73,7 @@ export function judgeDemo(emulator: RunningEmulator, findings: readonly Finding[
 }
 
 function describeTarget(emulator: RunningEmulator): string {
-  const where = emulator.mode === 'namespace' ? `in network namespace ${emulator.host?.name ?? ''}` : 'on a loopback address (not root: no namespace, no firewall)';
+  const where = emulator.mode === 'namespace' ? `in network namespace ${emulator.host?.name ?? ''}` : `on a loopback address (${isRoot() ? '' : 'not root: '}no namespace, no firewall)`;
   const { components, platform } = emulator.selection;
   return `Emulated IP Office 9.1 (${components.join(', ')} on ${platform}) at ${emulator.address}, ${where}`;
 }
@@ -83,12 +83,15 @@ async function runDemo(options: DemoOptions): Promise<number> {
   const log = (line: string): void => {
     process.stderr.write(`${line}\n`);
   };
+  // A missing optional tool is no reason for a first run to fail: say so once and use loopback.
+  const unavailable = options.loopback ? undefined : namespaceUnavailable();
+  if (unavailable && isRoot()) log(`Using a loopback target: ${unavailable}`);
   let emulator: RunningEmulator;
   try {
-    emulator = await startEmulator({ matrix: DEMO_MATRIX, drift, mode: options.loopback || !isRoot() ? 'loopback' : 'namespace', label: 'demo' });
+    emulator = await startEmulator({ matrix: DEMO_MATRIX, drift, mode: options.loopback || unavailable ? 'loopback' : 'namespace', label: 'demo' });
   } catch (error) {
     throw new PortmatrixError('E_SCAN', `demo: cannot start the emulated target: ${(error as Error).message}`, {
-      hint: isRoot() ? 'check that iproute2 and nftables are installed, or try --loopback' : 'run as root for the namespace target',
+      hint: options.loopback ? 'free a 127.x address or check the open-files limit' : 'try --loopback',
     });
   }
   try {

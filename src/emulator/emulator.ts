@@ -24,7 +24,7 @@ import type { DriftSpec } from './drift.js';
 import type { EmulatorProcessConfig, EmulatorProcessReport } from './emulator-process.js';
 import { impairPath } from './impairment.js';
 import type { ImpairedPath, Impairment } from './impairment.js';
-import { createTestHost, isRoot } from './netns.js';
+import { createTestHost, namespaceUnavailable } from './netns.js';
 import type { TestHost } from './netns.js';
 import { planTarget } from './target-plan.js';
 import type { Deviation, PortTruth, TargetPlan } from './target-plan.js';
@@ -40,7 +40,7 @@ export interface StartEmulatorOptions {
   drift?: DriftSpec;
   /** Drop every port the selection does not document (needs the namespace mode). */
   hardened?: boolean;
-  /** 'namespace' needs root; default: namespace when root, loopback otherwise. */
+  /** 'namespace' needs root, iproute2 and nftables; default: namespace when it can be made, loopback otherwise. */
   mode?: EmulatorMode;
   /** Loopback mode only: the 127.x.y.z address to bind (default 127.<77+k>.<pid>, k counting emulators). */
   bindAddress?: string;
@@ -190,8 +190,7 @@ export async function startEmulator(options: StartEmulatorOptions): Promise<Runn
     ...(options.components ? { components: options.components } : {}),
     ...(options.platform ? { platform: options.platform } : {}),
   });
-  const mode = options.mode ?? (isRoot() ? 'namespace' : 'loopback');
-  if (mode === 'namespace' && !isRoot()) throw new Error('the namespace emulator needs root; use mode "loopback"');
+  const mode = options.mode ?? (namespaceUnavailable() ? 'loopback' : 'namespace');
   if (mode === 'loopback' && options.impairment) throw new Error('path impairment needs the namespace mode (root)');
   const plan = planTarget({
     expectations,

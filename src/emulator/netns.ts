@@ -15,6 +15,7 @@ import { execFile, execFileSync, spawn as spawnChild } from 'node:child_process'
 import type { ChildProcess, SpawnOptions } from 'node:child_process';
 import { mkdirSync, openSync, closeSync, readFileSync, readdirSync, unlinkSync, writeSync } from 'node:fs';
 import path from 'node:path';
+import { findExecutable } from '../util/find-executable.js';
 
 /** 198.18.0.0/15 split into /30s: 32768 subnets. */
 const RANGE_BASE = (198 << 24) | (18 << 16);
@@ -242,9 +243,25 @@ export function isRoot(): boolean {
   return typeof process.getuid === 'function' && process.getuid() === 0;
 }
 
+/** The commands a namespace target runs, with the Debian package of each. */
+export const NAMESPACE_TOOLS = [
+  { command: 'ip', package: 'iproute2' },
+  { command: 'nft', package: 'nftables' },
+] as const;
+
+/** Why a namespace target cannot be made here (not root, or tools missing), with what to do; undefined when it can. */
+export function namespaceUnavailable(): string | undefined {
+  if (!isRoot()) return 'not root: network namespaces need root';
+  const missing = NAMESPACE_TOOLS.filter((tool) => !findExecutable(tool.command));
+  if (missing.length === 0) return undefined;
+  const packages = missing.map((tool) => tool.package).join(' ');
+  return `${missing.map((tool) => tool.command).join(' and ')} not found; for the namespace target install ${packages} (apt-get install ${packages})`;
+}
+
 /** Creates a namespace with a veth pair in its own /30 of 198.18.0.0/15, loopback up. */
 export async function createTestHost(options: CreateTestHostOptions = {}): Promise<TestHost> {
-  if (!isRoot()) throw new Error('createTestHost needs root (network namespaces and veth links)');
+  const unavailable = namespaceUnavailable();
+  if (unavailable) throw new Error(`cannot create a test host: ${unavailable}`);
   installExitHooks();
   const k = hostCounter;
   hostCounter += 1;

@@ -1,30 +1,21 @@
 /**
- * describeNetns: a describe() for tests that need network namespaces (root).
- * Without root the block is skipped with a visible message; under CI=true a missing root
- * is a failure, never a silent skip.
+ * describeNetns: a describe() for tests that need network namespaces (root, iproute2, nftables,
+ * and for impaired paths the NFQUEUE delayer's tools). Without them the block is skipped and
+ * named in the summary at the end of the run; under CI=true a missing need is a failure.
  */
-import { beforeAll, describe, it } from 'vitest';
-import { isRoot, removeStaleTestHosts } from '../../src/emulator/netns.js';
+import { beforeAll } from 'vitest';
+import { NAMESPACE_TOOLS, removeStaleTestHosts } from '../../src/emulator/netns.js';
+import { describeNeeding } from './requirements.js';
 
-export function describeNetns(title: string, fn: () => void): void {
-  if (isRoot()) {
-    describe(title, () => {
-      // Leftovers of a crashed earlier run (dead creating pid) must not confuse this one.
-      beforeAll(async () => {
-        await removeStaleTestHosts();
-      });
-      fn();
+/** What impairPath's delay needs on top (iptables NFQUEUE and the delayer compiled at first use). */
+export const IMPAIRMENT_TOOLS = ['iptables-legacy', 'gcc', '/usr/include/linux/netfilter/nfnetlink_queue.h'] as const;
+
+export function describeNetns(title: string, fn: () => void, extraTools: readonly string[] = []): void {
+  describeNeeding(title, { root: true, tools: [...NAMESPACE_TOOLS.map((tool) => tool.command), ...extraTools] }, () => {
+    // Leftovers of a crashed earlier run (dead creating pid) must not confuse this one.
+    beforeAll(async () => {
+      await removeStaleTestHosts();
     });
-    return;
-  }
-  if (process.env.CI === 'true') {
-    describe(title, () => {
-      it('runs as root (CI=true: namespace tests must run, not skip)', () => {
-        throw new Error(`${title}: network-namespace tests need root, and CI=true forbids skipping them`);
-      });
-    });
-    return;
-  }
-  console.warn(`\n[portmatrix] SKIPPED "${title}": network-namespace tests need root (run the suite as root; CI=true makes this a failure)\n`);
-  describe.skip(title, fn);
+    fn();
+  });
 }

@@ -1,11 +1,12 @@
 import { execFile, execFileSync } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isRoot } from '../../src/emulator/netns.js';
+import { isRoot, NAMESPACE_TOOLS } from '../../src/emulator/netns.js';
 import type { ScanResult } from '../../src/result/model.js';
+import { itNeeding } from '../helpers/requirements.js';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const bin = path.join(repo, 'bin', 'portmatrix.js');
@@ -17,9 +18,9 @@ interface Run {
   pid: number;
 }
 
-function runDemo(args: string[]): Promise<Run> {
+function runDemo(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Run> {
   return new Promise((resolve) => {
-    const child = execFile(process.execPath, [bin, 'demo', ...args], { timeout: 60_000, env: { ...process.env, NO_COLOR: '1' } }, (error, stdout, stderr) => {
+    const child = execFile(process.execPath, [bin, 'demo', ...args], { timeout: 60_000, env: { ...process.env, NO_COLOR: '1', ...env } }, (error, stdout, stderr) => {
       resolve({ code: error ? (typeof error.code === 'number' ? error.code : -1) : 0, stdout, stderr, pid: child.pid ?? -1 });
     });
   });
@@ -65,8 +66,22 @@ describe('portmatrix demo', () => {
     expect(result.hosts[0]?.address).toMatch(/^127\./);
   });
 
-  // Under CI=true a missing root fails here instead of skipping.
-  it.skipIf(!isRoot() && process.env.CI !== 'true')('as root: scans a namespace target and leaves no namespace or process behind', async () => {
+  it('without iproute2 and nftables (a PATH holding neither): falls back to loopback, says why in one line, exits 0', async () => {
+    const emptyPath = path.join(outputDir, 'empty-path');
+    await mkdir(emptyPath);
+    const run = await runDemo(['--no-udp', '--output-dir', path.join(outputDir, 'fresh')], { PATH: emptyPath });
+    await checkRun(run, path.join(outputDir, 'fresh'));
+    expect(run.stderr).toMatch(/on a loopback address/);
+    const why = run.stderr.split('\n').filter((line) => /nftables|iproute2|not root/.test(line));
+    expect(why).toEqual([
+      isRoot()
+        ? 'Using a loopback target: ip and nft not found; for the namespace target install iproute2 nftables (apt-get install iproute2 nftables)'
+        : expect.stringMatching(/on a loopback address \(not root: no namespace, no firewall\)$/),
+    ]);
+  });
+
+  // Under CI=true a missing need fails here instead of skipping.
+  itNeeding('as root: scans a namespace target and leaves no namespace or process behind', { root: true, tools: NAMESPACE_TOOLS.map((tool) => tool.command) }, async () => {
     const run = await runDemo(['--output-dir', path.join(outputDir, 'netns')]);
     const result = await checkRun(run, path.join(outputDir, 'netns'));
     expect(run.stderr).toMatch(/in network namespace pm\d+n0/);

@@ -12,19 +12,18 @@ import type { BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { renderHtml } from '../../src/report/html.js';
 import { parseResultText } from '../../src/report/parse-result.js';
+import { findExecutable } from '../../src/util/find-executable.js';
+import { describeNeeding } from '../helpers/requirements.js';
 
 const ROOT = new URL('../../', import.meta.url);
-const CHROMIUM = '/usr/bin/chromium';
 const ARTIFACTS = new URL('test-artifacts/', ROOT).pathname;
 const work = mkdtempSync(join(tmpdir(), 'portmatrix-html-'));
 let context: BrowserContext | undefined;
 
-const haveChromium = existsSync(CHROMIUM);
-if (!haveChromium && process.env.CI === 'true') throw new Error(`${CHROMIUM} is missing on CI: .ci/run installs chromium`);
-if (!haveChromium) console.warn(`SKIPPED html-report: ${CHROMIUM} not installed (apt-get install chromium)`);
+const CHROMIUM = findExecutable('chromium');
 
 beforeAll(async () => {
-  if (!haveChromium) return;
+  if (!CHROMIUM) return;
   const profile = join(work, 'profile'); // an empty --user-data-dir
   mkdirSync(profile);
   context = await chromium.launchPersistentContext(profile, {
@@ -81,7 +80,7 @@ async function openReport(file: string, screenshot?: string): Promise<PageRun> {
   }
 }
 
-describe.skipIf(!haveChromium)('HTML report in headless chromium', () => {
+describeNeeding('HTML report in headless chromium', { tools: ['chromium'] }, () => {
   it('the harness does detect a script that runs (control)', async () => {
     const file = join(work, 'control.html');
     writeFileSync(file, '<!DOCTYPE html><title>t</title><script>window.__pwned=1</script>');

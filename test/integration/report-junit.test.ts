@@ -1,6 +1,6 @@
 /** JUnit output validates against the JUnit XML schema (fixtures/junit/junit-ant.xsd), nmap XML against nmap.dtd, with xmllint. */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -8,6 +8,7 @@ import { renderJunit } from '../../src/report/junit.js';
 import { renderNmapXml } from '../../src/report/nmap-xml.js';
 import { parseResultText } from '../../src/report/parse-result.js';
 import type { ScanResult } from '../../src/result/model.js';
+import { describeNeeding, itNeeding } from '../helpers/requirements.js';
 
 const ROOT = new URL('../../', import.meta.url);
 const XSD = new URL('fixtures/junit/junit-ant.xsd', ROOT).pathname;
@@ -30,7 +31,7 @@ function validate(xml: string, name: string): string {
   }
 }
 
-describe('JUnit XML', () => {
+describeNeeding('JUnit XML against the JUnit XSD', { tools: ['xmllint'] }, () => {
   it.each(['ip-office-drift.json', 'ip-office-conformant.json', 'ip-office-drift-waived.json'])('%s validates against the JUnit XSD', (name) => {
     expect(validate(renderJunit(load(name)), `${name}.xml`)).toBe('');
   });
@@ -39,7 +40,9 @@ describe('JUnit XML', () => {
     const broken = renderJunit(load('ip-office-drift.json')).replace('<system-err></system-err>', '');
     expect(validate(broken, 'broken.xml')).toContain('system-err');
   });
+});
 
+describe('JUnit XML', () => {
   it('has a testcase per expected listener and per extra listener, failing at the --fail-on level', () => {
     const result = load('ip-office-drift.json');
     const xml = renderJunit(result);
@@ -61,7 +64,7 @@ describe('JUnit XML', () => {
 
 describe('nmap XML', () => {
   const DTD = '/usr/share/nmap/nmap.dtd';
-  it.skipIf(!existsSync(DTD) && process.env.CI !== 'true')('validates against nmap.dtd (apart from scanner="portmatrix")', () => {
+  itNeeding('validates against nmap.dtd (apart from scanner="portmatrix")', { tools: ['xmllint', DTD] }, () => {
     const xml = renderNmapXml(load('ip-office-drift.json'));
     expect(xml).toContain('<nmaprun scanner="portmatrix"');
     // As nmap writes it: one extraports per state, its count summed over protocols, reasons per protocol.

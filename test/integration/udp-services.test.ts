@@ -2,9 +2,9 @@
  * The payloads against real servers on loopback (unprivileged ports, stopped after the test):
  * snmpd answers sysDescr, dnsmasq answers DNS and TFTP (the error comes from a new port),
  * chrony answers NTP, kamailio answers SIP OPTIONS, xl2tpd answers the L2TP SCCRQ.
- * A server whose Debian package is missing is skipped with a note (.ci/run installs them all).
+ * A server whose Debian package is missing is skipped and named in the summary (npm run test:deps installs them all).
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import dgram from 'node:dgram';
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,6 +14,7 @@ import { PROFILES } from '../../src/defaults.js';
 import type { Expectation } from '../../src/matrix/expectation.js';
 import type { Observation } from '../../src/scan/model.js';
 import { scanUdp } from '../../src/scan/probes/udp.js';
+import { itNeeding } from '../helpers/requirements.js';
 
 const KAMAILIO_MODULES = '/usr/lib/x86_64-linux-gnu/kamailio/modules';
 const START_TIMEOUT_MS = 8_000;
@@ -21,10 +22,6 @@ const START_TIMEOUT_MS = 8_000;
 const CAPS = { ...PROFILES.gentle, initialRttTimeoutMs: 300, maxRttTimeoutMs: 600 };
 // A loopback address of our own: dnsmasq serves TFTP on port 69 only.
 const DNSMASQ_ADDRESS = `127.5.${process.pid % 250}.1`;
-
-function installed(binary: string): boolean {
-  return spawnSync('sh', ['-c', `command -v ${binary}`]).status === 0;
-}
 
 async function freeUdpPort(address: string): Promise<number> {
   const socket = dgram.createSocket('udp4');
@@ -76,7 +73,7 @@ afterAll(async () => {
 });
 
 describe('UDP payloads against real servers on loopback', () => {
-  it.skipIf(!installed('snmpd'))('snmpd: the v1/v2c GetRequest gets sysDescr back, with the configured community', async () => {
+  itNeeding('snmpd: the v1/v2c GetRequest gets sysDescr back, with the configured community', { tools: ['snmpd'] }, async () => {
     const port = await freeUdpPort('127.0.0.1');
     const config = path.join(workDir, 'snmpd.conf');
     writeFileSync(config, 'rocommunity pm-c0mmunity 127.0.0.1\nsysdescr portmatrix test agent 7.4\n');
@@ -91,7 +88,7 @@ describe('UDP payloads against real servers on loopback', () => {
     expect(wrong?.state).toBe('open|filtered');
   });
 
-  it.skipIf(!installed('dnsmasq'))('dnsmasq: DNS version.bind and a TFTP error from the transfer port are replies', async () => {
+  itNeeding('dnsmasq: DNS version.bind and a TFTP error from the transfer port are replies', { tools: ['dnsmasq'] }, async () => {
     const dnsPort = await freeUdpPort('127.0.0.1');
     const tftpRoot = path.join(workDir, 'tftp');
     mkdirSync(tftpRoot);
@@ -107,7 +104,7 @@ describe('UDP payloads against real servers on loopback', () => {
     expect(tftp?.banner).toMatch(/^TFTP error \d+: .*not found/);
   });
 
-  it.skipIf(!installed('chronyd'))('chrony: the NTP client request gets a server reply', async () => {
+  itNeeding('chrony: the NTP client request gets a server reply', { tools: ['chronyd'] }, async () => {
     const port = await freeUdpPort('127.0.0.1');
     const config = path.join(workDir, 'chrony.conf');
     writeFileSync(config, `port ${port}\nbindaddress 127.0.0.1\nallow 127.0.0.1\nlocal stratum 8\ncmdport 0\npidfile ${path.join(workDir, 'chronyd.pid')}\n`);
@@ -115,7 +112,7 @@ describe('UDP payloads against real servers on loopback', () => {
     expect(await probeUntilOpen('127.0.0.1', port, 'NTP')).toMatchObject({ state: 'open', service: 'ntp', banner: 'NTPv4 server, stratum 8' });
   });
 
-  it.skipIf(!installed('kamailio'))('kamailio: SIP OPTIONS gets 200 OK with the Server header', async () => {
+  itNeeding('kamailio: SIP OPTIONS gets 200 OK with the Server header', { tools: ['kamailio'] }, async () => {
     const port = await freeUdpPort('127.0.0.1');
     const config = path.join(workDir, 'kamailio.cfg');
     writeFileSync(
@@ -129,7 +126,7 @@ describe('UDP payloads against real servers on loopback', () => {
     expect(observation?.banner).toMatch(/^SIP\/2\.0 200 OK; kamailio/);
   });
 
-  it.skipIf(!installed('xl2tpd'))('xl2tpd: the SCCRQ gets an SCCRP (and the prober closes the tunnel with StopCCN)', async () => {
+  itNeeding('xl2tpd: the SCCRQ gets an SCCRP (and the prober closes the tunnel with StopCCN)', { tools: ['xl2tpd'] }, async () => {
     const port = await freeUdpPort('127.0.0.1');
     const config = path.join(workDir, 'xl2tpd.conf');
     writeFileSync(config, `[global]\nport = ${port}\nlisten-addr = 127.0.0.1\n[lns default]\nip range = 10.99.0.2-10.99.0.10\nlocal ip = 10.99.0.1\n`);

@@ -314,4 +314,4 @@ describeNetns('emulator in a network namespace', () => {
     }
     await expect(hardened.host?.exec(['true'])).rejects.toThrow(/destroyed/);
   });
-});
+}, ['nmap']);

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { impairPath, measurePath } from '../../src/emulator/impairment.js';
 import { CLAIM_DIR, createTestHost, removeStaleTestHosts } from '../../src/emulator/netns.js';
 import type { TestHost } from '../../src/emulator/netns.js';
-import { describeNetns } from '../helpers/netns.js';
+import { describeNetns, IMPAIRMENT_TOOLS } from '../helpers/netns.js';
 
 /** A TCP listener on the given ports and a UDP echo on port 7, inside the namespace. */
 const SERVICE_SCRIPT = `
@@ -251,4 +251,4 @@ describeNetns('test-host kit (network namespace)', () => {
       }
     }
   });
-});
+}, ['nmap', ...IMPAIRMENT_TOOLS]);

@@ -10,7 +10,7 @@ import { impairPath } from '../../src/emulator/impairment.js';
 import { scanHosts } from '../../src/scan/engine.js';
 import { findFoldedState } from '../../src/scan/fold.js';
 import type { HostScan, Observation } from '../../src/scan/model.js';
-import { describeNetns } from '../helpers/netns.js';
+import { describeNetns, IMPAIRMENT_TOOLS } from '../helpers/netns.js';
 
 const LISTENERS = [22, 80, 443, 5060, 8443, 50791];
 let host: TestHost | undefined;
@@ -112,4 +112,4 @@ describeNetns('TCP connect scan through firewalls and impaired paths (namespace)
     expect(stats.probesSent).toBeGreaterThan(65535);
     expect(stats.srttMs!).toBeGreaterThan(10);
   });
-});
+}, IMPAIRMENT_TOOLS);

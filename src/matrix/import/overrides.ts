@@ -28,7 +28,7 @@ export const overridesSchema = z.strictObject({
   id,
   product: z.string().min(1),
   version: z.string().min(1),
-  /** File name of the source document under ../shared/seeds/. */
+  /** File name of the source document (scripts/source-documents.ts finds its folder). */
   seed: z.string().optional(),
   document: z
     .strictObject({ title: z.string().min(1), issue: z.string().optional(), date: z.string().optional() })

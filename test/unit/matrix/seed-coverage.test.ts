@@ -10,15 +10,13 @@
  * explicit list below.
  */
 import { readFileSync } from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { listBuiltinMatrices } from '../../../src/matrix/load.js';
 import type { Matrix } from '../../../src/matrix/model.js';
 import { parsePortSpec, rangesContain } from '../../../src/matrix/port-spec.js';
+import { sourceDocumentPath } from '../../../scripts/source-documents.js';
+import { describeNeeding } from '../../helpers/requirements.js';
 
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
-const seedsDir = path.resolve(repoRoot, '../shared/seeds');
 
 type Transport = 'tcp' | 'udp';
 /** listener: ingress or intra-device (source/destination tables cannot tell those two apart); any: the document does not say. */
@@ -96,7 +94,7 @@ function portsOf(cell: string): { start: number; end: number }[] {
 }
 
 function readSeed(seed: Seed): SeedRow[] {
-  const lines = readFileSync(path.join(seedsDir, seed.file), 'utf8').split('\n');
+  const lines = readFileSync(sourceDocumentPath(seed.file), 'utf8').split('\n');
   const start = lines.findIndex((line) => /Port Tables\s*$/.test(line));
   const changes = lines.findIndex((line) => /Port Table Changes/.test(line));
   const end = changes === -1 ? lines.length : changes;
@@ -165,7 +163,7 @@ function missingFrom(matrix: Matrix, row: SeedRow): string[] {
 
 const builtins = await listBuiltinMatrices();
 
-describe('every row of every current port table is in the built-in matrix', () => {
+describeNeeding('every row of every current port table is in the built-in matrix', { sources: true }, () => {
   for (const seed of seeds) {
     it(`${seed.matrix} (${seed.file})`, () => {
       const rows = readSeed(seed);
@@ -185,7 +183,7 @@ describe('every row of every current port table is in the built-in matrix', () =
   }
 });
 
-describe('the independent seed reader', () => {
+describeNeeding('the independent seed reader', { sources: true }, () => {
   it('reads the IP Office tables with their direction headings, lists and transports', () => {
     const rows = readSeed(seeds[1] as Seed);
     const at = (port: number) => rows.filter((row) => row.ports.some((range) => range.start === port));

@@ -1,6 +1,7 @@
 /**
  * The built-in matrices are what the importer makes of the seeds plus the reviewed overrides:
- * re-import every seed (../shared/seeds) and compare byte for byte with matrices/<id>.yaml.
+ * re-import every seed (the vendor documents, scripts/source-documents.ts) and compare byte for byte with
+ * matrices/<id>.yaml. Without the documents these tests skip (named in the summary); CI runs them.
  * Also: each seed's import report names its known defective rows by line number, and documents
  * exported differently (spaces for tabs, CRLF, NBSP, footers removed) import to the same matrix.
  */
@@ -12,16 +13,19 @@ import { describe, expect, it } from 'vitest';
 import { importMatrixDocument } from '../../../../src/matrix/import/import-document.js';
 import type { Matrix } from '../../../../src/matrix/model.js';
 import { generateMatrix, listOverrideIds } from '../../../../scripts/regenerate-matrices.js';
+import { sourceDocumentPath } from '../../../../scripts/source-documents.js';
+import { describeNeeding } from '../../../helpers/requirements.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../..');
-const seedsDir = path.resolve(repoRoot, '../shared/seeds');
 const ids = await listOverrideIds(repoRoot);
 
-describe('built-in matrices are regenerated from their documents', () => {
+describe('built-in matrices', () => {
   it('has overrides for the five built-in matrices', () => {
     expect(ids).toEqual(['aacc-7.1.2', 'client-sdk-4', 'cms-r20', 'ip-office-9.1', 'wfos-5.2.3']);
   });
+});
 
+describeNeeding('built-in matrices are regenerated from their documents', { sources: true }, () => {
   for (const id of ids) {
     it(`${id}: matrices/${id}.yaml is what the importer makes of the seed (run npm run matrices:regenerate)`, async () => {
       const generated = await generateMatrix(repoRoot, id);
@@ -43,7 +47,7 @@ function reportedLines(report: Awaited<ReturnType<typeof generateMatrix>>['repor
   return lines;
 }
 
-describe('the import report lists the defective rows of each document by line', () => {
+describeNeeding('the import report lists the defective rows of each document by line', { sources: true }, () => {
   it('ip-office-9.1: UPD typos, the row without a protocol, rows split by page breaks', async () => {
     const lines = reportedLines((await generateMatrix(repoRoot, 'ip-office-9.1')).report);
     for (const line of [103, 104, 106, 151]) expect(lines.get(line)).toMatch(/typo UPD/);
@@ -82,7 +86,7 @@ describe('the import report lists the defective rows of each document by line', 
       ['004_daeddb05e15e2a34.txt', [331, 347, 348]],
     ];
     for (const [file, lines] of cases) {
-      const text = await readFile(path.join(seedsDir, file), 'utf8');
+      const text = await readFile(sourceDocumentPath(file), 'utf8');
       const { report, matrix } = importMatrixDocument(text, { sourceName: file, self: ['CMS', 'AACC', 'AAMS'] });
       expect(report.unreadable.map((row) => row.line)).toEqual(lines);
       expect(matrix.rows.length).toBeGreaterThan(10);
@@ -112,7 +116,7 @@ function withoutLineNumbers(matrix: Matrix): unknown {
   );
 }
 
-describe('documents exported differently import to the same matrix', () => {
+describeNeeding('documents exported differently import to the same matrix', { sources: true }, () => {
   for (const id of ids) {
     for (const [name, variant] of Object.entries(variants)) {
       it(`${id}: ${name}`, async () => {
