@@ -47,7 +47,9 @@ export interface ConformanceOptions {
 export function checkConformance(options: ConformanceOptions): Finding[] {
   const conditionsMet = new Set(options.policy?.conditionsMet ?? []);
   const findings = options.hosts.flatMap((host) => findHostDeviations(host, options.expectations, conditionsMet));
-  return applyPolicy(findings, { policy: options.policy, strict: options.strict ?? false, now: options.now ?? new Date() });
+  // A waiver may name a host by its address, by the name it was resolved from, or by the target as written.
+  const hostNames = new Map(options.hosts.map((host) => [host.address, [host.address, host.target, ...(host.name === undefined ? [] : [host.name])]]));
+  return applyPolicy(findings, { policy: options.policy, strict: options.strict ?? false, now: options.now ?? new Date(), hostNames });
 }
 
 interface SeenPort {
@@ -137,7 +139,7 @@ function findHostDeviations(host: HostScan, expectations: readonly Expectation[]
   ): Finding => ({
     kind,
     severity: DEFAULT_SEVERITIES[kind],
-    host: host.target,
+    host: host.address,
     transport: expectation?.transport ?? extra.transport ?? 'tcp',
     port,
     expected: expectation ? expectation.state : 'not documented',

@@ -30,7 +30,10 @@ export interface FindingChange {
 }
 
 export interface HostDrift {
-  target: string;
+  /** The host's address: runs are matched host by host, never by the target text (a block is many hosts). */
+  address: string;
+  /** The host name the address was resolved from (the later run's, else the earlier's). */
+  name?: string;
   status: 'added' | 'removed' | 'changed' | 'unchanged';
   ports: PortChange[];
   appeared: Finding[];
@@ -70,11 +73,11 @@ export function diffResults(before: ScanResult, after: ScanResult): Drift {
 }
 
 export function diffRuns(before: DriftRun, after: DriftRun): Drift {
-  const targets = [...new Set([...before.hosts.map((host) => host.target), ...after.hosts.map((host) => host.target)])];
-  const hosts = targets.map((target) => {
-    const old = before.hosts.find((host) => host.target === target);
-    const now = after.hosts.find((host) => host.target === target);
-    return diffHost(target, old, now, findingsOf(before, target), findingsOf(after, target));
+  const addresses = [...new Set([...before.hosts.map((host) => host.address), ...after.hosts.map((host) => host.address)])];
+  const hosts = addresses.map((address) => {
+    const old = before.hosts.find((host) => host.address === address);
+    const now = after.hosts.find((host) => host.address === address);
+    return diffHost(address, old, now, findingsOf(before, address), findingsOf(after, address));
   });
   return {
     before: { startedAt: before.startedAt, matrices: before.matrices },
@@ -84,8 +87,8 @@ export function diffRuns(before: DriftRun, after: DriftRun): Drift {
   };
 }
 
-function findingsOf(run: DriftRun, target: string): Finding[] {
-  return run.findings.filter((finding) => finding.host === target && finding.kind !== 'conformant');
+function findingsOf(run: DriftRun, address: string): Finding[] {
+  return run.findings.filter((finding) => finding.host === address && finding.kind !== 'conformant');
 }
 
 /** A finding is "the same" across runs when it is the same kind on the same port and row. */
@@ -93,7 +96,7 @@ function identity(finding: Finding): string {
   return `${finding.kind} ${finding.transport}/${finding.port} ${finding.ref?.rowId ?? ''}`;
 }
 
-function diffHost(target: string, old: HostScan | undefined, now: HostScan | undefined, oldFindings: Finding[], newFindings: Finding[]): HostDrift {
+function diffHost(address: string, old: HostScan | undefined, now: HostScan | undefined, oldFindings: Finding[], newFindings: Finding[]): HostDrift {
   const ports = diffPorts(old, now);
   const oldById = new Map(oldFindings.map((finding) => [identity(finding), finding]));
   const newById = new Map(newFindings.map((finding) => [identity(finding), finding]));
@@ -110,7 +113,8 @@ function diffHost(target: string, old: HostScan | undefined, now: HostScan | und
     if (changes.length > 0) changed.push({ before: previous, after, changes });
   }
   const status = !old ? 'added' : !now ? 'removed' : ports.length + appeared.length + resolved.length + changed.length > 0 ? 'changed' : 'unchanged';
-  return { target, status, ports, appeared, resolved, changed };
+  const name = now?.name ?? old?.name;
+  return { address, ...(name === undefined ? {} : { name }), status, ports, appeared, resolved, changed };
 }
 
 /** Ports whose state differs; folded ports count with their folded state, unscanned ones as null. */

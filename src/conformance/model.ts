@@ -20,6 +20,7 @@ export type FailOn = 'error' | 'warning' | 'notice' | 'never';
 export interface Finding {
   kind: FindingKind;
   severity: Severity;
+  /** The host's address (HostScan.address): a CIDR block or a name is several hosts. */
   host: string;
   transport: Transport;
   port: number;

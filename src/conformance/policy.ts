@@ -41,7 +41,7 @@ export interface Waiver {
   /** As written: "8080", "5060-5061". */
   ports: string;
   transport?: Transport;
-  /** A host as the user named it, or a glob over it ("198.18.0.*", "pbx-?.example.net"). */
+  /** A host's address, the name it was resolved from or the target as written, or a glob over one ("198.18.0.*", "pbx-?.example.net"). */
   host?: string;
   kind?: FindingKind;
   reason: string;
@@ -139,6 +139,8 @@ export interface ApplyPolicyOptions {
   policy?: Policy | undefined;
   strict: boolean;
   now: Date;
+  /** Every name of a host by address (address, resolved name, target): what a waiver's host may match. */
+  hostNames?: ReadonlyMap<string, readonly string[]>;
 }
 
 /** Sets each finding's severity from the defaults, the policy, --strict and the waivers. */
@@ -159,7 +161,7 @@ export function applyPolicy(findings: readonly Finding[], options: ApplyPolicyOp
         rangesContain(ranges, finding.port) &&
         (waiver.transport === undefined || waiver.transport === finding.transport) &&
         (waiver.kind === undefined || waiver.kind === finding.kind) &&
-        (host === undefined || host.test(finding.host)),
+        (host === undefined || (options.hostNames?.get(finding.host) ?? [finding.host]).some((name) => host.test(name))),
     );
     const chosen = matching.find((candidate) => !candidate.expired) ?? matching[0];
     if (!chosen) return { ...finding, severity };

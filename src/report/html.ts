@@ -11,6 +11,7 @@ import type { PortMapEntry } from './view.js';
 import {
   buildReportView,
   countStates,
+  describeHost,
   formatDocumented,
   formatFolded,
   formatObserved,
@@ -64,7 +65,7 @@ export function renderHtml(result: ScanResult): string {
   const h = escapeHtml;
   const out: string[] = [];
   const title = conformance ? `Port conformance: ${conformance.matrix.product} ${conformance.matrix.version}` : 'Port scan';
-  const targets = result.hosts.map((host) => host.target).join(', ');
+  const targets = result.hosts.map(describeHost).join(', ');
 
   out.push(
     '<!DOCTYPE html>',
@@ -99,12 +100,12 @@ export function renderHtml(result: ScanResult): string {
     out.push('<h2>Port map</h2>', LEGEND);
     for (const hostMap of view.portMap) {
       for (const { component, entries } of hostMap.components) {
-        out.push(`<h3>${h(hostMap.host.target)} · ${h(component)}</h3>`, '<div class="map">');
+        out.push(`<h3>${h(describeHost(hostMap.host))} · ${h(component)}</h3>`, '<div class="map">');
         for (const entry of entries) out.push(renderTile(entry));
         out.push('</div>');
       }
       if (hostMap.extras.length > 0) {
-        out.push(`<h3>${h(hostMap.host.target)} · listeners outside the matrix</h3>`, '<div class="map">');
+        out.push(`<h3>${h(describeHost(hostMap.host))} · listeners outside the matrix</h3>`, '<div class="map">');
         for (const extra of hostMap.extras) out.push(renderExtraTile(extra));
         out.push('</div>');
       }
@@ -121,7 +122,7 @@ export function renderHtml(result: ScanResult): string {
     out.push('<h2>Ports</h2>');
     for (const host of result.hosts) {
       const folded = formatFolded(host);
-      out.push(`<h3>${h(host.target)}</h3>`, ...(folded === '' ? [] : [`<p class="meta">${h(folded)}</p>`]));
+      out.push(`<h3>${h(describeHost(host))}</h3>`, ...(folded === '' ? [] : [`<p class="meta">${h(folded)}</p>`]));
       if (host.observations.length === 0) continue;
       out.push('<table><thead><tr><th>Port</th><th>State</th><th>Reason</th><th>Service</th><th>Banner</th><th>Detail</th></tr></thead><tbody>');
       for (const observation of host.observations) {
@@ -139,7 +140,7 @@ export function renderHtml(result: ScanResult): string {
   for (const host of result.hosts) {
     const states = countStates(host);
     out.push(
-      `<li>Host ${h(host.target)} (${h(host.address)}): tcp <code>${h(host.plan.tcp || 'not scanned')}</code>, udp <code>${h(host.plan.udp || 'not scanned')}</code>; ` +
+      `<li>Host ${h(describeHost(host))}, target ${h(host.target)}: tcp <code>${h(host.plan.tcp || 'not scanned')}</code>, udp <code>${h(host.plan.udp || 'not scanned')}</code>; ` +
         `${states.open} open, ${states.closed} closed, ${states.filtered} filtered, ${states['open|filtered']} open|filtered${host.complete ? '' : ' (incomplete)'}</li>`,
     );
   }

@@ -8,6 +8,7 @@
 import type { Finding } from '../conformance/model.js';
 import { failsAt } from '../conformance/policy.js';
 import type { ScanResult } from '../result/model.js';
+import type { HostScan } from '../scan/model.js';
 import { escapeHtml } from '../util/untrusted-text.js';
 import { buildReportView, formatDocumented, formatObserved, formatPort, formatRef, formatWaiver, KIND_TITLES } from './view.js';
 
@@ -31,6 +32,9 @@ export function renderJunit(result: ScanResult): string {
   const out: string[] = ['<?xml version="1.0" encoding="UTF-8"?>', '<testsuites>'];
 
   view.portMap.forEach((hostMap, index) => {
+    // The host is a package level of its own, so every case names it: dots and colons of the
+    // address would split it into levels, so they become underscores.
+    const hostPrefix = `${prefix}.${hostMap.host.address.replace(/[.:]/g, '_')}`;
     const cases: TestCase[] = [];
     const outcomeOf = (finding: Finding | undefined): TestCase['outcome'] =>
       !finding ? { type: 'skipped' } : failsAt(finding.severity, failOn) ? { type: 'failure', finding } : { type: 'pass' };
@@ -38,7 +42,7 @@ export function renderJunit(result: ScanResult): string {
       for (const entry of entries) {
         if (entry.dynamic) continue; // a media range is not a listener; its open ports are cases below
         cases.push({
-          classname: `${prefix}.${component}`,
+          classname: `${hostPrefix}.${component}`,
           name: `${formatPort(entry.transport, entry.start)} ${entry.protocol} (${entry.ref.table} row ${entry.ref.row})`,
           outcome: outcomeOf(entry.finding),
         });
@@ -46,14 +50,14 @@ export function renderJunit(result: ScanResult): string {
     }
     for (const extra of hostMap.extras) {
       cases.push({
-        classname: `${prefix}.${extra.kind === 'dynamic-port-open' ? 'dynamic-range' : 'not-in-matrix'}`,
+        classname: `${hostPrefix}.${extra.kind === 'dynamic-port-open' ? 'dynamic-range' : 'not-in-matrix'}`,
         name: `${formatPort(extra.transport, extra.port)} ${KIND_TITLES[extra.kind].toLowerCase()}`,
         outcome: outcomeOf(extra),
       });
     }
     if (!conformance) {
       for (const observation of hostMap.host.observations.filter((candidate) => candidate.state === 'open')) {
-        cases.push({ classname: `${prefix}.open`, name: `${formatPort(observation.transport, observation.port)} open`, outcome: { type: 'pass' } });
+        cases.push({ classname: `${hostPrefix}.open`, name: `${formatPort(observation.transport, observation.port)} open`, outcome: { type: 'pass' } });
       }
     }
 
@@ -61,10 +65,10 @@ export function renderJunit(result: ScanResult): string {
     const skipped = cases.filter((testCase) => testCase.outcome.type === 'skipped').length;
     const host = hostMap.host;
     out.push(
-      `  <testsuite package="${x(prefix)}" id="${index}" name="${x(`${prefix}.${host.target}`)}" timestamp="${timestamp}" hostname="${x(host.address || 'localhost')}"` +
+      `  <testsuite package="${x(prefix)}" id="${index}" name="${x(hostPrefix)}" timestamp="${timestamp}" hostname="${x(host.address)}"` +
         ` tests="${cases.length}" failures="${failures}" errors="0" skipped="${skipped}" time="${durationSeconds.toFixed(3)}">`,
       '    <properties>',
-      ...properties(result, host.target).map(([name, value]) => `      <property name="${x(name)}" value="${x(value)}"/>`),
+      ...properties(result, host).map(([name, value]) => `      <property name="${x(name)}" value="${x(value)}"/>`),
       '    </properties>',
     );
     for (const testCase of cases) {
@@ -97,10 +101,12 @@ export function renderJunit(result: ScanResult): string {
   return `${out.join('\n')}\n`;
 }
 
-function properties(result: ScanResult, target: string): [string, string][] {
+function properties(result: ScanResult, host: HostScan): [string, string][] {
   const conformance = result.conformance;
   const list: [string, string][] = [
-    ['target', target],
+    ['address', host.address],
+    ['target', host.target],
+    ...(host.name === undefined ? [] : [['name', host.name] as [string, string]]),
     ['tool', `${result.tool.name} ${result.tool.version}`],
     ['complete', String(result.complete)],
     ['vantage', result.vantage.hostname],

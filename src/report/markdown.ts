@@ -7,6 +7,7 @@ import { escapeMarkdown } from '../util/untrusted-text.js';
 import {
   buildReportView,
   countStates,
+  describeHost,
   formatDocumented,
   formatFolded,
   formatObserved,
@@ -75,7 +76,7 @@ export function renderMarkdown(result: ScanResult): string {
     out.push('## Port map', '');
     for (const hostMap of view.portMap) {
       for (const { component, entries } of hostMap.components) {
-        out.push(`### ${md(hostMap.host.target)}: ${md(component)}`, '');
+        out.push(`### ${md(describeHost(hostMap.host))}: ${md(component)}`, '');
         out.push(row(['Port', 'Protocol', 'Documented', 'Observed', 'Finding', 'Matrix row']), row(Array(6).fill('---')));
         for (const entry of entries) {
           const documented = `${formatDocumented(entry.documented)}${entry.optional ? ' (optional)' : ''}${entry.internal ? ' (intra-device)' : ''}${entry.dynamic ? ' (dynamic)' : ''}`;
@@ -86,7 +87,7 @@ export function renderMarkdown(result: ScanResult): string {
         out.push('');
       }
       if (hostMap.extras.length > 0) {
-        out.push(`### ${md(hostMap.host.target)}: listeners outside the matrix`, '');
+        out.push(`### ${md(describeHost(hostMap.host))}: listeners outside the matrix`, '');
         out.push(row(['Port', 'Observed', 'Finding', 'Banner']), row(Array(4).fill('---')));
         for (const extra of hostMap.extras) {
           out.push(row([formatPort(extra.transport, extra.port), md(formatObserved(extra)), md(KIND_TITLES[extra.kind]), md(extra.banner ?? '')]));
@@ -98,7 +99,7 @@ export function renderMarkdown(result: ScanResult): string {
     out.push('## Ports', '');
     for (const host of result.hosts) {
       const folded = formatFolded(host);
-      out.push(`### ${md(host.target)}`, '', ...(folded === '' ? [] : [md(folded), '']));
+      out.push(`### ${md(describeHost(host))}`, '', ...(folded === '' ? [] : [md(folded), '']));
       if (host.observations.length === 0) continue;
       out.push(row(['Port', 'State', 'Reason', 'Service', 'Banner', 'Detail']), row(Array(6).fill('---')));
       for (const observation of host.observations) {
@@ -118,7 +119,7 @@ export function renderMarkdown(result: ScanResult): string {
   for (const host of result.hosts) {
     const states = countStates(host);
     out.push(
-      `- Host ${md(host.target)} (${md(host.address)}, IPv${host.family}): tcp ${md(host.plan.tcp || 'not scanned')}, udp ${md(host.plan.udp || 'not scanned')}; ` +
+      `- Host ${md(describeHost(host))}, IPv${host.family}, target ${md(host.target)}: tcp ${md(host.plan.tcp || 'not scanned')}, udp ${md(host.plan.udp || 'not scanned')}; ` +
         `${states.open} open, ${states.closed} closed, ${states.filtered} filtered, ${states['open|filtered']} open|filtered${host.complete ? '' : ' (incomplete)'}`,
     );
   }

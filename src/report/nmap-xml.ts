@@ -67,7 +67,7 @@ function renderHost(host: HostScan, start: number, end: number): string[] {
   const lines = [
     `<host starttime="${start}" endtime="${end}"><status state="up" reason="user-set" reason_ttl="0"/>`,
     `<address addr="${x(host.address)}" addrtype="ipv${host.family}"/>`,
-    host.target === host.address ? '<hostnames>' : `<hostnames>\n<hostname name="${x(host.target)}" type="user"/>`,
+    host.name === undefined ? '<hostnames>' : `<hostnames>\n<hostname name="${x(host.name)}" type="user"/>`,
     '</hostnames>',
     '<ports>',
   ];

@@ -51,9 +51,10 @@ const observationSchema = z.object({
 });
 
 const hostScanSchema = z.object({
-  target: z.string(),
-  address: z.string(),
+  target: z.string().describe('the target as written: an address, a host name, or the CIDR block this host came from'),
+  address: z.string().describe("the host's identity: findings, report sections and drift are keyed by it"),
   family: z.union([z.literal(4), z.literal(6)]),
+  name: z.string().optional().describe('the host name the address was resolved from'),
   plan: z.object({ tcp: z.string(), udp: z.string() }),
   observations: z.array(observationSchema),
   folded: z.array(z.object({ transport, state: portState, reason, count: z.int().nonnegative() })),
@@ -80,7 +81,7 @@ const expectationSchema = z.object({
 export const findingSchema = z.object({
   kind: findingKind,
   severity,
-  host: z.string(),
+  host: z.string().describe('address of the host (hosts[].address)'),
   transport,
   port,
   expected: z.union([documentedStateSchema, z.literal('not documented')]),

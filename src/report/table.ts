@@ -5,7 +5,7 @@ import type { Severity } from '../conformance/model.js';
 import type { ScanResult } from '../result/model.js';
 import { toTerminalText } from '../util/untrusted-text.js';
 import type { RenderOptions } from './types.js';
-import { buildReportView, countStates, formatDocumented, formatFolded, formatObserved, formatPort, formatShortRef, formatVerdict, formatWaiver, KIND_TITLES } from './view.js';
+import { buildReportView, countStates, describeHost, formatDocumented, formatFolded, formatObserved, formatPort, formatShortRef, formatVerdict, formatWaiver, KIND_TITLES } from './view.js';
 
 const BANNER_WIDTH = 40;
 /** At most this wide: a waiver note wraps onto two or three lines. */
@@ -30,9 +30,8 @@ export function renderTable(result: ScanResult, options: RenderOptions = {}): st
   lines.push(`Scanned ${result.startedAt} → ${result.finishedAt} from ${clean(result.vantage.hostname)}${result.complete ? '' : colors.red(` · INCOMPLETE${result.incompleteReason ? `: ${clean(result.incompleteReason)}` : ''}`)}`);
   for (const host of result.hosts) {
     const states = countStates(host);
-    const name = host.target === host.address ? host.address : `${host.target} (${host.address})`;
     lines.push(
-      `Host ${clean(name)}: ${states.open} open, ${states.closed} closed, ${states.filtered} filtered, ${states['open|filtered']} open|filtered` +
+      `Host ${clean(describeHost(host))}: ${states.open} open, ${states.closed} closed, ${states.filtered} filtered, ${states['open|filtered']} open|filtered` +
         ` · tcp ${host.plan.tcp || 'not scanned'} · udp ${host.plan.udp || 'not scanned'}${host.complete ? '' : ' · incomplete'}`,
     );
   }
@@ -82,7 +81,7 @@ export function renderTable(result: ScanResult, options: RenderOptions = {}): st
 
   if (!conformance) {
     for (const host of result.hosts) {
-      lines.push('', colors.bold(`${clean(host.target)}: ${host.observations.length} port${host.observations.length === 1 ? '' : 's'} listed`));
+      lines.push('', colors.bold(`${clean(describeHost(host))}: ${host.observations.length} port${host.observations.length === 1 ? '' : 's'} listed`));
       const folded = formatFolded(host);
       if (folded !== '') lines.push(folded);
       if (host.observations.length === 0) continue;

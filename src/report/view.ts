@@ -115,7 +115,7 @@ function compareByConcern(a: Finding, b: Finding): number {
 }
 
 function buildHostPortMap(host: HostScan, expectations: readonly Expectation[], findings: readonly Finding[]): HostPortMap {
-  const ofHost = findings.filter((finding) => finding.host === host.target);
+  const ofHost = findings.filter((finding) => finding.host === host.address);
   const components: HostPortMap['components'] = [];
   for (const expectation of expectations) {
     let group = components.find((candidate) => candidate.component === expectation.component);
@@ -195,6 +195,14 @@ export function formatVerdict(view: ReportView): string {
 }
 
 /** Every planned port of a host by state, listed and folded. */
+/**
+ * How a host is named in every report: its address (the key), with the name it was resolved
+ * from beside it. A CIDR member is just its address; the block stays in the parameters.
+ */
+export function describeHost(host: Pick<HostScan, 'address' | 'name'>): string {
+  return host.name === undefined ? host.address : `${host.address} (${host.name})`;
+}
+
 export function countStates(host: HostScan): Record<PortState, number> {
   const counts: Record<PortState, number> = { open: 0, closed: 0, filtered: 0, 'open|filtered': 0 };
   for (const observation of host.observations) counts[observation.state] += 1;

@@ -154,6 +154,7 @@ export async function scanHosts(
       target: target.target,
       address: target.address,
       family: target.family,
+      ...(target.name === undefined ? {} : { name: target.name }),
       plan: { tcp: formatPortSpec(options.tcpPorts), udp: runUdp ? formatPortSpec(options.udpPorts.map((port) => ({ start: port, end: port }))) : '' },
       observations,
       folded,

@@ -48,11 +48,13 @@ export interface FoldedPorts {
 }
 
 export interface HostScan {
-  /** The target as the user wrote it (a name, an address, a CIDR member). */
+  /** The target as the user wrote it (an address, a name, or the CIDR block this host came from). */
   target: string;
-  /** The address actually scanned (names are resolved once). */
+  /** The address actually scanned (names are resolved once): the host's identity in findings, reports and drift. */
   address: string;
   family: 4 | 6;
+  /** The host name the address was resolved from, when the target was a name. */
+  name?: string;
   /** What was planned, as port specs ("1-65535", "" when the transport was not scanned). */
   plan: { tcp: string; udp: string };
   /** Every port that is not folded, sorted by transport then port. */

@@ -8,11 +8,19 @@ import { isIP } from 'node:net';
 import { PortmatrixError } from '../errors.js';
 
 export interface ResolvedTarget {
-  /** As the user wrote it (for a CIDR member: the block). */
+  /** As the user wrote it (for a CIDR member: the block; for a name: the name). */
   target: string;
+  /** The host: every finding, report section and drift entry is keyed by it. */
   address: string;
   family: 4 | 6;
+  /** The host name this address was resolved from, when the target was a name. */
+  name?: string;
 }
+
+/** Looks a host name up: every address it has (A and AAAA), in the resolver's order. */
+export type NameResolver = (name: string) => Promise<{ address: string; family: number }[]>;
+
+const systemResolver: NameResolver = (name) => lookup(name, { all: true, verbatim: true });
 
 const NAME = /^(?=.{1,253}$)[a-z0-9_](?:[a-z0-9_-]{0,62}[a-z0-9])?(?:\.[a-z0-9_](?:[a-z0-9_-]{0,62}[a-z0-9])?)*\.?$/i;
 
@@ -100,14 +108,15 @@ function expandCidr(spec: string, maxHosts: number): ResolvedTarget[] {
   return targets;
 }
 
-async function resolveName(spec: string): Promise<ResolvedTarget> {
+async function resolveName(spec: string, resolve: NameResolver): Promise<ResolvedTarget[]> {
   if (!NAME.test(spec)) {
     throw targetError(spec, 'not an IP address, CIDR block or host name', 'write 198.18.0.10, 2001:db8::10, 198.18.0.0/28 or a host name');
   }
+  let found: { address: string; family: number }[];
   try {
-    // Resolved once: every probe goes to the same address, and the result records it.
-    const { address, family } = await lookup(spec, { verbatim: true });
-    return { target: spec, address, family: family === 6 ? 6 : 4 };
+    // Resolved once: every probe goes to the same address, and the result records it. A name
+    // with several addresses is several hosts (round-robin pairs, A and AAAA): each is scanned.
+    found = await resolve(spec);
   } catch (cause) {
     const code = (cause as NodeJS.ErrnoException).code ?? 'lookup failed';
     throw new PortmatrixError('E_TARGET', `target ${JSON.stringify(spec)}: cannot resolve the name (${code})`, {
@@ -115,10 +124,23 @@ async function resolveName(spec: string): Promise<ResolvedTarget> {
       cause,
     });
   }
+  const hosts = found.flatMap(({ address }): ResolvedTarget[] => {
+    const family = isIP(address);
+    if (family === 0) return [];
+    return [family === 6 ? { target: spec, address: canonicalIpv6(address), family: 6, name: spec } : { target: spec, address, family: 4, name: spec }];
+  });
+  if (hosts.length === 0) {
+    throw new PortmatrixError('E_TARGET', `target ${JSON.stringify(spec)}: the name has no address`, { hint: 'check the DNS records, or give the address' });
+  }
+  return hosts;
+}
+
+function canonicalIpv6(address: string): string {
+  return bigIntToIpv6(ipv6ToBigInt(address.split('%')[0] ?? ''));
 }
 
 /** Resolves target specs (each may be a comma list) to addresses; duplicates are scanned once. */
-export async function resolveTargets(specs: string[], options: { maxHosts: number }): Promise<ResolvedTarget[]> {
+export async function resolveTargets(specs: string[], options: { maxHosts: number; resolve?: NameResolver }): Promise<ResolvedTarget[]> {
   const items = specs.flatMap((spec) => spec.split(',')).map((item) => item.trim()).filter((item) => item !== '');
   if (items.length === 0) throw new PortmatrixError('E_TARGET', 'no targets given', { hint: 'name at least one host, address or block' });
   const resolved: ResolvedTarget[] = [];
@@ -127,11 +149,11 @@ export async function resolveTargets(specs: string[], options: { maxHosts: numbe
     if (unbracketed.includes('/')) resolved.push(...expandCidr(unbracketed, options.maxHosts));
     else if (isIP(unbracketed) !== 0) {
       const family = isIP(unbracketed) === 6 ? 6 : 4;
-      const address = family === 6 ? bigIntToIpv6(ipv6ToBigInt(unbracketed.split('%')[0] ?? '')) : unbracketed;
+      const address = family === 6 ? canonicalIpv6(unbracketed) : unbracketed;
       resolved.push({ target: item, address, family });
     } else if (/^[\d.]+$/.test(unbracketed) || unbracketed.includes(':')) {
       throw targetError(item, 'malformed IP address', 'write four numbers 0-255 like 198.18.0.10, or an IPv6 address like 2001:db8::10');
-    } else resolved.push(await resolveName(unbracketed));
+    } else resolved.push(...(await resolveName(unbracketed, options.resolve ?? systemResolver)));
     if (resolved.length > options.maxHosts) {
       throw new PortmatrixError('E_TARGET', `more than ${options.maxHosts} hosts to scan`, { hint: `raise the cap with --max-hosts` });
     }

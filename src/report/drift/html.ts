@@ -4,6 +4,7 @@
  */
 import type { Drift } from '../../conformance/drift.js';
 import { escapeHtml } from '../../util/untrusted-text.js';
+import { describeHost } from '../view.js';
 import { changedHosts, describeFinding, findingChangeRows, formatDriftSummary, formatRun } from './view.js';
 
 const STYLE = `body{font:14px/1.45 system-ui,sans-serif;max-width:1100px;margin:0 auto;padding:24px;color:#1d1d1f}
@@ -23,7 +24,7 @@ export function renderDriftHtml(drift: Drift): string {
     `<p class="summary">${h(formatDriftSummary(drift))}</p>`,
   ];
   for (const host of changedHosts(drift)) {
-    out.push(`<h2>${h(host.target)} (${host.status})</h2>`);
+    out.push(`<h2>${h(describeHost(host))} (${host.status})</h2>`);
     if (host.ports.length > 0) {
       out.push('<table>', cells(['Port', 'Before', 'After'], 'th'));
       for (const change of host.ports) out.push(cells([`${change.transport}/${change.port}`, change.before ?? 'not scanned', change.after ?? 'not scanned']));

@@ -1,6 +1,7 @@
 /** The drift as Markdown: a summary, then per changed host its port changes and finding changes. */
 import type { Drift } from '../../conformance/drift.js';
 import { escapeMarkdown } from '../../util/untrusted-text.js';
+import { describeHost } from '../view.js';
 import { changedHosts, describeFinding, findingChangeRows, formatDriftSummary, formatRun } from './view.js';
 
 export function renderDriftMarkdown(drift: Drift): string {
@@ -8,7 +9,7 @@ export function renderDriftMarkdown(drift: Drift): string {
   const row = (cells: string[]): string => `| ${cells.map(md).join(' | ')} |`;
   const out = [`# Drift: ${md(formatRun(drift.before))} → ${md(formatRun(drift.after))}`, '', `**${md(formatDriftSummary(drift))}**`, ''];
   for (const host of changedHosts(drift)) {
-    out.push(`## ${md(host.target)} (${host.status})`, '');
+    out.push(`## ${md(describeHost(host))} (${host.status})`, '');
     if (host.ports.length > 0) {
       out.push('| Port | Before | After |', '| --- | --- | --- |');
       for (const change of host.ports) out.push(row([`${change.transport}/${change.port}`, change.before ?? 'not scanned', change.after ?? 'not scanned']));

@@ -11,7 +11,8 @@ import { DRIFT_SCHEMA_ID, DRIFT_SCHEMA_VERSION } from './view.js';
 const runSchema = z.object({ startedAt: z.string(), matrices: z.array(z.string()) });
 
 const hostDriftSchema = z.object({
-  target: z.string(),
+  address: z.string().describe("the host's address: runs are matched by it"),
+  name: z.string().optional().describe('the host name the address was resolved from'),
   status: z.enum(['added', 'removed', 'changed', 'unchanged']),
   ports: z.array(z.object({ transport, port, before: portState.nullable().describe('null: not scanned in that run'), after: portState.nullable() })),
   appeared: z.array(findingSchema),

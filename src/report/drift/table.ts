@@ -2,6 +2,7 @@
 import picocolors from 'picocolors';
 import type { Drift } from '../../conformance/drift.js';
 import { toTerminalText } from '../../util/untrusted-text.js';
+import { describeHost } from '../view.js';
 import type { DriftRenderOptions } from './types.js';
 import { changedHosts, describeChange, describeFinding, formatDriftSummary, formatRun } from './view.js';
 
@@ -10,7 +11,7 @@ export function renderDriftTable(drift: Drift, options: DriftRenderOptions = {})
   const clean = toTerminalText;
   const lines = [colors.bold(`portmatrix diff: ${formatRun(drift.before)} -> ${formatRun(drift.after)}`), formatDriftSummary(drift)];
   for (const host of changedHosts(drift)) {
-    lines.push('', colors.bold(`${clean(host.target)} (${host.status})`));
+    lines.push('', colors.bold(`${clean(describeHost(host))} (${host.status})`));
     for (const change of host.ports) {
       const mark = change.after === 'open' ? colors.green('+') : change.before === 'open' ? colors.red('-') : '~';
       lines.push(`  ${mark} ${change.transport}/${change.port}: ${change.before ?? 'not scanned'} -> ${change.after ?? 'not scanned'}`);

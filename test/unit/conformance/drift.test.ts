@@ -11,7 +11,7 @@ describe('diffResults', () => {
 
   it('lists port state changes and findings that appeared or were resolved', () => {
     const before = buildResult({ hosts: [conformantHost()] });
-    const drifted = { ...driftedHost(), target: conformantHost().target };
+    const drifted = { ...driftedHost(), address: conformantHost().address };
     const after = buildResult({ hosts: [drifted] });
     const drift = diffResults(before, after);
     expect(drift.equal).toBe(false);
@@ -29,7 +29,7 @@ describe('diffResults', () => {
 
   it('reports hosts that appeared or vanished', () => {
     const drift = diffResults(buildResult({ hosts: [conformantHost()] }), buildResult({ hosts: [driftedHost()] }));
-    expect(drift.hosts.map((host) => `${host.target} ${host.status}`)).toEqual(['pbx-ok.example.test removed', 'pbx-drift.example.test added']);
+    expect(drift.hosts.map((host) => `${host.address} ${host.status}`)).toEqual(['198.18.0.2 removed', '198.18.0.6 added']);
   });
 
   it('notices a severity change of the same finding (e.g. a waiver that expired)', () => {
@@ -40,7 +40,7 @@ describe('diffResults', () => {
   });
   it('compares a listed port with the folded state of the other run (filtered on a hardened host)', () => {
     const before = buildResult({ hosts: [conformantHost()] });
-    const after = buildResult({ hosts: [{ ...hardenedHost(), target: conformantHost().target }] });
+    const after = buildResult({ hosts: [{ ...hardenedHost(), address: conformantHost().address }] });
     const ports = diffResults(before, after).hosts[0]!.ports;
     // tcp/21 listed filtered before, folded filtered after: no change. tcp/23 was folded closed, now listed closed.
     expect(ports.filter((change) => change.transport === 'tcp' && [21, 23].includes(change.port))).toEqual([]);

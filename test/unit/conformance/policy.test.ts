@@ -114,7 +114,7 @@ describe('applying a policy', () => {
 
   it('matches waivers by host pattern and transport', () => {
     const policy = readPolicy('waivers.yaml');
-    const other = { ...driftedHost(), target: 'other-host' };
+    const other = { ...driftedHost(), target: 'other-host', name: 'other-host' };
     const findings = checkConformance({ expectations: EXPECTATIONS, hosts: [other], now: NOW, policy });
     expect(severityOf(findings, 'extra-listener', 8080)).toBe('error');
   });

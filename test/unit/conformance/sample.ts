@@ -85,6 +85,7 @@ function host(target: string, address: string, observations: Observation[]): Hos
     target,
     address,
     family: 4,
+    name: target,
     plan: { tcp: '1-65535', udp: UDP_PLAN },
     observations: observations.sort((a, b) => a.transport.localeCompare(b.transport) || a.port - b.port),
     folded: [
@@ -120,7 +121,7 @@ export function hardenedHost(): HostScan {
   for (const port of [69, 161, 5060, ...Array.from({ length: 10001 }, (_, index) => 40750 + index)]) {
     observations.push(openPorts.udp.has(port) ? open('udp', port) : { transport: 'udp', port, state: 'filtered', reason: 'icmp-admin-prohibited', rttMs: 0.3, attempts: 1 });
   }
-  return { target: 'pbx-hardened.example.test', address: '198.18.0.10', family: 4, plan: { tcp: '1-65535', udp: UDP_PLAN }, ...foldObservations(observations), complete: true };
+  return { target: 'pbx-hardened.example.test', address: '198.18.0.10', family: 4, name: 'pbx-hardened.example.test', plan: { tcp: '1-65535', udp: UDP_PLAN }, ...foldObservations(observations), complete: true };
 }
 
 export const SCRIPT_BANNER = '<script>document.title="pwned";window.__pwned=1</script>\u001b[31mred';

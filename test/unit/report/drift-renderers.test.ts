@@ -11,7 +11,7 @@ const ROOT = new URL('../../../', import.meta.url);
 /** The conformant host, then the same host drifted (one run later). */
 function drifted() {
   const before = buildResult({ hosts: [conformantHost()] });
-  const after = buildResult({ hosts: [{ ...driftedHost(), target: conformantHost().target }] });
+  const after = buildResult({ hosts: [{ ...driftedHost(), address: conformantHost().address }] });
   return diffResults(before, after);
 }
 
@@ -51,7 +51,7 @@ describe('drift renderers', () => {
 
   it('escapes untrusted text (a host name from a targets file) in every format', () => {
     const hostile = '<img src=x>\u001b[31m|evil';
-    const drift = diffResults(buildResult({ hosts: [] }), buildResult({ hosts: [{ ...driftedHost(), target: hostile }] }));
+    const drift = diffResults(buildResult({ hosts: [] }), buildResult({ hosts: [{ ...driftedHost(), name: hostile }] }));
     expect(DRIFT_RENDERERS.html(drift)).toContain('&lt;img src=x&gt;');
     expect(DRIFT_RENDERERS.html(drift)).not.toContain('<img');
     expect(DRIFT_RENDERERS.markdown(drift)).toContain('&lt;img src=x&gt;');

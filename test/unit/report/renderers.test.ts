@@ -106,9 +106,9 @@ describe('renderers', () => {
     const notShown = 'Not shown: 65529 filtered tcp ports (no-response), 10001 filtered udp ports (icmp-admin-prohibited)';
 
     const table = renderTable(bare);
-    expect(table).toContain('pbx-hardened.example.test: 9 ports listed');
+    expect(table).toContain('198.18.0.10 (pbx-hardened.example.test): 9 ports listed');
     expect(table).toContain(notShown);
-    expect(table).toContain('Host pbx-hardened.example.test (198.18.0.10): 8 open, 1 closed, 75530 filtered, 0 open|filtered');
+    expect(table).toContain('Host 198.18.0.10 (pbx-hardened.example.test): 8 open, 1 closed, 75530 filtered, 0 open|filtered');
     expect(table).toMatch(/^tcp\/23 +closed +conn-refused +0.2$/m);
     expect(table.split('\n').length).toBeLessThan(60);
     const conformanceTable = renderTable(result);
