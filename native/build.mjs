@@ -1,5 +1,5 @@
-// Builds the optional connect prober at `npm install`. Never fails the install: without a
-// compiler (or off Linux) the scanner falls back to net.Socket and says so.
+// Builds the optional native probers (connect, SYN) at `npm install`. Never fails the install:
+// without a compiler (or off Linux) the scanner falls back to net.Socket and a connect scan, and says so.
 import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
@@ -21,5 +21,5 @@ if (existsSync(join(prefix, 'include', 'node', 'node_api.h'))) args.push(`--node
 const result = spawnSync(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
 if (result.status !== 0) {
   const why = (result.stderr || String(result.error ?? '')).trim().split('\n').slice(-3).join(' | ');
-  process.stderr.write(`portmatrix: native connect prober not built (${why}); scans use net.Socket\n`);
+  process.stderr.write(`portmatrix: native probers not built (${why}); scans use net.Socket, and no SYN scan\n`);
 }

@@ -4,7 +4,10 @@
  */
 import type { PortState, Reason } from './model.js';
 
-/** 'connected', 'self-connect', 'timeout', or an errno name (ECONNREFUSED, EHOSTUNREACH ...). */
+/**
+ * Connect scan: 'connected', 'self-connect', 'timeout', or an errno name (ECONNREFUSED, EHOSTUNREACH ...).
+ * SYN scan: 'syn-ack', 'reset', 'icmp' (with its type and code), 'timeout', or the errno name of a failed send.
+ */
 export type ConnectOutcome = string;
 
 export type Verdict =
@@ -25,6 +28,11 @@ const OUTCOMES: Record<string, Verdict> = {
   EHOSTDOWN: { kind: 'state', state: 'filtered', reason: 'host-unreach' },
   ENONET: { kind: 'state', state: 'filtered', reason: 'host-unreach' },
   ENOPROTOOPT: { kind: 'state', state: 'filtered', reason: 'icmp-proto-unreach' },
+  // SYN scan: the answer itself, validated against our sequence number.
+  'syn-ack': { kind: 'state', state: 'open', reason: 'syn-ack' },
+  reset: { kind: 'state', state: 'closed', reason: 'reset' },
+  // An ICMP message outside the unreachable tables below says nothing about the port.
+  icmp: { kind: 'no-answer' },
   ETIMEDOUT: { kind: 'no-answer' },
   timeout: { kind: 'no-answer' },
   'self-connect': { kind: 'self-connect' },

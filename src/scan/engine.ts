@@ -1,5 +1,5 @@
 /**
- * The scan engine: every target in turn, TCP with the connect scanner and UDP with scanUdp
+ * The scan engine: every target in turn, TCP with scanTcp (connect or SYN) and UDP with scanUdp
  * (src/scan/probes/udp.ts) at the same time, within one socket budget taken from the
  * file-descriptor limit. The most common dark state is folded into counts. Never prints.
  */
@@ -10,7 +10,7 @@ import { socketBudget } from './fd-limit.js';
 import { foldObservations } from './fold.js';
 import type { HostScan, Observation } from './model.js';
 import { availableProberKind, type ProberKind } from './probes/connect-prober.js';
-import { scanTcp, type TcpScanStats } from './probes/tcp.js';
+import { scanTcp, type TcpScanStats, type TcpScanType } from './probes/tcp.js';
 import type { ResolvedTarget } from './targets.js';
 
 export interface ScanOptions {
@@ -23,6 +23,8 @@ export interface ScanOptions {
   /** Seed of the port order (repeatable runs); random when absent. */
   seed?: number;
   prober?: ProberKind;
+  /** connect (default) or syn (half-open, raw sockets: the caller has checked they open). */
+  tcpScanType?: TcpScanType;
   privileged?: boolean;
 }
 
@@ -44,6 +46,7 @@ export interface ScanHooks {
 }
 
 export interface EngineDetails {
+  tcpScanType: TcpScanType;
   prober: ProberKind;
   /** TCP sockets in flight at most: the cap, bounded by the file-descriptor budget. */
   effectiveTcpConcurrency: number;
@@ -79,7 +82,8 @@ export async function scanHosts(
   const perHost = tcpPortCount + (runUdp ? options.udpPorts.length : 0);
   const portsTotal = perHost * options.targets.length;
   const details: EngineDetails = {
-    prober: options.prober ?? availableProberKind(),
+    tcpScanType: options.tcpScanType ?? 'connect',
+    prober: options.tcpScanType === 'syn' ? 'raw-syn' : (options.prober ?? availableProberKind()),
     effectiveTcpConcurrency: split.tcpWindow,
     udpConcurrency: runUdp ? split.udp.maxConcurrency : 0,
     tcp: {},
@@ -128,6 +132,7 @@ export async function scanHosts(
             maxInFlight: split.tcpWindow,
             ...(options.seed === undefined ? {} : { seed: options.seed }),
             ...(options.prober ? { prober: options.prober } : {}),
+            ...(options.tcpScanType ? { scanType: options.tcpScanType } : {}),
             ...(hooks.signal ? { signal: hooks.signal } : {}),
             onObservation,
           })

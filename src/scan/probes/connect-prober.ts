@@ -10,8 +10,10 @@ import { Socket } from 'node:net';
 import { availableParallelism, constants } from 'node:os';
 import { join } from 'node:path';
 import { PACKAGE_ROOT } from '../../version.js';
+import { createNativeBatchProber } from './native-batch.js';
 
-export type ProberKind = 'native' | 'net-socket';
+/** The TCP prober a scan used: the native or net.Socket connect prober, or the raw SYN prober. */
+export type ProberKind = 'native' | 'net-socket' | 'raw-syn';
 
 export interface ProbeOutcomeHandler {
   /** outcome: 'connected', 'self-connect' or an errno name; icmpType/icmpCode -1 when unknown. */
@@ -46,10 +48,6 @@ interface NativeBinding {
   destroy(prober: unknown): void;
 }
 
-const RECORD_INTS = 6;
-const RESULT_RECORDS = 4096;
-const COMMAND_INTS = 3;
-const COMMAND_CAPACITY = 4096;
 /**
  * Native probe threads: the kernel work of a connect (the SYN out, the target's answer in) runs
  * in the connecting thread, so two threads use both cores of a small box; more than two only
@@ -61,7 +59,7 @@ const ERRNO_NAMES: Map<number, string> = new Map(
   Object.entries(constants.errno).map(([name, value]) => [value, name] as [number, string]),
 );
 
-function errnoName(code: number): string {
+export function errnoName(code: number): string {
   return ERRNO_NAMES.get(code) ?? `ERRNO_${code}`;
 }
 
@@ -93,64 +91,23 @@ function createNativeProber(
   options: { address: string; family: 4 | 6; slots: number },
   handler: ProbeOutcomeHandler,
 ): ConnectProber {
-  const results = new Int32Array(RESULT_RECORDS * RECORD_INTS);
-  const commands = new Int32Array(COMMAND_CAPACITY * COMMAND_INTS);
-  let commandCount = 0;
-  // The ticket of the probe each slot waits for (0: none): an outcome that crossed an abort is dropped.
-  const tickets = new Int32Array(options.slots);
-  let lastTicket = 0;
-  const onResults = (count: number): void => {
-    for (let index = 0; index < count; index++) {
-      const base = index * RECORD_INTS;
-      const slot = results[base] ?? 0;
-      const ticket = results[base + 5] ?? 0;
-      if (tickets[slot] !== ticket) continue;
-      tickets[slot] = 0;
-      handler.onOutcome(
-        slot,
-        outcomeName(results[base + 1] ?? 0),
-        (results[base + 2] ?? 0) / 1000,
-        results[base + 3] ?? -1,
-        results[base + 4] ?? -1,
-      );
-    }
-    handler.onBatchEnd();
-  };
   const workers = Math.max(1, Math.min(MAX_PROBE_THREADS, availableParallelism()));
-  const handle = binding.createProber(options.address, options.family, options.slots, workers, results, commands, onResults);
-  const flush = (): void => {
-    if (commandCount === 0) return;
-    const count = commandCount;
-    commandCount = 0;
-    binding.submit(handle, count);
-  };
-  const push = (slot: number, port: number, ticket: number): void => {
-    if (commandCount === COMMAND_CAPACITY) flush();
-    const base = commandCount++ * COMMAND_INTS;
-    commands[base] = slot;
-    commands[base + 1] = port;
-    commands[base + 2] = ticket;
-  };
-  return {
-    kind: 'native',
-    connect(slot, port) {
-      lastTicket = lastTicket === 0x7fffffff ? 1 : lastTicket + 1;
-      tickets[slot] = lastTicket;
-      push(slot, port, lastTicket);
+  return createNativeBatchProber(
+    {
+      kind: 'native',
+      slots: options.slots,
+      outcomeName,
+      open(results, commands, onResults) {
+        const prober = binding.createProber(options.address, options.family, options.slots, workers, results, commands, onResults);
+        return {
+          submit: (count) => binding.submit(prober, count),
+          drain: () => binding.drain(prober),
+          destroy: () => binding.destroy(prober),
+        };
+      },
     },
-    abort(slot) {
-      const ticket = tickets[slot] ?? 0;
-      if (ticket === 0) return;
-      tickets[slot] = 0;
-      push(slot, 0, ticket);
-    },
-    flush,
-    drain: () => {
-      flush();
-      binding.drain(handle);
-    },
-    close: () => binding.destroy(handle),
-  };
+    handler,
+  );
 }
 
 function createSocketProber(options: { address: string; family: 4 | 6; slots: number }, handler: ProbeOutcomeHandler): ConnectProber {

@@ -25,7 +25,11 @@ import {
   updateRtt,
   windowSize,
 } from '../timing.js';
-import { createConnectProber, type ProberKind } from './connect-prober.js';
+import { createConnectProber, type ConnectProber, type ProbeOutcomeHandler, type ProberKind } from './connect-prober.js';
+import { createSynProber, type SynProber, type SynProberStats } from './syn-prober.js';
+
+/** connect: a full handshake per open port (any user); syn: half-open over raw sockets (root). */
+export type TcpScanType = 'connect' | 'syn';
 
 export interface TcpScanOptions {
   address: string;
@@ -37,6 +41,8 @@ export interface TcpScanOptions {
   /** Seed of the port order; random when absent. */
   seed?: number;
   prober?: ProberKind;
+  /** connect unless said; syn throws when raw sockets cannot be opened (the caller decided it could). */
+  scanType?: TcpScanType;
   signal?: AbortSignal;
   /** Every decided port, as soon as it is decided. */
   onObservation?: (observation: Observation) => void;
@@ -53,6 +59,8 @@ export interface TcpScanStats {
   rttvarMs: number;
   finalTimeoutMs: number;
   finalWindow: number;
+  /** SYN scan only: what the raw path saw, forged or stray answers included. */
+  raw?: SynProberStats;
 }
 
 export interface TcpScanOutcome {
@@ -174,10 +182,10 @@ export function scanTcp(options: TcpScanOptions): Promise<TcpScanOutcome> {
       }
     };
 
-    const prober = createConnectProber(
-      { address: options.address, family, slots, ...(options.prober ? { prefer: options.prober } : {}) },
-      { onOutcome, onBatchEnd: () => pump() },
-    );
+    const handler: ProbeOutcomeHandler = { onOutcome, onBatchEnd: () => pump() };
+    const synProber: SynProber | null = options.scanType === 'syn' ? createSynProber({ address: options.address, family, slots }, handler) : null;
+    const prober: ConnectProber =
+      synProber ?? createConnectProber({ address: options.address, family, slots, ...(options.prober ? { prefer: options.prober } : {}) }, handler);
 
     const arm = (at: number): void => {
       const when = Math.max(at, performance.now() + SWEEP_GRANULARITY_MS);
@@ -250,6 +258,7 @@ export function scanTcp(options: TcpScanOptions): Promise<TcpScanOutcome> {
           rttvarMs: Math.round(rtt.rttvarMs * 1000) / 1000,
           finalTimeoutMs: Math.round(computeTimeoutMs(rtt, caps) * 1000) / 1000,
           finalWindow: windowSize(window),
+          ...(synProber ? { raw: synProber.stats() } : {}),
         },
       });
     };

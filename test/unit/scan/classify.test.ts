@@ -7,6 +7,8 @@ describe('classifyConnectOutcome', () => {
     ['ECONNREFUSED', 'closed', 'conn-refused'],
     ['EHOSTUNREACH', 'filtered', 'host-unreach'],
     ['ENETUNREACH', 'filtered', 'net-unreach'],
+    ['syn-ack', 'open', 'syn-ack'],
+    ['reset', 'closed', 'reset'],
   ] as const)('%s -> %s (%s)', (outcome, state, reason) => {
     expect(classifyConnectOutcome(outcome)).toEqual({ kind: 'state', state, reason });
   });
@@ -25,6 +27,12 @@ describe('classifyConnectOutcome', () => {
     expect(classifyConnectOutcome('EHOSTUNREACH', { family: 4, type: 3, code: 10 })).toEqual({ kind: 'state', state: 'filtered', reason: 'icmp-host-prohibited' });
     expect(classifyConnectOutcome('ECONNREFUSED', { family: 4, type: 3, code: 3 })).toEqual({ kind: 'state', state: 'closed', reason: 'icmp-port-unreach' });
     expect(classifyConnectOutcome('EACCES', { family: 6, type: 1, code: 1 })).toEqual({ kind: 'state', state: 'filtered', reason: 'icmp-admin-prohibited' });
+  });
+
+  it('SYN scan: an ICMP answer is classified by its type and code; one outside the tables is no answer', () => {
+    expect(classifyConnectOutcome('icmp', { family: 4, type: 3, code: 13 })).toEqual({ kind: 'state', state: 'filtered', reason: 'icmp-admin-prohibited' });
+    expect(classifyConnectOutcome('icmp', { family: 6, type: 1, code: 4 })).toEqual({ kind: 'state', state: 'closed', reason: 'icmp-port-unreach' });
+    expect(classifyConnectOutcome('icmp', { family: 4, type: 3, code: 4 })).toEqual({ kind: 'no-answer' });
   });
 
   it('falls back to the errno when the ICMP detail is not an unreachable', () => {
