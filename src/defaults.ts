@@ -64,6 +64,18 @@ export const DEFAULT_PROFILE: ProfileName = 'gentle';
 /** CIDR blocks larger than this need --max-hosts. */
 export const DEFAULT_MAX_HOSTS = 256;
 
+/**
+ * all: every silent port ends open, closed or filtered (about one second per closed port);
+ * documented: the documented ports only, the rest may stay open|filtered; none: no confirmation
+ * round under an ICMP rate limit (as fast as nmap -sU, as unsure); auto: all when at most
+ * AUTO_CONFIRM_MAX_SILENT ports are silent after the first pass (src/scan/probes/udp.ts), else documented.
+ */
+export type UdpConfirm = 'auto' | 'all' | 'documented' | 'none';
+export const UDP_CONFIRM_MODES: readonly UdpConfirm[] = ['auto', 'all', 'documented', 'none'];
+/** About two minutes of confirmation at Linux's one ICMP answer a second: worth it for a definite answer. */
+export const AUTO_CONFIRM_MAX_SILENT = 120;
+export const DEFAULT_UDP_CONFIRM: UdpConfirm = 'auto';
+
 /** Default SNMP community for the UDP sysDescr probe. */
 export const DEFAULT_SNMP_COMMUNITY = 'public';
 

@@ -12,6 +12,7 @@ import { parseDriftSpec, formatDriftSpec } from '../emulator/drift.js';
 import { startEmulator } from '../emulator/emulator.js';
 import type { RunningEmulator } from '../emulator/emulator.js';
 import { isRoot, namespaceUnavailable } from '../emulator/netns.js';
+import { DEFAULT_UDP_CONFIRM } from '../defaults.js';
 import { PortmatrixError } from '../errors.js';
 import type { ScanResult } from '../result/model.js';
 import { createConformanceStages } from './conformance-options.js';
@@ -128,6 +129,7 @@ async function runDemo(options: DemoOptions): Promise<number> {
       maxHosts: '1',
       progress: true,
       snmpCommunity: 'public',
+      udpConfirm: DEFAULT_UDP_CONFIRM,
       matrix: DEMO_MATRIX,
       format: DEMO_FORMATS,
       output: base,

@@ -4,7 +4,18 @@
  * output (see `ScanStages`), so this file stays glue.
  */
 import { Command, Option } from 'commander';
-import { DEFAULT_MAX_HOSTS, DEFAULT_PROFILE, DEFAULT_SNMP_COMMUNITY, PROFILES, type ProfileName, type ScanCaps } from '../defaults.js';
+import {
+  AUTO_CONFIRM_MAX_SILENT,
+  DEFAULT_MAX_HOSTS,
+  DEFAULT_PROFILE,
+  DEFAULT_SNMP_COMMUNITY,
+  DEFAULT_UDP_CONFIRM,
+  PROFILES,
+  UDP_CONFIRM_MODES,
+  type ProfileName,
+  type ScanCaps,
+  type UdpConfirm,
+} from '../defaults.js';
 import { PortmatrixError } from '../errors.js';
 import type { Expectation } from '../matrix/expectation.js';
 import { countPorts, formatPortSpec, normalizeRanges, type PortRange } from '../matrix/port-spec.js';
@@ -38,6 +49,7 @@ export interface ScanCommandOptions {
   prober?: string;
   progress: boolean;
   snmpCommunity: string;
+  udpConfirm: string;
   [option: string]: unknown;
 }
 
@@ -140,7 +152,8 @@ function createProgressBar(stream: NodeJS.WriteStream): { update(progress: ScanP
       const filled = Math.round(fraction * width);
       const host = progress.hostCount > 1 ? ` host ${progress.hostIndex + 1}/${progress.hostCount}` : '';
       const eta = progress.etaMs === null ? '' : ` ETA ${formatDuration(progress.etaMs)}`;
-      const line = `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${progress.portsDone}/${progress.portsTotal} ports${host}  ${progress.openSoFar} open  ${Math.round(progress.ratePerSecond)}/s${eta}`;
+      const confirming = progress.udpConfirming > 0 ? `  confirming ${progress.udpConfirming} silent UDP port${progress.udpConfirming === 1 ? '' : 's'} (~1/s: the target's ICMP limit)` : '';
+      const line = `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${progress.portsDone}/${progress.portsTotal} ports${host}  ${progress.openSoFar} open  ${Math.round(progress.ratePerSecond)}/s${eta}${confirming}`;
       stream.write(`\r\u001b[2K${line.slice(0, Math.max(20, (stream.columns ?? 100) - 1))}`);
       shown = true;
     },
@@ -163,6 +176,7 @@ export async function runScanCommand(targetSpecs: string[], options: ScanCommand
   // --udp matrix: the documented UDP ports of the selection plus COMMON_UDP_PORTS (without --matrix, the common list).
   const udpPorts = planUdpPorts(options.udp, expectations);
   const udpRanges = normalizeRanges(udpPorts.map((port) => ({ start: port, end: port })));
+  const udpConfirm = options.udpConfirm as UdpConfirm;
   // Raw ICMP codes (admin-prohibited vs port-unreachable) need CAP_NET_RAW and the optional raw-socket module.
   const privileged = privileges.capNetRaw && privileges.rawSocketModule;
   const specs = [...targetSpecs, ...(options.targetsFile ? await readTargetsFile(options.targetsFile) : [])];
@@ -182,7 +196,7 @@ export async function runScanCommand(targetSpecs: string[], options: ScanCommand
   const startedAt = new Date();
   try {
     const scan = await scanHosts(
-      { targets, tcpPorts, udpPorts, caps, expectations, snmpCommunity: options.snmpCommunity, privileged, seed, ...(prober ? { prober } : {}) },
+      { targets, tcpPorts, udpPorts, caps, expectations, snmpCommunity: options.snmpCommunity, privileged, seed, udpConfirm, ...(prober ? { prober } : {}) },
       { signal: controller.signal, ...(progressBar ? { onProgress: (progress: ScanProgress) => progressBar.update(progress) } : {}) },
     );
     progressBar?.clear();
@@ -211,6 +225,7 @@ export async function runScanCommand(targetSpecs: string[], options: ScanCommand
         effectiveTcpConcurrency: scan.details.effectiveTcpConcurrency,
         udpConcurrency: scan.details.udpConcurrency,
         udpScanned: udpPorts.length > 0,
+        udpConfirm,
         udpRawIcmp: privileged,
         fdSoftLimit: readSoftFdLimit(),
         tcpTiming: scan.details.tcp,
@@ -245,6 +260,15 @@ export function registerScanCommand(program: Command, stages: ScanStages = creat
     .option('--targets-file <file>', 'read targets from a file, one per line (# comments)')
     .option('--max-hosts <n>', 'largest number of hosts a CIDR block or list may expand to', String(DEFAULT_MAX_HOSTS))
     .option('--seed <n>', 'seed of the pseudo-random port order, to repeat a run exactly')
+    .addOption(
+      new Option(
+        '--udp-confirm <which>',
+        `silent UDP ports re-probed at the target's ICMP rate (~1 s per closed port) until each is open, closed or filtered: ` +
+          `all, documented, none, or auto (all when at most ${AUTO_CONFIRM_MAX_SILENT} are silent after the first pass, else documented)`,
+      )
+        .choices([...UDP_CONFIRM_MODES])
+        .default(DEFAULT_UDP_CONFIRM),
+    )
     .option('--snmp-community <name>', 'SNMP community for the UDP sysDescr probe', DEFAULT_SNMP_COMMUNITY)
     .option('--no-progress', 'no progress bar on stderr (it is shown only on a terminal anyway)')
     .option('--syn', 'ask for a SYN (half-open) scan; needs root and the raw-socket module, else a connect scan')

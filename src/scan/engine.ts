@@ -3,7 +3,7 @@
  * (src/scan/probes/udp.ts) at the same time, within one socket budget taken from the
  * file-descriptor limit. The most common dark state is folded into counts. Never prints.
  */
-import type { ScanCaps } from '../defaults.js';
+import type { ScanCaps, UdpConfirm } from '../defaults.js';
 import type { Expectation } from '../matrix/expectation.js';
 import { countPorts, formatPortSpec, type PortRange } from '../matrix/port-spec.js';
 import { socketBudget } from './fd-limit.js';
@@ -26,6 +26,8 @@ export interface ScanOptions {
   /** connect (default) or syn (half-open, raw sockets: the caller has checked they open). */
   tcpScanType?: TcpScanType;
   privileged?: boolean;
+  /** Which silent UDP ports are confirmed at the target's ICMP rate (src/scan/probes/udp.ts). */
+  udpConfirm?: UdpConfirm;
 }
 
 export interface ScanProgress {
@@ -36,8 +38,10 @@ export interface ScanProgress {
   portsTotal: number;
   openSoFar: number;
   ratePerSecond: number;
-  /** null until there is a rate to extrapolate from. */
+  /** null until there is a rate to extrapolate from; while UDP ports are confirmed, at least their time at the target's ICMP rate. */
   etaMs: number | null;
+  /** Silent UDP ports still being confirmed one ICMP answer at a time (0 outside that phase). */
+  udpConfirming: number;
 }
 
 export interface ScanHooks {
@@ -100,12 +104,16 @@ export async function scanHosts(
       complete = false;
       break;
     }
+    let udpConfirm: { pendingPorts: number; etaMs: number } | null = null;
     const report = (force: boolean): void => {
       const now = performance.now();
       if (!hooks.onProgress || (!force && now - lastProgress < PROGRESS_INTERVAL_MS)) return;
       lastProgress = now;
       const elapsedSeconds = (now - started) / 1000;
       const ratePerSecond = elapsedSeconds > 0 ? portsDone / elapsedSeconds : 0;
+      // A port rate says nothing about UDP confirmation, which goes at the target's ICMP rate.
+      const rateEtaMs = ratePerSecond > 0 ? ((portsTotal - portsDone) / ratePerSecond) * 1000 : null;
+      const etaMs = udpConfirm && udpConfirm.pendingPorts > 0 ? Math.max(rateEtaMs ?? 0, udpConfirm.etaMs) : rateEtaMs;
       hooks.onProgress({
         hostIndex,
         hostCount: options.targets.length,
@@ -114,7 +122,8 @@ export async function scanHosts(
         portsTotal,
         openSoFar,
         ratePerSecond,
-        etaMs: ratePerSecond > 0 ? ((portsTotal - portsDone) / ratePerSecond) * 1000 : null,
+        etaMs,
+        udpConfirming: udpConfirm?.pendingPorts ?? 0,
       });
     };
     const onObservation = (observation: Observation): void => {
@@ -147,6 +156,11 @@ export async function scanHosts(
           snmpCommunity: options.snmpCommunity ?? 'public',
           ...(hooks.signal ? { signal: hooks.signal } : {}),
           ...(options.privileged === undefined ? {} : { privileged: options.privileged }),
+          ...(options.udpConfirm ? { confirm: options.udpConfirm } : {}),
+          onConfirmProgress: (progress) => {
+            udpConfirm = progress;
+            report(false);
+          },
           onObservation,
         })
       : Promise.resolve([]);

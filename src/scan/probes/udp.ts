@@ -12,14 +12,17 @@
  *      with a payload next; open services answer with data, which costs no ICMP token;
  *   2. confirm: silent ports are probed again one token at a time, in the same priority, each
  *      probe sent only when the modelled bucket holds a token, so a closed port's answer can
- *      come back; silence then means no answer even though one could have been sent. Documented
- *      ports are confirmed to the end; the others while the confirmation budget lasts;
- *   3. a port still silent is open|filtered, and says whether it was confirmed or ran out of budget.
+ *      come back; silence then means no answer even though one could have been sent. Which
+ *      ports are confirmed is the UdpConfirm rule: by default every silent port when at most
+ *      AUTO_CONFIRM_MAX_SILENT are silent after the sweep (a closed one costs the target's
+ *      interval, ~1 s: the physical floor, N closed ports need ~N - 6 s for any scanner),
+ *      else the documented ones only;
+ *   3. a port still silent is open|filtered, and says whether it was confirmed or why not.
  * Targets without a limit (many ICMP answers during the sweep) get plain retries with backoff.
  */
 import dgram from 'node:dgram';
 import { setMaxListeners } from 'node:events';
-import type { ScanCaps } from '../../defaults.js';
+import { AUTO_CONFIRM_MAX_SILENT, DEFAULT_UDP_CONFIRM, type ScanCaps, type UdpConfirm } from '../../defaults.js';
 import type { Expectation } from '../../matrix/expectation.js';
 import { classifyConnectOutcome } from '../classify.js';
 import { openIcmpListener, type IcmpListener, type IcmpReport } from '../icmp-listener.js';
@@ -38,18 +41,17 @@ export interface UdpScanOptions {
   signal?: AbortSignal;
   privileged?: boolean;
   onObservation?: (observation: Observation) => void;
-  /**
-   * How long, from the start of the scan, silent ports that are not documented are confirmed
-   * one ICMP token at a time (documented ports always are). Default DEFAULT_CONFIRM_BUDGET_MS.
-   */
-  confirmBudgetMs?: number;
+  /** Which silent ports are confirmed one ICMP token at a time (default DEFAULT_UDP_CONFIRM). */
+  confirm?: UdpConfirm;
   /** The target's ICMP rate limit as modelled (Linux defaults when absent). */
   icmpLimit?: { intervalMs: number; burst: number };
+  /** While confirming: silent ports still to confirm, and the time that takes at the target's ICMP rate. */
+  onConfirmProgress?: (progress: { pendingPorts: number; etaMs: number }) => void;
 }
+
 
 /** Linux: net.ipv4.icmp_ratelimit (1000 ms per message) and XRLIM_BURST_FACTOR (6). */
 export const LINUX_ICMP_LIMIT = { intervalMs: 1000, burst: 6 } as const;
-export const DEFAULT_CONFIRM_BUDGET_MS = 12_000;
 /** Slack on the modelled token, for timer and jiffy granularity on both ends. */
 const TOKEN_MARGIN_MS = 40;
 /** A probe's timeout doubles with each attempt (backoff), up to the caps' maximum. */
@@ -234,8 +236,7 @@ async function runUdpScan(options: UdpScanOptions, signal: AbortSignal): Promise
   const { caps } = options;
   const expectations = options.expectations ?? [];
   const limit = options.icmpLimit ?? LINUX_ICMP_LIMIT;
-  const confirmBudgetMs = options.confirmBudgetMs ?? DEFAULT_CONFIRM_BUDGET_MS;
-  const scanStarted = performance.now();
+  const confirm = options.confirm ?? DEFAULT_UDP_CONFIRM;
 
   const documented = new Set<number>();
   const tasks: PortTask[] = [];
@@ -312,6 +313,7 @@ async function runUdpScan(options: UdpScanOptions, signal: AbortSignal): Promise
     // More ICMP answers than a Linux bucket could give in the sweep: no limit to work around.
     const neededSilences = (task: PortTask): number => (task.tier === 0 ? Math.max(2, caps.maxRetries) : 1);
     const rateLimited = icmpAnswers > 0 && icmpAnswers <= limit.burst + sweepMs / limit.intervalMs + 2;
+    let unconfirmedWhy = (_task: PortTask): string => 'stopped';
     if (!rateLimited) {
       for (let round = 0; round < caps.maxRetries && !signal?.aborted; round++) {
         const silent = silentAfterSweep();
@@ -320,16 +322,19 @@ async function runUdpScan(options: UdpScanOptions, signal: AbortSignal): Promise
       }
       for (const task of silentAfterSweep()) task.confirmedSilences = caps.maxRetries + 1;
     } else {
+      const silent = silentAfterSweep();
+      const scope = confirmScope(confirm, silent.length);
       await confirmOneTokenAtATime({
-        queue: silentAfterSweep(),
+        queue: silent.filter((task) => scope === 'all' || (scope === 'documented' && task.tier === 0)),
         probe,
         limit,
         maxInFlight,
         neededSilences,
-        mayContinue: (task) => task.tier === 0 || performance.now() - scanStarted < confirmBudgetMs,
         lastIcmpAt: () => lastIcmpAt,
+        ...(options.onConfirmProgress ? { onProgress: options.onConfirmProgress } : {}),
         ...(signal ? { signal } : {}),
       });
+      unconfirmedWhy = (task) => whyUnconfirmed(confirm, scope, silent.length, task.tier === 0);
     }
     if (!signal?.aborted) {
       for (const task of silentAfterSweep()) {
@@ -338,7 +343,7 @@ async function runUdpScan(options: UdpScanOptions, signal: AbortSignal): Promise
           ? `no reply to ${probes}`
           : task.confirmedSilences >= neededSilences(task)
             ? `no reply to ${probes} spaced for the target's ICMP rate limit`
-            : `confirmation budget spent: no reply to ${probes}, not all spaced for the target's ICMP rate limit`;
+            : `not confirmed (${unconfirmedWhy(task)}): no reply to ${probes}, not spaced for the target's ICMP rate limit, so a closed port may hide here`;
         decide(task, { state: 'open|filtered', reason: 'no-response', rttMs: null, detail });
       }
     }
@@ -346,6 +351,21 @@ async function runUdpScan(options: UdpScanOptions, signal: AbortSignal): Promise
     icmp?.close();
   }
   return tasks.flatMap((task) => (task.observation ? [task.observation] : [])).sort((a, b) => a.port - b.port);
+}
+
+/** Which silent ports the confirmation round takes on, by the rule of UdpConfirm. */
+function confirmScope(confirm: UdpConfirm, silentCount: number): 'all' | 'documented' | 'none' {
+  if (confirm !== 'auto') return confirm;
+  return silentCount <= AUTO_CONFIRM_MAX_SILENT ? 'all' : 'documented';
+}
+
+/** Why a silent port was left out of the confirmation round, for its detail. */
+function whyUnconfirmed(confirm: UdpConfirm, scope: 'all' | 'documented' | 'none', silentCount: number, documented: boolean): string {
+  if (scope === 'all' || (scope === 'documented' && documented)) return 'stopped before its turn';
+  if (confirm === 'auto') {
+    return `${silentCount} ports were silent after the first pass, more than the ${AUTO_CONFIRM_MAX_SILENT} confirmed at the target's ICMP rate (about 1 s each), so only documented ports were; --udp-confirm all confirms every port`;
+  }
+  return `--udp-confirm ${confirm}`;
 }
 
 /** The probe a silent port got, for the open|filtered detail. */
@@ -368,8 +388,8 @@ async function confirmOneTokenAtATime(options: {
   limit: { intervalMs: number; burst: number };
   maxInFlight: number;
   neededSilences: (task: PortTask) => number;
-  mayContinue: (task: PortTask) => boolean;
   lastIcmpAt: () => number;
+  onProgress?: (progress: { pendingPorts: number; etaMs: number }) => void;
   signal?: AbortSignal;
 }): Promise<void> {
   const { limit, signal } = options;
@@ -393,13 +413,14 @@ async function confirmOneTokenAtATime(options: {
   };
 
   while (!signal?.aborted) {
-    // Drop what is decided, confirmed silent, or out of budget; keep the priority order.
+    // Drop what is decided or confirmed silent; keep the priority order.
     for (let index = pending.length - 1; index >= 0; index--) {
       const task = pending[index];
-      if (!task || task.observation || task.confirmedSilences >= options.neededSilences(task) || !options.mayContinue(task)) {
-        pending.splice(index, 1);
-      }
+      if (!task || task.observation || task.confirmedSilences >= options.neededSilences(task)) pending.splice(index, 1);
     }
+    // Each pending port may be closed and cost one token: the ETA is the bucket's, not a port rate.
+    const tokensShort = Math.max(0, pending.length - Math.floor(available(performance.now()) / limit.intervalMs));
+    options.onProgress?.({ pendingPorts: pending.length, etaMs: tokensShort * (limit.intervalMs + TOKEN_MARGIN_MS) });
     const next = pending.find((task) => !inFlightTasks.has(task));
     if (!next) {
       if (inFlight === 0) break;
