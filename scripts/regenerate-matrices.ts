@@ -58,10 +58,16 @@ async function main(argv: string[]): Promise<number> {
   for (const id of await listOverrideIds(repoRoot)) {
     const generated = await generateMatrix(repoRoot, id);
     const { report } = generated;
-    const summary = `${id}: ${generated.matrix.rows.length} rows, ${generated.matrix.history.length} history entries, ${report.repaired.length} repaired, ${report.overridden.length} overridden, ${report.unreadable.length} unreadable`;
-    if (report.unreadable.length > 0) {
-      for (const row of report.unreadable) process.stderr.write(`  ${generated.matrix.document.source}:${row.line}: ${row.table} row ${row.row}: ${row.problems.join('; ')}\n`);
-    }
+    const undecided = report.contradictions.filter((row) => row.decision === 'undecided');
+    const summary =
+      `${id}: ${generated.matrix.rows.length} rows, ${generated.matrix.history.length} history entries, ${report.repaired.length} repaired, ` +
+      `${report.overridden.length} overridden, ${report.unreadable.length} unreadable, ${report.conditional.length} conditional, ` +
+      `${report.multiSystem.length} multi-system, ${report.contradictions.length} contradictory (${undecided.length} undecided)`;
+    const source = generated.matrix.document.source;
+    for (const row of report.unreadable) process.stderr.write(`  ${source}:${row.line}: ${row.table} row ${row.row}: ${row.problems.join('; ')}\n`);
+    for (const row of undecided) process.stderr.write(`  ${source}:${row.line}: ${row.table} row ${row.row}: undecided contradiction (${row.rule}): ${row.text}\n`);
+    // A contradictory row the overrides have not decided is as unfinished as an unreadable one.
+    if (undecided.length > 0) differs += 1;
     if (check) {
       const current = await readFile(generated.path, 'utf8').catch(() => '');
       if (current !== generated.yaml) {

@@ -58,13 +58,24 @@ export function formatImportReport(report: ImportReport, outputName: string): st
   }
   lines.push(
     `rows read: ${report.rowsRead}; history entries: ${report.historyEntries}; repaired: ${report.repaired.length}; ` +
-      `overridden: ${report.overridden.length}; unreadable: ${report.unreadable.length}; ` +
+      `overridden: ${report.overridden.length}; unreadable: ${report.unreadable.length}; conditional: ${report.conditional.length}; ` +
+      `multi-system: ${report.multiSystem.length}; contradictory: ${report.contradictions.length}; ` +
       `page headers/footers removed: ${report.furnitureLines}; repeated column headers: ${report.repeatedHeaders}`,
   );
   if (report.repaired.length > 0) lines.push('repaired:');
   for (const row of report.repaired) lines.push(`  ${report.source}:${row.line}: ${row.table} row ${row.row}: ${row.repairs.join('; ')}`);
   if (report.overridden.length > 0) lines.push('overridden (reviewed):');
   for (const row of report.overridden) lines.push(`  ${report.source}:${row.line}: ${row.table} row ${row.row}: ${row.reason}`);
+  if (report.conditional.length > 0) lines.push('conditional (expected only when the condition holds; rule that fired):');
+  for (const row of report.conditional) lines.push(`  ${report.source}:${row.line}: ${row.table} row ${row.row}: ${row.kind} [${row.rule}] "${row.text}"`);
+  if (report.multiSystem.length > 0) lines.push('several systems in the destination (a listener of each):');
+  for (const row of report.multiSystem) lines.push(`  ${report.source}:${row.line}: ${row.table} row ${row.row}: ${row.systems.join(' / ')} -> ${row.components.join(', ')}`);
+  if (report.contradictions.length > 0) lines.push('contradictory (the words contradict the columns; decided by the overrides):');
+  for (const row of report.contradictions) {
+    lines.push(`  ${report.source}:${row.line}: ${row.table} row ${row.row}: [${row.rule}] ${row.text}; ${row.decision === 'undecided' ? 'UNDECIDED' : `decided: ${row.decision}`}`);
+  }
+  if (report.documentNotes.length > 0) lines.push('document notes that change what a scan should expect:');
+  for (const note of report.documentNotes) lines.push(`  ${report.source}:${note.line}: [${note.rule}] "${note.text}"`);
   if (report.skipped.length > 0) lines.push('skipped lines:');
   for (const line of report.skipped) lines.push(`  ${report.source}:${line.line}: ${line.table}: ${line.reason}`);
   if (report.unreadable.length > 0) lines.push(`unreadable (not in the draft, need a human):`);
@@ -91,7 +102,8 @@ export function registerMatrixImportCommand(matrix: Command): void {
       `
 Exit codes:
   0  every row was read (repairs are listed in the report)
-  ${EXIT_ROWS_NEED_REVIEW}  the draft was written, but some rows could not be read: the report lists them with line numbers
+  ${EXIT_ROWS_NEED_REVIEW}  the draft was written, but some rows could not be read, or contradict their columns and need a
+     decision (an override with a quote): the report lists them with line numbers
   2  not a port matrix (empty, binary, no port table), an unreadable file or a bad option`,
     )
     .action(async (document: string, options: ImportCommandOptions) => {
@@ -117,8 +129,9 @@ Exit codes:
         process.stdout.write(yaml);
         process.stderr.write(formatImportReport(report, 'standard output'));
       }
-      if (report.unreadable.length > 0) {
-        const rows = report.unreadable.length === 1 ? '1 row needs' : `${report.unreadable.length} rows need`;
+      const needHuman = report.unreadable.length + report.contradictions.filter((row) => row.decision === 'undecided').length;
+      if (needHuman > 0) {
+        const rows = needHuman === 1 ? '1 row needs' : `${needHuman} rows need`;
         process.stderr.write(`portmatrix: ${rows} a human (see the report); exit ${EXIT_ROWS_NEED_REVIEW}\n`);
         process.exitCode = EXIT_ROWS_NEED_REVIEW;
       }

@@ -1,4 +1,4 @@
-import type { DocumentedState, RowRef } from './model.js';
+import type { Condition, DocumentedState, RowRef } from './model.js';
 import type { PortRange } from './port-spec.js';
 import type { Transport } from '../scan/model.js';
 
@@ -20,6 +20,8 @@ export interface Expectation {
   state: DocumentedState;
   optional: boolean;
   dynamic: boolean;
+  /** Expected only when this holds (declared with policy `conditions:` or --condition); absent is conformant. */
+  condition?: Condition;
   /** Intra-device: should not be reachable from outside. */
   internal: boolean;
   /** Where the port may have been moved to, when the document says it is configurable. */

@@ -42,6 +42,27 @@ export const documentedStateSchema = z.union([
       : 'expected a state (open, closed, filtered, n/a) or { conditional: "document text" }',
 });
 
+/**
+ * Why a documented listener may rightly be absent: the document's prose makes it depend on
+ * something the State column does not show. `text` keeps the document's words.
+ */
+export const CONDITION_KINDS = ['ha', 'localhost-only', 'feature', 'role', 'legacy', 'client-side', 'multicast'] as const;
+export const conditionKindSchema = z.enum(CONDITION_KINDS);
+export const conditionSchema = z.strictObject({
+  kind: conditionKindSchema.describe(
+    'ha: high-availability pairs only; localhost-only: open for local connections only; feature / role: a feature or server role the site may not run; ' +
+      'legacy: an old port the document recommends closing; client-side: the port is on the client PC; multicast: a multicast group sent to clients',
+  ),
+  text: z.string().min(1).describe("the document's words the condition was read from"),
+});
+
+/** A note of the document, outside any row, that changes what a scan should expect ("by default all ports are open"). */
+export const documentNoteSchema = z.strictObject({
+  kind: z.enum(['firewall', 'legacy', 'scope']).describe('firewall: depends on the host firewall; legacy: old ports still in use; scope: what the tables leave out'),
+  text: z.string().min(1).describe("the document's words"),
+  line: z.number().int().positive().optional().describe('line in the source export'),
+});
+
 export const rowRefSchema = z.strictObject({
   table: z.string().min(1).describe('table title or section heading as in the document'),
   row: z.string().min(1).describe('row number, or the position in an unnumbered table'),
@@ -62,6 +83,7 @@ export const rowSchema = z.strictObject({
   peer: z.string().default('').describe('external device, or source system for source/destination tables'),
   description: z.string().default(''),
   platforms: z.array(id).optional().describe('platforms the row applies to; absent: all of its component'),
+  condition: conditionSchema.optional().describe('the listener is expected only when this holds (policy `conditions:` or --condition)'),
   ref: rowRefSchema,
   notes: z.array(z.string()).default([]),
 });
@@ -98,6 +120,7 @@ export const matrixSchema = z
     }),
     platforms: z.array(z.strictObject({ id, name: z.string().min(1) })).min(1),
     components: z.array(componentSchema).min(1),
+    notes: z.array(documentNoteSchema).default([]).describe('document-level notes that change what a scan should expect'),
     rows: z.array(rowSchema),
     history: z.array(historyEntrySchema).default([]),
   })
@@ -136,6 +159,9 @@ export const matrixSchema = z
 
 export type Direction = z.infer<typeof directionSchema>;
 export type FixedState = z.infer<typeof fixedStateSchema>;
+export type ConditionKind = z.infer<typeof conditionKindSchema>;
+export type Condition = z.infer<typeof conditionSchema>;
+export type DocumentNote = z.infer<typeof documentNoteSchema>;
 export type DocumentedState = z.infer<typeof documentedStateSchema>;
 export type RowRef = z.infer<typeof rowRefSchema>;
 export type MatrixRow = z.infer<typeof rowSchema>;

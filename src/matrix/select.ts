@@ -99,6 +99,7 @@ function expectationsOfRow(matrix: Matrix, row: MatrixRow): Expectation[] {
       optional: row.optional,
       dynamic: row.dynamic,
       internal: row.direction === 'intra-device',
+      ...(row.condition ? { condition: row.condition } : {}),
       ...(configurable ? { configurable } : {}),
       protocol: row.protocol,
       component: row.component,

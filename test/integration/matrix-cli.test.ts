@@ -27,7 +27,7 @@ const broken: Record<string, string> = {
   'yaml-bad-indent.yaml': '29:1: YAML syntax: All mapping items must start at the same column',
   'yaml-duplicate-key.yaml': '22:5: YAML syntax: Map keys must be unique',
   'unknown-field.yaml':
-    '32:5: rows[1].protocl: unknown field "protocl" (allowed: id, component, direction, transports, ports, configurable, state, optional, dynamic, protocol, peer, description, platforms, ref, notes) (1 more problem after this one)',
+    '32:5: rows[1].protocl: unknown field "protocl" (allowed: id, component, direction, transports, ports, configurable, state, optional, dynamic, protocol, peer, description, platforms, condition, ref, notes) (1 more problem after this one)',
   'missing-field.yaml': '16:5: rows[0].protocol: missing required field "protocol"',
   'missing-rows.yaml': '1:1: rows: missing required field "rows"',
   'port-zero.yaml': '29:12: rows[1].ports: port 0 is outside 1-65535',

@@ -4,13 +4,15 @@
  * own, and the judgement calls on defective rows, each with its reason.
  */
 import { z } from 'zod';
-import { componentSchema, directionSchema, documentedStateSchema, transportSchema } from '../model.js';
+import { componentSchema, conditionSchema, directionSchema, documentedStateSchema, transportSchema } from '../model.js';
 
 const id = z.string().regex(/^[a-z0-9][a-z0-9.+-]*$/u, 'expected a lower-case id');
 
 /** Fields of a row a reviewer may set; anything the document could not give, or gave wrongly. */
 export const rowPatchSchema = z.strictObject({
   component: id.optional(),
+  /** Every component the listener belongs to (a destination that names several systems). */
+  components: z.array(id).min(1).optional(),
   direction: directionSchema.optional(),
   transports: z.array(transportSchema).min(1).optional(),
   ports: z.string().optional(),
@@ -22,6 +24,8 @@ export const rowPatchSchema = z.strictObject({
   peer: z.string().optional(),
   description: z.string().optional(),
   platforms: z.array(id).optional(),
+  /** The condition the listener depends on; null: none, whatever the prose rules read. */
+  condition: conditionSchema.nullable().optional(),
 });
 
 export const overridesSchema = z.strictObject({
@@ -51,6 +55,8 @@ export const overridesSchema = z.strictObject({
       }),
     )
     .default([]),
+  /** System names of the whole document -> component, for destinations that name several systems (earlier entries win). */
+  systems: z.array(z.strictObject({ match: z.string().min(1), component: id })).default([]),
   /** Rows whose text matches `match` (a case-insensitive regular expression) apply to these platforms only. */
   platformRules: z
     .array(z.strictObject({ match: z.string().min(1), platforms: z.array(id).min(1), note: z.string().min(1) }))
@@ -68,6 +74,8 @@ export const overridesSchema = z.strictObject({
         expectPorts: z.string().optional(),
         set: rowPatchSchema.default({}),
         reason: z.string().min(1),
+        /** The row's own words a decision on a contradictory row rests on (checked against the document). */
+        quote: z.string().min(1).optional(),
       }),
     )
     .default([]),
@@ -76,3 +84,4 @@ export const overridesSchema = z.strictObject({
 export type MatrixOverrides = z.infer<typeof overridesSchema>;
 export type MatrixOverridesInput = z.input<typeof overridesSchema>;
 export type RowPatch = z.infer<typeof rowPatchSchema>;
+export type RowOverride = MatrixOverrides['rows'][number];

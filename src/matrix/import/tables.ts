@@ -58,6 +58,8 @@ export interface DocumentRead {
   skipped: SkippedLine[];
   /** Numbered notes after the tables ("1. Used when encryption is not required."). */
   notes: Map<string, string>;
+  /** Lines of prose outside the tables and notes (read for document-level notes). */
+  prose: { line: number; text: string }[];
   furnitureLines: number;
 }
 
@@ -112,147 +114,174 @@ function readMeta(lines: readonly SourceLine[]): DocumentMeta {
   return meta;
 }
 
+/** Where the reader is in the document, carried from line to line. */
+interface ReaderState {
+  read: Omit<DocumentRead, 'meta'>;
+  repeated: ReadonlySet<string>;
+  heading: string;
+  /** Section number of a "Port Table Changes" heading while inside it. */
+  changesHeading: string | undefined;
+  pendingTitle: string | undefined;
+  table: RawTable | undefined;
+  /** Inside a non-port table ("Component | Protocol | Description"). */
+  ignoring: boolean;
+  inNotes: boolean;
+  section: string;
+  change: string;
+  position: number;
+}
+
 /** Reads every table of a port-matrix document (text export). */
 export function readDocument(input: string): DocumentRead {
   const lines = normalizeLines(input);
-  const repeated = findRepeatedFurniture(lines, isStructuralText);
-  const tables: RawTable[] = [];
-  const skipped: SkippedLine[] = [];
-  const notes = new Map<string, string>();
-  let furnitureLines = 0;
-
-  let heading = '';
-  let changesHeading: string | undefined; // section number of a "Port Table Changes" heading
-  let pendingTitle: string | undefined;
-  let table: RawTable | undefined;
-  let ignoring = false; // inside a non-port table ("Component | Protocol | Description")
-  let inNotes = false;
-  let section = '';
-  let change = '';
-  let position = 0;
-
-  const enterSection = (text: string): void => {
-    const upper = text.toUpperCase();
-    const changeWord = /^PORTS\s+(ADDED|CHANGED|REMOVED)\b/u.exec(upper);
-    if (changeWord) {
-      change = changeWord[1]!;
-      section = '';
-    } else section = upper;
-    position = 0;
+  const state: ReaderState = {
+    read: { tables: [], skipped: [], notes: new Map(), prose: [], furnitureLines: 0 },
+    repeated: findRepeatedFurniture(lines, isStructuralText),
+    heading: '',
+    changesHeading: undefined,
+    pendingTitle: undefined,
+    table: undefined,
+    ignoring: false,
+    inNotes: false,
+    section: '',
+    change: '',
+    position: 0,
   };
-
-  const closeTable = (): void => {
-    table = undefined;
-    ignoring = false;
-  };
-
   for (const line of lines) {
     if (line.cells.length === 0) continue;
-    if (isPageFurniture(line) || (line.cells.length === 1 && repeated.has(line.cells[0]!))) {
-      furnitureLines += 1;
+    if (isPageFurniture(line) || (line.cells.length === 1 && state.repeated.has(line.cells[0]!))) {
+      state.read.furnitureLines += 1;
       continue;
     }
-    const cells = line.cells;
-    const first = cells[0]!;
-    const single = cells.every((cell, index) => index === 0 || cell === '');
-
-    if (single && first !== '') {
-      const title = TABLE_TITLE.exec(first);
-      const headingMatch = HEADING.exec(first);
-      const appendix = APPENDIX.exec(first);
-      if (title) {
-        closeTable();
-        inNotes = false;
-        pendingTitle = title[1]!.replace(/\s+/gu, ' ').trim();
-        continue;
-      }
-      if (inNotes) {
-        const note = /^(?:-\s*)?(\d+)[.)]?\s+(.+)$/u.exec(first);
-        if (note) {
-          notes.set(note[1]!, note[2]!);
-          continue;
-        }
-      }
-      if ((headingMatch && !/\.$/u.test(first) && first.length < 120) || appendix) {
-        closeTable();
-        inNotes = false;
-        pendingTitle = undefined;
-        const number = headingMatch?.[1];
-        heading = (headingMatch ? `${headingMatch[1]} ${headingMatch[2]}` : appendix![1]!).trim();
-        if (/port table changes|changes/iu.test(heading)) changesHeading = number ?? heading;
-        else if (changesHeading !== undefined && !(number && number.startsWith(`${changesHeading}.`))) changesHeading = undefined;
-        continue;
-      }
-      if (/^notes?:?$/iu.test(first)) {
-        closeTable();
-        inNotes = true;
-        continue;
-      }
-      if (table && SECTION_ROW.test(first)) {
-        enterSection(first);
-        continue;
-      }
-      if (inNotes) continue;
-      if (table) {
-        // Prose after a table ends it.
-        closeTable();
-      }
-      continue;
-    }
-
-    const style = headerStyle(cells);
-    if (style === 'other') {
-      closeTable();
-      ignoring = true;
-      continue;
-    }
-    if (style) {
-      if (table && table.style === style && pendingTitle === undefined) {
-        table.repeatedHeaders.push(line.number);
-        continue;
-      }
-      const changes = changesHeading !== undefined || /\bchanges?\b/iu.test(pendingTitle ?? '');
-      table = {
-        title: pendingTitle ?? (heading || `Table at line ${line.number}`),
-        style,
-        changes,
-        line: line.number,
-        rows: [],
-        repeatedHeaders: [],
-      };
-      tables.push(table);
-      ignoring = false;
-      pendingTitle = undefined;
-      section = '';
-      change = '';
-      position = 0;
-      continue;
-    }
-    if (ignoring || !table) continue;
-    if (table.style === 'source-destination' && isSecondHeaderLine(cells)) continue;
-    if (SECTION_ROW.test(first)) {
-      enterSection(first);
-      continue;
-    }
-    if (cells.every((cell) => cell === '' || /^-+$/u.test(cell))) {
-      skipped.push({ line: line.number, table: table.title, reason: 'a line of dashes inside the table, not a row; skipped' });
-      continue;
-    }
-    const previous = table.rows[table.rows.length - 1];
-    if (first === '' && previous) {
-      // A row split by a page break: its remainder starts with an empty first cell.
-      cells.forEach((cell, index) => {
-        if (cell === '') return;
-        const before = previous.cells[index] ?? '';
-        while (previous.cells.length <= index) previous.cells.push('');
-        previous.cells[index] = before === '' ? cell : `${before} ${cell}`;
-      });
-      previous.lines.push(line.number);
-      previous.repairs.push(`row continues on line ${line.number} after a page break; the two parts were joined`);
-      continue;
-    }
-    position += 1;
-    table.rows.push({ line: line.number, lines: [line.number], cells: [...cells], section, change, position, repairs: [] });
+    const single = line.cells.every((cell, index) => index === 0 || cell === '');
+    if (single && line.cells[0] !== '') readSingleCellLine(state, line.cells[0]!, line.number);
+    else readTableLine(state, line);
   }
-  return { meta: readMeta(lines), tables, skipped, notes, furnitureLines };
+  return { meta: readMeta(lines), ...state.read };
+}
+
+function closeTable(state: ReaderState): void {
+  state.table = undefined;
+  state.ignoring = false;
+}
+
+function enterSection(state: ReaderState, text: string): void {
+  const upper = text.toUpperCase();
+  const changeWord = /^PORTS\s+(ADDED|CHANGED|REMOVED)\b/u.exec(upper);
+  if (changeWord) {
+    state.change = changeWord[1]!;
+    state.section = '';
+  } else state.section = upper;
+  state.position = 0;
+}
+
+/** A line with one cell: a table title, a heading, a note, a section row, or prose. */
+function readSingleCellLine(state: ReaderState, text: string, lineNumber: number): void {
+  const title = TABLE_TITLE.exec(text);
+  if (title) {
+    closeTable(state);
+    state.inNotes = false;
+    state.pendingTitle = title[1]!.replace(/\s+/gu, ' ').trim();
+    return;
+  }
+  if (state.inNotes) {
+    const note = /^(?:-\s*)?(\d+)[.)]?\s+(.+)$/u.exec(text);
+    if (note) {
+      state.read.notes.set(note[1]!, note[2]!);
+      return;
+    }
+  }
+  const headingMatch = HEADING.exec(text);
+  const appendix = APPENDIX.exec(text);
+  if ((headingMatch && !/\.$/u.test(text) && text.length < 120) || appendix) {
+    closeTable(state);
+    state.inNotes = false;
+    state.pendingTitle = undefined;
+    const number = headingMatch?.[1];
+    state.heading = (headingMatch ? `${headingMatch[1]} ${headingMatch[2]}` : appendix![1]!).trim();
+    if (/port table changes|changes/iu.test(state.heading)) state.changesHeading = number ?? state.heading;
+    else if (state.changesHeading !== undefined && !(number && number.startsWith(`${state.changesHeading}.`))) state.changesHeading = undefined;
+    return;
+  }
+  if (/^notes?:?$/iu.test(text)) {
+    closeTable(state);
+    state.inNotes = true;
+    return;
+  }
+  if (state.table && SECTION_ROW.test(text)) {
+    enterSection(state, text);
+    return;
+  }
+  if (state.inNotes) return;
+  // Prose after a table ends it; prose is kept for the document-level notes.
+  closeTable(state);
+  state.read.prose.push({ line: lineNumber, text });
+}
+
+/** A line with several cells: a table header, a section row, a table row or the rest of one. */
+function readTableLine(state: ReaderState, line: SourceLine): void {
+  const cells = line.cells;
+  const style = headerStyle(cells);
+  if (style === 'other') {
+    closeTable(state);
+    state.ignoring = true;
+    return;
+  }
+  if (style) {
+    openTable(state, style, line.number);
+    return;
+  }
+  const table = state.table;
+  if (state.ignoring || !table) return;
+  if (table.style === 'source-destination' && isSecondHeaderLine(cells)) return;
+  if (SECTION_ROW.test(cells[0]!)) {
+    enterSection(state, cells[0]!);
+    return;
+  }
+  if (cells.every((cell) => cell === '' || /^-+$/u.test(cell))) {
+    state.read.skipped.push({ line: line.number, table: table.title, reason: 'a line of dashes inside the table, not a row; skipped' });
+    return;
+  }
+  const previous = table.rows[table.rows.length - 1];
+  if (cells[0] === '' && previous) {
+    joinContinuation(previous, cells, line.number);
+    return;
+  }
+  state.position += 1;
+  table.rows.push({ line: line.number, lines: [line.number], cells: [...cells], section: state.section, change: state.change, position: state.position, repairs: [] });
+}
+
+/** A column header: a new table, or the same header repeated after a page break. */
+function openTable(state: ReaderState, style: TableStyle, lineNumber: number): void {
+  if (state.table && state.table.style === style && state.pendingTitle === undefined) {
+    state.table.repeatedHeaders.push(lineNumber);
+    return;
+  }
+  const changes = state.changesHeading !== undefined || /\bchanges?\b/iu.test(state.pendingTitle ?? '');
+  state.table = {
+    title: state.pendingTitle ?? (state.heading || `Table at line ${lineNumber}`),
+    style,
+    changes,
+    line: lineNumber,
+    rows: [],
+    repeatedHeaders: [],
+  };
+  state.read.tables.push(state.table);
+  state.ignoring = false;
+  state.pendingTitle = undefined;
+  state.section = '';
+  state.change = '';
+  state.position = 0;
+}
+
+/** A row split by a page break: its remainder starts with an empty first cell. */
+function joinContinuation(previous: RawRow, cells: readonly string[], lineNumber: number): void {
+  cells.forEach((cell, index) => {
+    if (cell === '') return;
+    const before = previous.cells[index] ?? '';
+    while (previous.cells.length <= index) previous.cells.push('');
+    previous.cells[index] = before === '' ? cell : `${before} ${cell}`;
+  });
+  previous.lines.push(lineNumber);
+  previous.repairs.push(`row continues on line ${lineNumber} after a page break; the two parts were joined`);
 }

@@ -65,6 +65,10 @@ const knownDefects: Record<string, string> = {
   'aacc-7.1.2:225': 'port written "715 5" (7155)',
   // "(6225 - 106275)": an impossible upper bound; the matrix keeps 6225-65535 with a note.
   'aacc-7.1.2:331': 'impossible range 6225-106275',
+  // SGM -> JMX client rows marked INTERNAL ONLY: the client monitors SGM, so the reviewed overrides read the
+  // JMX ports as SGM's own intra-device listeners; this reader sees SGM as the source and expects egress.
+  'aacc-7.1.2:242': 'JMX port 3413 of SGM, written as egress',
+  'aacc-7.1.2:244': 'JMX port 3571 of SGM, written as egress',
   // "Default Range is (5004 – 5203) Available Range is (1024-65535)": the matrix keeps the default range and
   // records the available range as configurable; this reader takes both as ports.
   'client-sdk-4:101': 'available range 1024-65535 is where the media range may be moved, not a listener',

@@ -94,6 +94,90 @@ describeNeeding('the import report lists the defective rows of each document by 
   });
 });
 
+// ------------------------------------------------------------------ prose: conditions, several systems, contradictions
+
+type Report = Awaited<ReturnType<typeof generateMatrix>>['report'];
+
+function countBy<T>(items: readonly T[], key: (item: T) => string): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const item of items) counts[key(item)] = (counts[key(item)] ?? 0) + 1;
+  return counts;
+}
+
+/** What the import report says about the prose of one document, counted per kind. */
+function proseSummary(report: Report) {
+  return {
+    conditional: countBy(report.conditional, (row) => row.kind),
+    multiSystem: report.multiSystem.length,
+    contradictions: countBy(report.contradictions, (row) => row.rule),
+    undecided: report.contradictions.filter((row) => row.decision === 'undecided').length,
+    documentNotes: countBy(report.documentNotes, (note) => note.rule),
+  };
+}
+
+describeNeeding('the import report lists every conditional, multi-system and contradictory row', { sources: true }, () => {
+  const expected: Record<string, ReturnType<typeof proseSummary>> = {
+    'aacc-7.1.2': {
+      conditional: { multicast: 1, 'client-side': 1, ha: 9, legacy: 2, role: 1 },
+      multiSystem: 2,
+      contradictions: { 'client-port-at-destination': 1, 'listener-at-source': 6, 'monitor-written-as-egress': 3, 'port-on-source-side': 3 },
+      undecided: 0,
+      documentNotes: { 'old-ports-remain': 1, 'block-after-upgrade': 1 },
+    },
+    'client-sdk-4': { conditional: {}, multiSystem: 0, contradictions: {}, undecided: 0, documentNotes: {} },
+    'cms-r20': {
+      conditional: { 'localhost-only': 1, ha: 1 },
+      multiSystem: 0,
+      contradictions: {},
+      undecided: 0,
+      documentNotes: { 'all-ports-open': 1, 'unlisted-ports-closable': 1 },
+    },
+    'ip-office-9.1': { conditional: { legacy: 1 }, multiSystem: 0, contradictions: { 'state-on-egress': 3 }, undecided: 0, documentNotes: {} },
+    'wfos-5.2.3': { conditional: { feature: 2, role: 1, ha: 1 }, multiSystem: 0, contradictions: {}, undecided: 0, documentNotes: {} },
+  };
+  for (const id of ids) {
+    it(`${id}: counts per kind, every contradiction decided with a quote`, async () => {
+      const { report, matrix } = await generateMatrix(repoRoot, id);
+      expect(proseSummary(report)).toEqual(expected[id]);
+      for (const row of report.contradictions) expect(row.quote, `${row.table} row ${row.row}`).toBeTruthy();
+      // Every conditional row of the report is a matrix row carrying that condition.
+      for (const entry of report.conditional) {
+        const row = matrix.rows.find((candidate) => candidate.ref.line === entry.line);
+        expect(row?.condition, `line ${entry.line}`).toEqual({ kind: entry.kind, text: entry.text });
+      }
+      expect(matrix.notes.map((note) => note.line)).toEqual(report.documentNotes.map((note) => note.line));
+    });
+  }
+
+  it('names the rule that fired and keeps the document\'s words', async () => {
+    const cms = (await generateMatrix(repoRoot, 'cms-r20')).report;
+    expect(cms.conditional.find((row) => row.line === 88)).toMatchObject({ kind: 'localhost-only', rule: 'localhost-only', text: 'Open only for localhost.' });
+    const aacc = (await generateMatrix(repoRoot, 'aacc-7.1.2')).report;
+    // CCMM's Ejabberd clustering ports: used only on HA installations.
+    for (const line of [315, 316, 317]) expect(aacc.conditional.find((row) => row.line === line)).toMatchObject({ kind: 'ha', rule: 'ha-only' });
+    expect(aacc.conditional.find((row) => row.line === 236)).toMatchObject({ kind: 'legacy', rule: 'legacy-recommend-close' });
+    expect(aacc.conditional.find((row) => row.line === 349)).toMatchObject({ kind: 'ha', rule: 'state-if-ha', text: 'Open if HA' });
+    const wfos = (await generateMatrix(repoRoot, 'wfos-5.2.3')).report;
+    expect(wfos.conditional.find((row) => row.line === 131)).toMatchObject({ kind: 'role', rule: 'role-central' });
+  });
+
+  it('attaches a destination that names several systems to each of their components', async () => {
+    const { matrix, report } = await generateMatrix(repoRoot, 'aacc-7.1.2');
+    expect(report.multiSystem.find((row) => row.line === 345)).toMatchObject({ systems: ['AACC', 'ACCS', 'AAMS'], components: ['aams', 'contact-center'] });
+    const snmp = matrix.rows.filter((row) => row.ref.line === 345);
+    expect(snmp.map((row) => [row.id, row.component])).toEqual([['aams-3', 'aams'], ['aams-3-contact-center', 'contact-center']]);
+  });
+
+  it('without overrides, contradictory rows are listed undecided and read as their columns say', async () => {
+    const text = await readFile(sourceDocumentPath('004_daeddb05e15e2a34.txt'), 'utf8');
+    const { report, matrix } = importMatrixDocument(text, { sourceName: '004', self: ['AACC', 'ACCS', 'SGM', 'CCMA'] });
+    expect(report.contradictions.every((row) => row.decision === 'undecided')).toBe(true);
+    // SGM's SIP listening ports (234-237) and JMX ports (241-244) written as egress, the client PC port (223), ports on the client side.
+    expect(report.contradictions.map((row) => row.line)).toEqual([223, 234, 235, 236, 237, 241, 242, 244, 270, 284, 286]);
+    expect(matrix.rows.find((row) => row.ref.line === 241)?.direction).toBe('egress');
+  });
+});
+
 // ------------------------------------------------------------------ variants
 
 const FOOTER = /^\**(Avaya( – Proprietary)?|Use pursuant to the terms of your signed agreement or Avaya policy\.)\**\s*$/u;
