@@ -81,3 +81,16 @@ export const DEFAULT_SNMP_COMMUNITY = 'public';
 
 /** Default severity that makes the exit code non-zero. */
 export const DEFAULT_FAIL_ON = 'error' as const;
+
+/**
+ * Largest input file read (matrix, policy, saved result, targets, imported document): 16 MiB.
+ * The largest built-in matrix is about 60 KiB and a full two-transport scan of one host saves
+ * a few MiB; a bigger input is a mistake or an attack, and is refused before it is parsed.
+ */
+export const MAX_INPUT_BYTES = 16 * 1024 * 1024;
+
+/** YAML alias expansions allowed in a matrix or policy file (a "billion laughs" file needs millions). */
+export const MAX_YAML_ALIAS_COUNT = 100;
+
+/** Nesting depth allowed in a saved result (the format itself needs 7). */
+export const MAX_JSON_DEPTH = 64;

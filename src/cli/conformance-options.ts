@@ -3,9 +3,6 @@
  * --fail-on/--format/--output) and the report writing shared with `portmatrix report`.
  * Everything the user passed is checked by prepareConformance before any packet is sent.
  */
-import { constants as fsConstants } from 'node:fs';
-import { access, readFile, stat, unlink, writeFile } from 'node:fs/promises';
-import path from 'node:path';
 import { Option } from 'commander';
 import type { Command } from 'commander';
 import type { checkConformance } from '../conformance/diff.js';
@@ -19,7 +16,9 @@ import type { LoadedMatrix } from '../matrix/load.js';
 import { FORMAT_EXTENSIONS, loadRenderer, REPORT_FORMATS } from '../report/formats.js';
 import type { ReportFormat } from '../report/formats.js';
 import type { ScanResult } from '../result/model.js';
-import { writeFileAtomic } from '../util/atomic-write.js';
+import { checkOutputPath, writeFileAtomic } from '../util/atomic-write.js';
+import { readInputText } from '../util/read-input.js';
+import { toTerminalText } from '../util/untrusted-text.js';
 import type { ScanStages } from './scan-command.js';
 
 export interface ConformanceFlags {
@@ -33,9 +32,9 @@ export interface ConformanceFlags {
   output?: string;
 }
 
-/** Repeatable and comma-separated: `--format json --format html,junit`. */
+/** Repeatable and comma-separated: `--format json --format html,junit`. An empty item is a mistake, not "the default". */
 function collectList(value: string, previous: string[] = []): string[] {
-  return [...previous, ...value.split(',').map((item) => item.trim()).filter((item) => item !== '')];
+  return [...previous, ...value.split(',').map((item) => item.trim())];
 }
 
 /** --format and --output, shared by scan, report and diff. */
@@ -113,14 +112,7 @@ export async function prepareConformance(flags: ConformanceFlags): Promise<Confo
 }
 
 export async function readPolicy(file: string): Promise<Policy> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (error) {
-    throw new PortmatrixError('E_POLICY', `cannot read policy file ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, {
-      hint: 'check the --policy path',
-    });
-  }
+  const text = await readInputText(file, { label: `policy file ${file}`, code: 'E_POLICY', hint: 'check the --policy path' });
   const { parsePolicyText } = await import('../conformance/policy.js');
   return parsePolicyText(text, file);
 }
@@ -149,7 +141,7 @@ export async function planFormatOutputs<Format extends string>(
   const formats: Format[] = [];
   for (const name of requested && requested.length > 0 ? requested : ['table']) {
     if (!(catalog.formats as readonly string[]).includes(name)) {
-      throw new PortmatrixError('E_USAGE', `unknown --format "${name}"`, { hint: `formats: ${catalog.formats.join(', ')}` });
+      throw new PortmatrixError('E_USAGE', name === '' ? '--format has an empty format name' : `unknown --format ${JSON.stringify(name)}`, { hint: `formats: ${catalog.formats.join(', ')}` });
     }
     if (!formats.includes(name as Format)) formats.push(name as Format);
   }
@@ -165,7 +157,7 @@ export async function planFormatOutputs<Format extends string>(
     formats.length === 1
       ? [{ format: formats[0]!, path: output }]
       : formats.map((format) => ({ format, path: `${stripReportExtension(output)}${catalog.extensions[format]}` }));
-  for (const target of targets) await checkWritable(target.path);
+  for (const target of targets) await checkOutputPath(target.path);
   return targets;
 }
 
@@ -173,29 +165,6 @@ function stripReportExtension(file: string): string {
   const endings = [...Object.values(FORMAT_EXTENSIONS), '.xml'].sort((a, b) => b.length - a.length);
   const ending = endings.find((candidate) => file.endsWith(candidate));
   return ending ? file.slice(0, -ending.length) : file;
-}
-
-/**
- * Fails now, before a scan, if the report could not be written later: the atomic write
- * creates a temporary file beside the target and renames it, so the folder itself must take
- * a new file (a permission check alone passes for root on /proc or a read-only mount).
- */
-async function checkWritable(file: string): Promise<void> {
-  const folder = path.dirname(path.resolve(file));
-  const fail = (what: string): never => {
-    throw new PortmatrixError('E_OUTPUT', `cannot write --output ${file}: ${what}`, { hint: 'choose a writable path' });
-  };
-  const existing = await stat(file).catch(() => undefined);
-  if (existing?.isDirectory()) fail('it is a directory');
-  const folderStat = await stat(folder).catch(() => undefined);
-  if (!folderStat) fail(`folder ${path.dirname(file)} does not exist`);
-  if (!folderStat?.isDirectory()) fail(`${path.dirname(file)} is not a folder`);
-  if (existing) await access(file, fsConstants.W_OK).catch(() => fail('the file is not writable'));
-  const probe = path.join(folder, `.portmatrix-write-check.${process.pid}`);
-  await writeFile(probe, '', { flag: 'wx' }).catch((error: NodeJS.ErrnoException) =>
-    fail(`folder ${path.dirname(file)} does not take new files (${error.code ?? error.message})`),
-  );
-  await unlink(probe).catch(() => undefined);
 }
 
 /** Adds the conformance section (findings at this moment's policy) to a finished scan result. */
@@ -280,7 +249,7 @@ export function createConformanceStages(terminal: TerminalOptions = { stdout: pr
       if (!setup) throw new Error('conformance finish before prepare');
       const finished = attachConformance(setup, result);
       const written = await writeReports(setup.outputs, finished, terminal, { summaryOnTerminal: true });
-      for (const file of written) process.stderr.write(`wrote ${file}\n`);
+      for (const file of written) process.stderr.write(`wrote ${toTerminalText(file)}\n`);
       return { result: finished, exitCode: conformanceExitCode(setup, finished) };
     },
   };

@@ -1,4 +1,5 @@
 import { PortmatrixError, formatUserError } from '../errors.js';
+import { toTerminalText } from '../util/untrusted-text.js';
 import { createProgram, isCommanderUsageError } from './program.js';
 
 /** Entry point of the executable: user mistakes become one line and exit 2, never a stack trace. */
@@ -13,7 +14,8 @@ async function main(argv: string[]): Promise<void> {
       return;
     }
     if (error instanceof PortmatrixError) {
-      process.stderr.write(`portmatrix: ${formatUserError(error)}\n`);
+      // The message may quote a file, a target or an option value: one safe line.
+      process.stderr.write(`portmatrix: ${toTerminalText(formatUserError(error))}\n`);
       process.exitCode = error.exitCode;
       return;
     }

@@ -7,6 +7,7 @@ import { resolveSelection, rowApplies, selectExpectations } from '../matrix/sele
 import type { DocumentedState, Matrix, MatrixRow } from '../matrix/model.js';
 import type { Expectation } from '../matrix/expectation.js';
 import { formatPortSpec } from '../matrix/port-spec.js';
+import { toJsonText, toTerminalText } from '../util/untrusted-text.js';
 import { registerMatrixImportCommand } from './matrix-import-command.js';
 
 /** `portmatrix matrix ...`: list, show, validate, import. */
@@ -30,7 +31,12 @@ function count(n: number, singular: string, plural = `${singular}s`): string {
 }
 
 function writeJson(value: unknown): void {
-  process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+  process.stdout.write(`${toJsonText(value)}\n`);
+}
+
+/** Every cell comes from a matrix file, which may be anyone's: made safe for the terminal. */
+function addRow(table: Table.Table, cells: readonly (string | number)[]): void {
+  table.push(cells.map((cell) => toTerminalText(String(cell))));
 }
 
 function createTable(head: string[]): Table.Table {
@@ -53,7 +59,7 @@ function registerListCommand(matrix: Command): void {
       for (const { matrix: m } of loaded) {
         m.components.forEach((component, index) => {
           const rows = m.rows.filter((row) => row.component === component.id);
-          table.push([
+          addRow(table, [
             index === 0 ? m.id : '',
             index === 0 ? m.product : '',
             index === 0 ? m.version : '',
@@ -122,7 +128,7 @@ function showRows(m: Matrix, options: ShowOptions): void {
   }
   const table = createTable(['row', 'component', 'direction', 'transport', 'ports', 'state', 'optional', 'protocol', 'platforms', 'reference']);
   for (const row of rows) {
-    table.push([
+    addRow(table, [
       row.id,
       row.component,
       row.direction,
@@ -135,7 +141,7 @@ function showRows(m: Matrix, options: ShowOptions): void {
       formatReference(row),
     ]);
   }
-  const scope = selection ? ` (components ${selection.components.join(', ')}; platform ${selection.platform})` : '';
+  const scope = selection ? toTerminalText(` (components ${selection.components.join(', ')}; platform ${selection.platform})`) : '';
   process.stdout.write(`${title(m)}: ${count(rows.length, 'row')}${scope}\n${table.toString()}\n`);
 }
 
@@ -147,7 +153,7 @@ function showListeners(m: Matrix, options: ShowOptions): void {
   }
   const table = createTable(['transport', 'port', 'state', 'optional', 'notes', 'protocol', 'component', 'row', 'reference']);
   for (const expectation of expectations) {
-    table.push([
+    addRow(table, [
       expectation.transport,
       expectation.start === expectation.end ? `${expectation.start}` : `${expectation.start}-${expectation.end}`,
       formatState(expectation.state),
@@ -160,7 +166,7 @@ function showListeners(m: Matrix, options: ShowOptions): void {
     ]);
   }
   process.stdout.write(
-    `${title(m)}: ${count(expectations.length, 'expected listener')} (components ${selection.components.join(', ')}; platform ${selection.platform})\n` +
+    `${title(m)}: ${count(expectations.length, 'expected listener')}${toTerminalText(` (components ${selection.components.join(', ')}; platform ${selection.platform})`)}\n` +
       `${table.toString()}\n`,
   );
 }
@@ -178,7 +184,7 @@ function matrixHeader(m: Matrix): Record<string, unknown> {
 }
 
 function title(m: Matrix): string {
-  return `${m.product} ${m.version} (${m.id})`;
+  return toTerminalText(`${m.product} ${m.version} (${m.id})`);
 }
 
 function formatState(state: DocumentedState): string {
@@ -197,7 +203,7 @@ function registerValidateCommand(matrix: Command): void {
     .action(async (ref: string) => {
       const { matrix: m } = await loadMatrix(ref);
       process.stdout.write(
-        `ok: ${count(m.rows.length, 'row')}, ${count(m.components.length, 'component')}, ${count(m.history.length, 'history entry', 'history entries')} (${m.id}, ${ref})\n`,
+        `ok: ${count(m.rows.length, 'row')}, ${count(m.components.length, 'component')}, ${count(m.history.length, 'history entry', 'history entries')} (${toTerminalText(`${m.id}, ${ref}`)})\n`,
       );
     });
 }

@@ -1,4 +1,3 @@
-import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import type { Command } from 'commander';
 import { parse as parseYaml } from 'yaml';
@@ -7,6 +6,8 @@ import { importMatrixDocument, type ImportReport } from '../matrix/import/import
 import { overridesSchema, type MatrixOverrides } from '../matrix/import/overrides.js';
 import { renderMatrixYaml } from '../matrix/import/render.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
+import { readInputText } from '../util/read-input.js';
+import { toTerminalLines, toTerminalText } from '../util/untrusted-text.js';
 
 /** Exit code when the draft was written but some rows could not be read and need a human. */
 export const EXIT_ROWS_NEED_REVIEW = 4;
@@ -20,13 +21,8 @@ interface ImportCommandOptions {
   output?: string;
 }
 
-async function readInput(path: string): Promise<string> {
-  try {
-    return (await readFile(path)).toString('utf8');
-  } catch (cause) {
-    const code = (cause as NodeJS.ErrnoException).code ?? 'error';
-    throw new PortmatrixError('E_IMPORT', `cannot read ${path}: ${code}`, { hint: 'give the path of a text export of a port-matrix document', cause });
-  }
+function readInput(path: string): Promise<string> {
+  return readInputText(path, { label: path, code: 'E_IMPORT', hint: 'give the path of a text export of a port-matrix document' });
 }
 
 async function readOverrides(path: string): Promise<MatrixOverrides> {
@@ -80,7 +76,8 @@ export function formatImportReport(report: ImportReport, outputName: string): st
   for (const line of report.skipped) lines.push(`  ${report.source}:${line.line}: ${line.table}: ${line.reason}`);
   if (report.unreadable.length > 0) lines.push(`unreadable (not in the draft, need a human):`);
   for (const row of report.unreadable) lines.push(`  ${report.source}:${row.line}: ${row.table} row ${row.row}: ${row.problems.join('; ')}`);
-  return `${lines.join('\n')}\n`;
+  // Table titles, cells and the file name come from the document: each line made safe for the terminal.
+  return `${toTerminalLines(lines.join('\n'))}\n`;
 }
 
 export function registerMatrixImportCommand(matrix: Command): void {
@@ -121,7 +118,7 @@ Exit codes:
         ...(self && self.length > 0 ? { self } : {}),
         ...(overrides ? { overrides } : {}),
       });
-      const yaml = renderMatrixYaml(matrix, ` Draft imported by \`portmatrix matrix import\` from ${basename(document)}: review before use.`);
+      const yaml = renderMatrixYaml(matrix, ` Draft imported by \`portmatrix matrix import\` from ${toTerminalText(basename(document))}: review before use.`);
       if (options.output) {
         await writeFileAtomic(options.output, yaml);
         process.stdout.write(formatImportReport(report, options.output));

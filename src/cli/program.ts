@@ -1,4 +1,5 @@
 import { Command, CommanderError } from 'commander';
+import { toTerminalText } from '../util/untrusted-text.js';
 import { TOOL_VERSION } from '../version.js';
 
 /**
@@ -47,7 +48,7 @@ export function formatCommanderError(text: string): string {
   if (!text.startsWith('error: ')) return text;
   const [first = '', ...rest] = text.trim().slice('error: '.length).split('\n');
   const suggestion = rest.join(' ').match(/^\(Did you mean (.+)\?\)$/)?.[1];
-  return `portmatrix: ${first.replace(/\.$/, '')} (${suggestion ? `did you mean ${suggestion}? ` : ''}see portmatrix --help)\n`;
+  return `portmatrix: ${toTerminalText(first.replace(/\.$/, ''))} (${suggestion ? `did you mean ${toTerminalText(suggestion)}? ` : ''}see portmatrix --help)\n`;
 }
 
 export function isCommanderUsageError(error: unknown): error is CommanderError {

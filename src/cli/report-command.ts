@@ -3,7 +3,6 @@
  * scanning. With --policy, --strict or --fail-on the result is judged again (waivers change,
  * expire; scans need not be repeated) and the exit code is the new verdict.
  */
-import { readFile } from 'node:fs/promises';
 import { Option, type Command } from 'commander';
 import { FAIL_ON_LEVELS, type FailOn } from '../conformance/model.js';
 import { exitCodeFor } from '../conformance/policy.js';
@@ -11,6 +10,8 @@ import { rejudgeResult } from '../conformance/rejudge.js';
 import { PortmatrixError } from '../errors.js';
 import { parseResultText } from '../report/parse-result.js';
 import type { ScanResult } from '../result/model.js';
+import { readInputText } from '../util/read-input.js';
+import { toTerminalText } from '../util/untrusted-text.js';
 import { addOutputOptions, planOutputs, readPolicy, writeReports } from './conformance-options.js';
 
 interface ReportFlags {
@@ -37,7 +38,7 @@ export function registerReportCommand(program: Command): Command {
     const rejudging = flags.policy !== undefined || flags.strict === true || flags.failOn !== undefined;
     const result = rejudging ? await rejudge(saved, flags, file) : saved;
     const written = await writeReports(outputs, result, { stdout: process.stdout, env: process.env });
-    for (const path of written) process.stderr.write(`wrote ${path}\n`);
+    for (const path of written) process.stderr.write(`wrote ${toTerminalText(path)}\n`);
     if (rejudging && result.conformance) process.exitCode = exitCodeFor(result.conformance.findings, result.conformance.failOn);
   });
 }
@@ -57,12 +58,6 @@ async function rejudge(saved: ScanResult, flags: ReportFlags, file: string): Pro
   });
 }
 
-export async function readResult(file: string): Promise<string> {
-  try {
-    return await readFile(file, 'utf8');
-  } catch (error) {
-    throw new PortmatrixError('E_RESULT', `cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, {
-      hint: 'pass a result written by "portmatrix scan --format json --output FILE"',
-    });
-  }
+export function readResult(file: string): Promise<string> {
+  return readInputText(file, { label: file, code: 'E_RESULT', hint: 'pass a result written by "portmatrix scan --format json --output FILE"' });
 }

@@ -3,13 +3,14 @@
  * Every problem in a file becomes one PortmatrixError whose message reads
  * "file:line:col: field.path: what is wrong", with the position taken from the YAML node.
  */
-import { readFile, readdir } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { PortmatrixError } from '../errors.js';
 import { matrixSchema } from './model.js';
 import type { Matrix } from './model.js';
 import { formatProblem, locateZodIssues, parseYamlText } from '../util/yaml-location.js';
 import { PACKAGE_ROOT } from '../version.js';
+import { readInputText } from '../util/read-input.js';
 
 export interface LoadedMatrix {
   matrix: Matrix;
@@ -54,19 +55,17 @@ export async function loadMatrix(ref: string): Promise<LoadedMatrix> {
 
 async function readMatrixFile(file: string, ref: string, builtinIds: string[]): Promise<string> {
   try {
-    return await readFile(file, 'utf8');
+    return await readInputText(file, { label: `matrix ${JSON.stringify(ref)}`, code: 'E_MATRIX_NOT_FOUND', hint: 'name a .yaml matrix file' });
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
+    const code = ((error as Error).cause as NodeJS.ErrnoException | undefined)?.code;
     if (code === 'ENOENT') {
       const known = builtinIds.length > 0 ? builtinIds.join(', ') : 'none installed';
       throw new PortmatrixError('E_MATRIX_NOT_FOUND', `matrix "${ref}" not found: no such file and no built-in matrix of that id`, {
         hint: `built-in matrices: ${known}; see "portmatrix matrix list"`,
       });
     }
-    if (code === 'EISDIR') {
-      throw new PortmatrixError('E_MATRIX_NOT_FOUND', `matrix "${ref}" is a directory`, { hint: 'name a .yaml matrix file' });
-    }
-    throw new PortmatrixError('E_MATRIX_NOT_FOUND', `cannot read matrix "${ref}": ${(error as Error).message}`, { cause: error });
+    // A directory, a FIFO, a device, a file beyond the size bound: readInputText's own message.
+    throw error;
   }
 }
 

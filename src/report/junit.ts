@@ -9,11 +9,10 @@ import type { Finding } from '../conformance/model.js';
 import { failsAt } from '../conformance/policy.js';
 import type { ScanResult } from '../result/model.js';
 import type { HostScan } from '../scan/model.js';
-import { escapeHtml } from '../util/untrusted-text.js';
+import { escapeXml } from '../util/untrusted-text.js';
 import { buildReportView, formatDocumented, formatObserved, formatPort, formatRef, formatWaiver, KIND_TITLES } from './view.js';
 
-// escapeHtml's entities (&amp; &lt; &gt; &quot; &#39;) are XML's, and it drops control characters XML forbids.
-const x = escapeHtml;
+const x = escapeXml;
 
 interface TestCase {
   classname: string;
@@ -65,8 +64,8 @@ export function renderJunit(result: ScanResult): string {
     const skipped = cases.filter((testCase) => testCase.outcome.type === 'skipped').length;
     const host = hostMap.host;
     out.push(
-      `  <testsuite package="${x(prefix)}" id="${index}" name="${x(hostPrefix)}" timestamp="${timestamp}" hostname="${x(host.address)}"` +
-        ` tests="${cases.length}" failures="${failures}" errors="0" skipped="${skipped}" time="${durationSeconds.toFixed(3)}">`,
+      `  <testsuite package="${x(prefix)}" id="${x(index)}" name="${x(hostPrefix)}" timestamp="${x(timestamp)}" hostname="${x(host.address)}"` +
+        ` tests="${x(cases.length)}" failures="${x(failures)}" errors="0" skipped="${x(skipped)}" time="${x(durationSeconds.toFixed(3))}">`,
       '    <properties>',
       ...properties(result, host).map(([name, value]) => `      <property name="${x(name)}" value="${x(value)}"/>`),
       '    </properties>',
@@ -87,7 +86,7 @@ export function renderJunit(result: ScanResult): string {
           .filter((line) => line !== '')
           .map(x)
           .join('\n');
-        out.push(`${open}>`, `      <failure type="${finding.kind}" message="${x(finding.message)}">${detail}</failure>`, '    </testcase>');
+        out.push(`${open}>`, `      <failure type="${x(finding.kind)}" message="${x(finding.message)}">${detail}</failure>`, '    </testcase>');
       }
     }
     const accepted = hostMap.components

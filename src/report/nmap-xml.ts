@@ -7,9 +7,9 @@
 import { countPorts, parsePortSpec } from '../matrix/port-spec.js';
 import type { ScanResult } from '../result/model.js';
 import type { FoldedPorts, HostScan, Reason, Transport } from '../scan/model.js';
-import { escapeHtml } from '../util/untrusted-text.js';
+import { escapeXml } from '../util/untrusted-text.js';
 
-const x = escapeHtml;
+const x = escapeXml;
 
 /** Our reason words where nmap's differ (nmap drops the "icmp-" prefix). */
 const NMAP_REASONS: Partial<Record<Reason, string>> = {
@@ -37,7 +37,7 @@ export function renderNmapXml(result: ScanResult): string {
   const out: string[] = [
     '<?xml version="1.0" encoding="UTF-8"?>',
     '<!DOCTYPE nmaprun>',
-    `<nmaprun scanner="portmatrix" start="${start}" startstr="${x(result.startedAt)}" version="${x(result.tool.version)}" xmloutputversion="1.05">`,
+    `<nmaprun scanner="portmatrix" start="${x(start)}" startstr="${x(result.startedAt)}" version="${x(result.tool.version)}" xmloutputversion="1.05">`,
   ];
   const plans: Record<Transport, Set<string>> = { tcp: new Set(), udp: new Set() };
   for (const host of result.hosts) {
@@ -48,29 +48,30 @@ export function renderNmapXml(result: ScanResult): string {
     for (const spec of plans[transport]) {
       const parsed = parsePortSpec(spec);
       const count = parsed.ok ? countPorts(parsed.ranges) : 0;
-      out.push(`<scaninfo type="${transport === 'tcp' ? 'connect' : 'udp'}" protocol="${transport}" numservices="${count}" services="${x(spec)}"/>`);
+      out.push(`<scaninfo type="${x(transport === 'tcp' ? 'connect' : 'udp')}" protocol="${x(transport)}" numservices="${x(count)}" services="${x(spec)}"/>`);
     }
   }
   out.push('<verbose level="0"/>', '<debugging level="0"/>');
-  for (const host of result.hosts) out.push(...renderHost(host, start, end));
+  // Lines are appended one by one: spreading a host's 131,070 port lines into push() overflows the stack.
+  for (const host of result.hosts) renderHost(out, host, start, end);
   const summary = `portmatrix done at ${result.finishedAt}; ${result.hosts.length} IP address${result.hosts.length === 1 ? '' : 'es'} scanned in ${elapsedSeconds} seconds`;
   const exit = result.complete ? 'exit="success"' : `exit="error" errormsg="${x(`incomplete: ${result.incompleteReason ?? 'stopped early'}`)}"`;
   out.push(
-    `<runstats><finished time="${end}" timestr="${x(result.finishedAt)}" summary="${x(summary)}" elapsed="${elapsedSeconds}" ${exit}/><hosts up="${result.hosts.length}" down="0" total="${result.hosts.length}"/>`,
+    `<runstats><finished time="${x(end)}" timestr="${x(result.finishedAt)}" summary="${x(summary)}" elapsed="${x(elapsedSeconds)}" ${exit}/><hosts up="${x(result.hosts.length)}" down="0" total="${x(result.hosts.length)}"/>`,
     '</runstats>',
     '</nmaprun>',
   );
   return `${out.join('\n')}\n`;
 }
 
-function renderHost(host: HostScan, start: number, end: number): string[] {
-  const lines = [
-    `<host starttime="${start}" endtime="${end}"><status state="up" reason="user-set" reason_ttl="0"/>`,
-    `<address addr="${x(host.address)}" addrtype="ipv${host.family}"/>`,
+function renderHost(lines: string[], host: HostScan, start: number, end: number): void {
+  lines.push(
+    `<host starttime="${x(start)}" endtime="${x(end)}"><status state="up" reason="user-set" reason_ttl="0"/>`,
+    `<address addr="${x(host.address)}" addrtype="${x(`ipv${host.family}`)}"/>`,
     host.name === undefined ? '<hostnames>' : `<hostnames>\n<hostname name="${x(host.name)}" type="user"/>`,
     '</hostnames>',
     '<ports>',
-  ];
+  );
   // As nmap writes it: one extraports per state, its reasons (per transport) inside.
   const byState = new Map<string, FoldedPorts[]>();
   for (const folded of host.folded) {
@@ -78,8 +79,8 @@ function renderHost(host: HostScan, start: number, end: number): string[] {
   }
   for (const [state, entries] of byState) {
     lines.push(
-      `<extraports state="${state}" count="${entries.reduce((sum, entry) => sum + entry.count, 0)}">`,
-      ...entries.map((entry) => `<extrareasons reason="${nmapReason(entry.reason)}" count="${entry.count}" proto="${entry.transport}"/>`),
+      `<extraports state="${x(state)}" count="${x(entries.reduce((sum, entry) => sum + entry.count, 0))}">`,
+      ...entries.map((entry) => `<extrareasons reason="${x(nmapReason(entry.reason))}" count="${x(entry.count)}" proto="${x(entry.transport)}"/>`),
       '</extraports>',
     );
   }
@@ -87,9 +88,8 @@ function renderHost(host: HostScan, start: number, end: number): string[] {
     const service = observation.service ? `<service name="${x(observation.service)}" method="table" conf="3"/>` : '';
     const banner = observation.banner === undefined ? '' : `<script id="banner" output="${x(observation.banner)}"/>`;
     lines.push(
-      `<port protocol="${observation.transport}" portid="${observation.port}"><state state="${observation.state}" reason="${nmapReason(observation.reason)}" reason_ttl="0"/>${service}${banner}</port>`,
+      `<port protocol="${x(observation.transport)}" portid="${x(observation.port)}"><state state="${x(observation.state)}" reason="${x(nmapReason(observation.reason))}" reason_ttl="0"/>${service}${banner}</port>`,
     );
   }
   lines.push('</ports>', '</host>');
-  return lines;
 }

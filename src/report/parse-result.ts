@@ -3,12 +3,20 @@
  * The object handed on is the parsed JSON itself, not zod's copy, so a re-rendered JSON
  * report is byte-identical to the saved one.
  */
+import { MAX_JSON_DEPTH } from '../defaults.js';
 import { PortmatrixError } from '../errors.js';
 import { RESULT_SCHEMA_ID, RESULT_SCHEMA_VERSION } from '../result/model.js';
 import type { ScanResult } from '../result/model.js';
 import { scanResultSchema } from './result-schema.js';
 
 export function parseResultText(text: string, file: string): ScanResult {
+  const tooDeep = findExcessNesting(text, MAX_JSON_DEPTH);
+  if (tooDeep !== undefined) {
+    const before = text.slice(0, tooDeep);
+    throw new PortmatrixError('E_RESULT', `${file}:${before.split('\n').length}:${tooDeep - before.lastIndexOf('\n')}: not a portmatrix result: nested deeper than ${MAX_JSON_DEPTH} levels`, {
+      hint: 'pass a result written by "portmatrix scan --format json --output FILE"',
+    });
+  }
   let data: unknown;
   try {
     data = JSON.parse(text);
@@ -57,4 +65,25 @@ function jsonErrorPosition(text: string, error: Error): string {
 
 function firstClause(message: string): string {
   return (message.split('\n')[0] ?? message).replace(/ in JSON at position \d+.*$/, '').replace(/, ".*$/, '');
+}
+
+/**
+ * Offset of the first bracket that opens level maxDepth + 1, outside strings; undefined when the
+ * text stays within the bound. Checked before JSON.parse, so that schema validation and the
+ * renderers (which recurse over what they are given) never see a hostile nesting.
+ */
+function findExcessNesting(text: string, maxDepth: number): number | undefined {
+  let depth = 0;
+  let inString = false;
+  for (let index = 0; index < text.length; index++) {
+    const code = text.charCodeAt(index);
+    if (inString) {
+      if (code === 0x5c) index++; // backslash: skip the escaped character
+      else if (code === 0x22) inString = false;
+    } else if (code === 0x22) inString = true;
+    else if (code === 0x5b || code === 0x7b) {
+      if (++depth > maxDepth) return index;
+    } else if (code === 0x5d || code === 0x7d) depth--;
+  }
+  return undefined;
 }

@@ -69,7 +69,7 @@ export function renderTable(result: ScanResult, options: RenderOptions = {}): st
         detail: clean(detail),
       };
     });
-    const detailLength = Math.max(0, ...rows.map((row) => row.detail.length));
+    const detailLength = rows.reduce((longest, row) => Math.max(longest, row.detail.length), 0);
     const head = ['Severity', ...(manyHosts ? ['Host'] : []), 'Port', 'Documented', 'Observed', 'Matrix row'];
     const table =
       detailLength === 0
@@ -96,7 +96,7 @@ export function renderTable(result: ScanResult, options: RenderOptions = {}): st
         clean(truncate(observation.banner ?? '', BANNER_WIDTH)),
         clean(observation.detail ?? ''),
       ]);
-      lines.push(...alignColumns(['PORT', 'STATE', 'REASON', 'RTT MS', 'SERVICE', 'BANNER', 'DETAIL'], rows));
+      for (const line of alignColumns(['PORT', 'STATE', 'REASON', 'RTT MS', 'SERVICE', 'BANNER', 'DETAIL'], rows)) lines.push(line);
     }
   }
   return `${lines.join('\n')}\n`;

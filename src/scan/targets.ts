@@ -3,9 +3,9 @@
  * blocks (capped by --max-hosts), comma lists, and lines of a --targets-file.
  */
 import { lookup } from 'node:dns/promises';
-import { readFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import { PortmatrixError } from '../errors.js';
+import { readInputText } from '../util/read-input.js';
 
 export interface ResolvedTarget {
   /** As the user wrote it (for a CIDR member: the block; for a name: the name). */
@@ -162,15 +162,9 @@ export async function resolveTargets(specs: string[], options: { maxHosts: numbe
   return resolved.filter((target) => !seen.has(target.address) && seen.add(target.address));
 }
 
-/** Reads a --targets-file: one target per line; blank lines and # comments are ignored. */
+/** Reads a --targets-file ("-": standard input, as nmap's -iL -): one target per line; blank lines and # comments are ignored. */
 export async function readTargetsFile(path: string): Promise<string[]> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (cause) {
-    const code = (cause as NodeJS.ErrnoException).code ?? 'error';
-    throw new PortmatrixError('E_TARGET', `--targets-file ${path}: cannot read (${code})`, { hint: 'give a readable file with one target per line', cause });
-  }
+  const text = await readInputText(path, { label: `--targets-file ${path}`, code: 'E_TARGET', hint: 'give a readable file with one target per line', allowStdin: true });
   return text
     .split(/\r?\n/)
     .map((line) => line.replace(/#.*$/, '').trim())

@@ -6,6 +6,7 @@
 import { LineCounter, isAlias, isMap, isPair, isScalar, isSeq, parseDocument } from 'yaml';
 import type { Document, Node as YamlNode } from 'yaml';
 import { z } from 'zod';
+import { MAX_YAML_ALIAS_COUNT } from '../defaults.js';
 
 export type PathSegment = string | number;
 
@@ -38,9 +39,18 @@ export function parseYamlText(
   const syntaxError = doc.errors[0];
   if (syntaxError) {
     const message = (syntaxError.message.split('\n')[0] ?? syntaxError.message).trim();
-    return { ok: false, problem: { path: [], message: `YAML syntax: ${message}`, offset: syntaxError.pos[0] }, where, more: doc.errors.length - 1 };
+    // The parser reports runaway nesting as a stack overflow: say what it means for the file.
+    const said = /call stack/i.test(message) ? 'nested too deeply' : message;
+    return { ok: false, problem: { path: [], message: `YAML syntax: ${said}`, offset: syntaxError.pos[0] }, where, more: doc.errors.length - 1 };
   }
-  return { ok: true, parsed: { doc, data: doc.toJS({ maxAliasCount: 1000 }), where } };
+  try {
+    return { ok: true, parsed: { doc, data: doc.toJS({ maxAliasCount: MAX_YAML_ALIAS_COUNT }), where } };
+  } catch (error) {
+    // yaml throws a ReferenceError for an alias bomb ("billion laughs"); the file is refused, not expanded.
+    if (!(error instanceof ReferenceError || error instanceof RangeError)) throw error;
+    const message = error instanceof ReferenceError ? `YAML aliases expand too far (more than ${MAX_YAML_ALIAS_COUNT} alias uses)` : 'YAML nested too deeply';
+    return { ok: false, problem: { path: [], message, offset: 0 }, where, more: 0 };
+  }
 }
 
 /** rows[12].ports */

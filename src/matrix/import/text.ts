@@ -23,6 +23,8 @@ export function splitLines(text: string): string[] {
 function stripMarkup(line: string): string {
   return line
     .replace(NON_BREAKING_SPACES, ' ')
+    // Control characters are no part of a port table; kept, they would reach the draft and the terminal.
+    .replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/gu, '')
     .replace(/\*\*/gu, '')
     .replace(/<\/?(?:sup|sub|p|br)\s*\/?>/giu, '')
     .replace(/[ \t]+$/u, '');

@@ -81,7 +81,7 @@ describe('loadMatrix', () => {
   it('refuses a directory with one line', async () => {
     const error = await caught(loadMatrix(path.join(repoRoot, 'fixtures/matrix/broken/')));
     expect(error.code).toBe('E_MATRIX_NOT_FOUND');
-    expect(error.message).toMatch(/is a directory$/);
+    expect(error.message).toMatch(/is a directory, not a regular file$/);
   });
 
   it('loads every built-in matrix by id, marked built-in, named by its place in the package', async () => {

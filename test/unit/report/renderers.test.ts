@@ -158,12 +158,12 @@ describe('renderers', () => {
     result.conformance!.findings.find((finding) => finding.kind === 'udp-unconfirmed')!.detail = detail;
     expect(parseResultText(RENDERERS.json(result), 'detail.json')).toEqual(result);
     expect(renderTable(result).replace(/[│\s]+/g, ' ')).toContain("no reply to SNMP v1/v2c GetRequest after 4 probes spaced for the target's ICMP");
-    expect(renderMarkdown(result)).toContain("udp/161 \\(SNMP\\) is documented open but sent no reply: open or filtered, cannot tell<br>no reply to SNMP v1/v2c GetRequest after 4 probes spaced for the target&\\#39;s ICMP rate limit |");
+    expect(renderMarkdown(result)).toContain("udp/161 \\(SNMP\\) is documented open but sent no reply: open or filtered, cannot tell<br>no reply to SNMP v1/v2c GetRequest after 4 probes spaced for the target's ICMP rate limit |");
     expect(renderHtml(result)).toContain(`<br>no reply to SNMP v1/v2c GetRequest after 4 probes spaced for the target&#39;s ICMP rate limit</td></tr>`);
     const bare: ScanResult = { ...result };
     delete bare.conformance;
     expect(renderTable(bare)).toMatch(/^udp\/161 +open\|filtered +no-response +- +no reply to SNMP/m);
-    expect(renderMarkdown(bare)).toContain("| udp/161 | open\\|filtered | no-response |  |  | no reply to SNMP v1/v2c GetRequest after 4 probes spaced for the target&\\#39;s ICMP rate limit |");
+    expect(renderMarkdown(bare)).toContain("| udp/161 | open\\|filtered | no-response |  |  | no reply to SNMP v1/v2c GetRequest after 4 probes spaced for the target's ICMP rate limit |");
     expect(renderHtml(bare)).toContain('<td>open|filtered</td><td>no-response</td><td></td><td class="mono banner"></td><td>no reply to SNMP');
   });
 });
