@@ -10,7 +10,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { PortmatrixError } from '../../../src/errors.js';
 import { checkOutputPath, writeFileAtomic } from '../../../src/util/atomic-write.js';
-import { describeAsRoot } from '../../helpers/root.js';
+import { describeNeeding } from '../../helpers/requirements.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'pm-write-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -82,7 +82,7 @@ describe('checkOutputPath', () => {
   });
 });
 
-describeAsRoot('writeFileAtomic as root', 'device-node and ownership tests', () => {
+describeNeeding('writeFileAtomic as root (device nodes, owners)', { root: true }, () => {
   it('a null device made with mknod stays a device; its numbers do not change', async () => {
     const device = path.join(dir, 'null');
     execFileSync('mknod', ['-m', '666', device, 'c', '1', '3']);
