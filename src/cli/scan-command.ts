@@ -168,8 +168,11 @@ export async function runScanCommand(targetSpecs: string[], options: ScanCommand
   const maxHosts = parseWholeNumber('--max-hosts', options.maxHosts, 1);
   const seed = options.seed === undefined ? Math.floor(Math.random() * 2 ** 32) : parseWholeNumber('--seed', options.seed, 0);
   const prober = options.prober as ProberKind | undefined;
+  if (options.syn === true && options.connect === true) {
+    throw new PortmatrixError('E_USAGE', '--syn and --connect both given', { hint: 'choose one scan type (without either: SYN when root, else connect)' });
+  }
   const privileges = detectPrivileges();
-  const scanType = decideScanType({ synRequested: options.syn === true, privileges });
+  const scanType = decideScanType({ request: options.syn === true ? 'syn' : options.connect === true ? 'connect' : 'auto', privileges });
   if (scanType.note) process.stderr.write(`portmatrix: note: ${scanType.note}\n`);
   const { expectations } = await stages.prepare(options);
   const tcpPorts = parsePortOption(options.ports, '--ports', documentedPorts(expectations, 'tcp'));
@@ -196,7 +199,7 @@ export async function runScanCommand(targetSpecs: string[], options: ScanCommand
   const startedAt = new Date();
   try {
     const scan = await scanHosts(
-      { targets, tcpPorts, udpPorts, caps, expectations, snmpCommunity: options.snmpCommunity, privileged, seed, udpConfirm, ...(prober ? { prober } : {}) },
+      { targets, tcpPorts, udpPorts, caps, expectations, snmpCommunity: options.snmpCommunity, privileged, seed, udpConfirm, tcpScanType: scanType.scanType, ...(prober ? { prober } : {}) },
       { signal: controller.signal, ...(progressBar ? { onProgress: (progress: ScanProgress) => progressBar.update(progress) } : {}) },
     );
     progressBar?.clear();
@@ -271,7 +274,8 @@ export function registerScanCommand(program: Command, stages: ScanStages = creat
     )
     .option('--snmp-community <name>', 'SNMP community for the UDP sysDescr probe', DEFAULT_SNMP_COMMUNITY)
     .option('--no-progress', 'no progress bar on stderr (it is shown only on a terminal anyway)')
-    .option('--syn', 'ask for a SYN (half-open) scan; needs root and the raw-socket module, else a connect scan')
+    .option('--syn', 'SYN (half-open) scan: no handshake is completed; needs root or CAP_NET_RAW (the default when it has them)')
+    .option('--connect', 'connect scan (a full handshake per open port) even as root')
     .addOption(new Option('--prober <kind>', 'TCP connect backend').choices(['native', 'net-socket']).hideHelp());
   for (const cap of CAP_OPTIONS) command.option(`${cap.flag} <n>`, `${cap.what} (overrides the profile)`);
   addConformanceOptions(command);

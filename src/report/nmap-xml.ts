@@ -39,6 +39,8 @@ export function renderNmapXml(result: ScanResult): string {
     '<!DOCTYPE nmaprun>',
     `<nmaprun scanner="portmatrix" start="${x(start)}" startstr="${x(result.startedAt)}" version="${x(result.tool.version)}" xmloutputversion="1.05">`,
   ];
+  // nmap's words: "syn" for a half-open scan, "connect" otherwise (results saved before SYN scans carry none).
+  const tcpScanType = result.parameters.scanType === 'syn' ? 'syn' : 'connect';
   const plans: Record<Transport, Set<string>> = { tcp: new Set(), udp: new Set() };
   for (const host of result.hosts) {
     if (host.plan.tcp) plans.tcp.add(host.plan.tcp);
@@ -48,7 +50,7 @@ export function renderNmapXml(result: ScanResult): string {
     for (const spec of plans[transport]) {
       const parsed = parsePortSpec(spec);
       const count = parsed.ok ? countPorts(parsed.ranges) : 0;
-      out.push(`<scaninfo type="${x(transport === 'tcp' ? 'connect' : 'udp')}" protocol="${x(transport)}" numservices="${x(count)}" services="${x(spec)}"/>`);
+      out.push(`<scaninfo type="${x(transport === 'tcp' ? tcpScanType : 'udp')}" protocol="${x(transport)}" numservices="${x(count)}" services="${x(spec)}"/>`);
     }
   }
   out.push('<verbose level="0"/>', '<debugging level="0"/>');

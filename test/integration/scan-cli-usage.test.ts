@@ -31,6 +31,7 @@ describe('portmatrix scan: bad input is one line and exit 2', () => {
     [['scan', '127.0.0.1', '--matrix', 'ip-office-9.1', '--platform', 'vax'], /unknown platform "vax" for matrix ip-office-9\.1 \(platforms of ip-office-9\.1: ip500v2, linux, windows\)/],
     [['scan', '127.0.0.1', '--udp', '0'], /^portmatrix: --udp "0": port 0 is outside 1-65535/],
     [['scan', '127.0.0.1', '--ports', 'none', '--udp', 'none'], /^portmatrix: nothing to scan: --ports none and --udp none/],
+    [['scan', '127.0.0.1', '--syn', '--connect'], /^portmatrix: --syn and --connect both given/],
     [['scan', '127.0.0.1', '--format', 'json', '--output', '/nonexistent-folder/x.json'], /^portmatrix: cannot write --output \/nonexistent-folder\/x\.json: folder \/nonexistent-folder does not exist/],
     // /proc passes a permission check for root but takes no new file: caught before the scan, not after it.
     [['scan', '127.0.0.1', '--format', 'json', '--output', '/proc/portmatrix.json'], /^portmatrix: cannot write --output \/proc\/portmatrix\.json: folder \/proc (does not take new files|is not writable)/],
