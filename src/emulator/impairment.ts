@@ -14,7 +14,12 @@
  *   answering; an arriving packet belongs to no local socket and can be held at no cost.
  *
  * impairPath() measures the path before it returns (TCP connects to a port that answers, open
- * or closed) and throws when the measured RTT or loss does not match what was asked.
+ * or closed) and throws when the measured RTT or loss does not match what was asked. The machines
+ * that run the tests are shared and noisy, and load on the measuring side only ever adds latency:
+ * so every measurement probes a reference (a listener of our own on 127.0.0.1) in the same rounds,
+ * judges the delay by the minimum and the median against that reference, and takes its
+ * tolerances from the reference's measured spread. A path whose delay is really missing still
+ * fails: its fastest round trips cannot be slower than the reference's by delay - jitter.
  */
 import net from 'node:net';
 import type { ChildProcess } from 'node:child_process';
@@ -38,7 +43,16 @@ export interface PathMeasurement {
   rttStdDevMs: number;
   rttMinMs: number;
   rttMaxMs: number;
+  rttP25Ms: number;
   rttP50Ms: number;
+  rttP75Ms: number;
+}
+
+export interface PathComparison {
+  /** The path to the test host. */
+  path: PathMeasurement;
+  /** A listener of our own on 127.0.0.1, probed in the same rounds: what the measuring side alone adds. */
+  reference: PathMeasurement;
 }
 
 export interface MeasurePathOptions {
@@ -68,43 +82,39 @@ export interface ImpairedPath {
 const QUEUE_NUMBER = 7;
 const LOSS_TABLE = 'portmatrix_impair';
 const LOSS_SCALE = 1_000_000;
-const MEASURE_ATTEMPTS = 3;
+const MEASURE_ATTEMPTS = 2;
 
 function probeOnce(address: string, port: number, timeoutMs: number): Promise<number | null> {
   return new Promise((resolve) => {
     const started = process.hrtime.bigint();
     const socket = net.connect({ host: address, port });
+    let done = false;
     const finish = (answered: boolean): void => {
+      if (done) return;
+      done = true;
       clearTimeout(timer);
       socket.destroy();
       resolve(answered ? Number(process.hrtime.bigint() - started) / 1e6 : null);
     };
-    const timer = setTimeout(() => finish(false), timeoutMs);
+    // On a loaded machine the timer can fire in the same loop turn as an answer that is already
+    // waiting: give the I/O phase one turn before calling the probe lost.
+    const timer = setTimeout(() => setImmediate(() => finish(false)), timeoutMs);
     socket.once('connect', () => finish(true));
     socket.once('error', (error: NodeJS.ErrnoException) => finish(error.code === 'ECONNREFUSED'));
   });
 }
 
-/** Measures round-trip time and loss to a test host with TCP connects (an RST or a SYN-ACK is an answer). */
-export async function measurePath(host: Pick<TestHost, 'address'>, options: MeasurePathOptions = {}): Promise<PathMeasurement> {
-  const probes = options.probes ?? 400;
-  const concurrency = options.concurrency ?? 50;
-  const timeoutMs = options.probeTimeoutMs ?? 900;
-  const port = options.port ?? 9;
-  const rtts: number[] = [];
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < probes) {
-      next += 1;
-      const rtt = await probeOnce(host.address, port, timeoutMs);
-      if (rtt !== null) rtts.push(rtt);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(concurrency, probes) }, worker));
+interface ProbeTarget {
+  address: string;
+  port: number;
+}
+
+function summarize(probes: number, rtts: number[]): PathMeasurement {
   rtts.sort((a, b) => a - b);
   const answered = rtts.length;
   const mean = answered ? rtts.reduce((sum, value) => sum + value, 0) / answered : Number.NaN;
   const variance = answered > 1 ? rtts.reduce((sum, value) => sum + (value - mean) ** 2, 0) / (answered - 1) : 0;
+  const quantile = (q: number): number => rtts[Math.floor((answered - 1) * q)] ?? Number.NaN;
   return {
     probes,
     answered,
@@ -113,8 +123,54 @@ export async function measurePath(host: Pick<TestHost, 'address'>, options: Meas
     rttStdDevMs: Math.sqrt(variance),
     rttMinMs: rtts[0] ?? Number.NaN,
     rttMaxMs: rtts[answered - 1] ?? Number.NaN,
-    rttP50Ms: rtts[Math.floor(answered / 2)] ?? Number.NaN,
+    rttP25Ms: quantile(0.25),
+    rttP50Ms: quantile(0.5),
+    rttP75Ms: quantile(0.75),
   };
+}
+
+/** Probes every target once per round, in the same instant, so that they share the machine's load. */
+async function sampleTargets(targets: readonly ProbeTarget[], options: MeasurePathOptions): Promise<PathMeasurement[]> {
+  const probes = options.probes ?? 400;
+  const concurrency = options.concurrency ?? 50;
+  const timeoutMs = options.probeTimeoutMs ?? 900;
+  const rtts: number[][] = targets.map(() => []);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < probes) {
+      next += 1;
+      const round = await Promise.all(targets.map((target) => probeOnce(target.address, target.port, timeoutMs)));
+      round.forEach((rtt, index) => {
+        if (rtt !== null) rtts[index]?.push(rtt);
+      });
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, probes) }, worker));
+  return rtts.map((samples) => summarize(probes, samples));
+}
+
+/** Measures round-trip time and loss to a test host with TCP connects (an RST or a SYN-ACK is an answer). */
+export async function measurePath(host: Pick<TestHost, 'address'>, options: MeasurePathOptions = {}): Promise<PathMeasurement> {
+  const [path] = await sampleTargets([{ address: host.address, port: options.port ?? 9 }], options);
+  if (!path) throw new Error('measurePath: no measurement');
+  return path;
+}
+
+/** Measures the path to a test host and, in the same rounds, a loopback reference (see the file comment). */
+export async function measurePathBeside(host: Pick<TestHost, 'address'>, options: MeasurePathOptions = {}): Promise<PathComparison> {
+  const server = net.createServer((socket) => socket.destroy());
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', resolve);
+  });
+  try {
+    const { port } = server.address() as net.AddressInfo;
+    const [path, reference] = await sampleTargets([{ address: host.address, port: options.port ?? 9 }, { address: '127.0.0.1', port }], options);
+    if (!path || !reference) throw new Error('measurePathBeside: no measurement');
+    return { path, reference };
+  } finally {
+    await new Promise((resolve) => server.close(resolve));
+  }
 }
 
 function lossRuleset(host: TestHost, lossPercent: number): string {
@@ -154,24 +210,41 @@ function waitForReady(child: ChildProcess, what: string, timeoutMs: number): Pro
   });
 }
 
-/** Checks a measurement against the requested impairment; returns what is off, or null. */
-export function checkMeasurement(impairment: Required<Impairment>, baseline: PathMeasurement, measured: PathMeasurement): string | null {
-  const expectedMean = baseline.rttMeanMs + impairment.delayMs;
-  const meanTolerance = Math.max(2, impairment.delayMs * 0.15);
-  if (!(Math.abs(measured.rttMeanMs - expectedMean) <= meanTolerance)) {
-    return `mean RTT ${measured.rttMeanMs.toFixed(2)} ms, expected ${expectedMean.toFixed(2)} +- ${meanTolerance.toFixed(2)} ms`;
+/**
+ * Checks a measurement against the requested impairment; returns what is off, or null.
+ * Delay d +- j is uniform on [d - j, d + j] on top of the path's own round trip, and load only
+ * ever adds to a round trip. So: the fastest round trip is at least d - j slower than the
+ * reference's fastest (load cannot fake that, and a missing delay cannot pass it); the median is
+ * d slower, and the interquartile range is j wide, within tolerances that grow with the spread
+ * the reference shows in the same rounds (the measuring side's noise).
+ */
+export function checkMeasurement(impairment: Required<Impairment>, measured: PathComparison): string | null {
+  const { path, reference } = measured;
+  const { delayMs, jitterMs } = impairment;
+  const noiseMs = reference.rttP75Ms - reference.rttP25Ms;
+  const tolerance = Math.max(2, delayMs * 0.15) + 2 * noiseMs;
+  const fastestAdded = path.rttMinMs - reference.rttMinMs;
+  const floor = delayMs - jitterMs - Math.max(1, delayMs * 0.1);
+  if (delayMs > 0 && !(fastestAdded >= floor)) {
+    return `fastest round trip only ${fastestAdded.toFixed(2)} ms slower than the reference's, expected at least ${floor.toFixed(2)} ms`;
   }
-  // Uniform jitter on +-j has standard deviation j / sqrt(3).
-  const expectedStdDev = impairment.jitterMs / Math.sqrt(3);
-  if (impairment.jitterMs > 0 && !(measured.rttStdDevMs > expectedStdDev * 0.6 && measured.rttStdDevMs < expectedStdDev * 1.6 + 1)) {
-    return `RTT standard deviation ${measured.rttStdDevMs.toFixed(2)} ms, expected about ${expectedStdDev.toFixed(2)} ms`;
+  const medianAdded = path.rttP50Ms - reference.rttP50Ms;
+  if (!(Math.abs(medianAdded - delayMs) <= tolerance)) {
+    return `median round trip ${medianAdded.toFixed(2)} ms slower than the reference's, expected ${delayMs} +- ${tolerance.toFixed(2)} ms`;
   }
-  // Binomial bounds: 4.5 standard deviations, at least one percentage point.
+  // Uniform on +-j: the middle half of the round trips spans j.
+  const spreadMs = path.rttP75Ms - path.rttP25Ms;
+  if (jitterMs > 0 && !(spreadMs >= jitterMs * 0.5 && spreadMs <= jitterMs * 1.5 + 1 + 2 * noiseMs)) {
+    return `interquartile range ${spreadMs.toFixed(2)} ms, expected about ${jitterMs} ms (jitter +-${jitterMs})`;
+  }
+  // Binomial bounds: 4.5 standard deviations, at least one percentage point; what the reference
+  // lost (probes timed out by the measuring side's own load) is not the path's.
   const p = impairment.lossPercent / 100;
-  const sigma = Math.sqrt((p * (1 - p)) / measured.probes) * 100;
+  const sigma = Math.sqrt((p * (1 - p)) / path.probes) * 100;
   const lossTolerance = Math.max(1, 4.5 * sigma);
-  if (Math.abs(measured.lossPercent - impairment.lossPercent) > lossTolerance) {
-    return `loss ${measured.lossPercent.toFixed(2)} %, expected ${impairment.lossPercent} +- ${lossTolerance.toFixed(2)} %`;
+  const lossPercent = path.lossPercent - reference.lossPercent;
+  if (Math.abs(lossPercent - impairment.lossPercent) > lossTolerance) {
+    return `loss ${lossPercent.toFixed(2)} % beyond the reference's, expected ${impairment.lossPercent} +- ${lossTolerance.toFixed(2)} %`;
   }
   return null;
 }
@@ -197,9 +270,9 @@ export async function impairPath(host: TestHost, requested: Impairment, options:
     probeTimeoutMs: Math.min(950, impairment.delayMs + impairment.jitterMs + 300),
     concurrency: 20,
   };
-  const baseline = await measurePath(host, { ...measureOptions, probes: 100 });
-  if (baseline.answered < baseline.probes * 0.95) {
-    throw new Error(`impairPath: port ${measureOptions.port} of ${host.address} does not answer (${baseline.answered}/${baseline.probes}); pick a port that is open or closed, not dropped`);
+  const before = await measurePath(host, { ...measureOptions, probes: 100 });
+  if (before.answered < before.probes * 0.95) {
+    throw new Error(`impairPath: port ${measureOptions.port} of ${host.address} does not answer (${before.answered}/${before.probes}); pick a port that is open or closed, not dropped`);
   }
 
   let delayer: ChildProcess | undefined;
@@ -228,13 +301,13 @@ export async function impairPath(host: TestHost, requested: Impairment, options:
       await host.exec(['iptables-legacy', '-t', 'mangle', '-A', 'PREROUTING', '-i', host.targetLink, '-j', 'NFQUEUE', '--queue-num', String(QUEUE_NUMBER)]);
     }
     if (impairment.lossPercent > 0) await host.nft(lossRuleset(host, impairment.lossPercent));
-    // A busy machine only adds latency on the measuring side; a second or third look tells
-    // that noise apart from an impairment that is really not in effect.
+    // A burst of load that hits the path's probes and not the reference's can still tip one
+    // measurement; a second look tells it apart from an impairment that is not in effect.
     let problem: string | null = null;
     for (let attempt = 0; attempt < MEASURE_ATTEMPTS; attempt += 1) {
-      const measurement = await measurePath(host, measureOptions);
-      problem = checkMeasurement(impairment, baseline, measurement);
-      if (!problem) return { impairment, measurement, clear };
+      const comparison = await measurePathBeside(host, measureOptions);
+      problem = checkMeasurement(impairment, comparison);
+      if (!problem) return { impairment, measurement: comparison.path, clear };
     }
     throw new Error(`impairPath: the impairment is not in effect on ${host.address}: ${problem ?? ''}`);
   } catch (error) {
