@@ -4,7 +4,9 @@
  *
  * - Loss: nftables `numgen random` drop rules inside the namespace, on both directions, each
  *   with probability 1 - sqrt(1 - p) so that a round trip (probe and answer) is lost with
- *   probability p = lossPercent / 100, which is what a scanner sees.
+ *   probability p = lossPercent / 100, which is what a scanner sees. Counters on the rules tell
+ *   how many packets they saw and dropped: loss is verified on those kernel counts, which no
+ *   load on the measuring side can move (a probe timed out by a starved event loop could).
  * - Delay and jitter: an iptables-legacy NFQUEUE rule on the namespace's ingress and the
  *   nfq-delayer helper (src/emulator/delayer/nfq-delayer.c) that holds each arriving packet for
  *   delay +- jitter (uniform, like netem's default) before accepting it. The whole delay sits on
@@ -173,21 +175,50 @@ export async function measurePathBeside(host: Pick<TestHost, 'address'>, options
   }
 }
 
+/** Drop probability on each direction, so that a round trip is lost with lossPercent. */
+function perDirectionLoss(lossPercent: number): number {
+  return 1 - Math.sqrt(1 - lossPercent / 100);
+}
+
 function lossRuleset(host: TestHost, lossPercent: number): string {
-  const perDirection = 1 - Math.sqrt(1 - lossPercent / 100);
-  const threshold = Math.round(perDirection * LOSS_SCALE);
+  const threshold = Math.round(perDirectionLoss(lossPercent) * LOSS_SCALE);
+  // Two counters per direction: every packet on the link, and the ones dropped.
   return `
     table inet ${LOSS_TABLE} {
       chain ingress {
         type filter hook prerouting priority -300; policy accept;
-        iifname "${host.targetLink}" numgen random mod ${LOSS_SCALE} < ${threshold} drop
+        iifname "${host.targetLink}" counter numgen random mod ${LOSS_SCALE} < ${threshold} counter drop
       }
       chain egress {
         type filter hook postrouting priority -300; policy accept;
-        oifname "${host.targetLink}" numgen random mod ${LOSS_SCALE} < ${threshold} drop
+        oifname "${host.targetLink}" counter numgen random mod ${LOSS_SCALE} < ${threshold} counter drop
       }
     }
   `;
+}
+
+export interface LossCount {
+  /** Packets that reached the loss rules, both directions. */
+  seen: number;
+  dropped: number;
+}
+
+/**
+ * What the loss rules have seen and dropped so far, from the kernel's own counters: a count of
+ * packets, not of probes that timed out, so load on the measuring side cannot move it.
+ * Zero and zero when no loss is applied.
+ */
+export async function readLossCounters(host: Pick<TestHost, 'exec'>): Promise<LossCount> {
+  const listed = await host.exec(['nft', '-j', 'list', 'table', 'inet', LOSS_TABLE], { allowFailure: true });
+  const count: LossCount = { seen: 0, dropped: 0 };
+  if (listed.exitCode !== 0) return count;
+  const items = (JSON.parse(listed.stdout) as { nftables: { rule?: { expr: { counter?: { packets: number } }[] } }[] }).nftables;
+  for (const item of items) {
+    const counters = (item.rule?.expr ?? []).flatMap((expr) => (expr.counter ? [expr.counter.packets] : []));
+    count.seen += counters[0] ?? 0;
+    count.dropped += counters[1] ?? 0;
+  }
+  return count;
 }
 
 function waitForReady(child: ChildProcess, what: string, timeoutMs: number): Promise<void> {
@@ -216,11 +247,12 @@ function waitForReady(child: ChildProcess, what: string, timeoutMs: number): Pro
  * ever adds to a round trip. So: the fastest round trip is at least d - j slower than the
  * reference's fastest (load cannot fake that, and a missing delay cannot pass it); the median is
  * d slower, and the interquartile range is j wide, within tolerances that grow with the spread
- * the reference shows in the same rounds (the measuring side's noise).
+ * the reference shows in the same rounds (the measuring side's noise). Loss is checked by
+ * checkLoss, on the kernel's counters.
  */
-export function checkMeasurement(impairment: Required<Impairment>, measured: PathComparison): string | null {
+export function checkMeasurement(impairment: Pick<Impairment, 'delayMs' | 'jitterMs'>, measured: PathComparison): string | null {
   const { path, reference } = measured;
-  const { delayMs, jitterMs } = impairment;
+  const { delayMs = 0, jitterMs = 0 } = impairment;
   const noiseMs = reference.rttP75Ms - reference.rttP25Ms;
   const tolerance = Math.max(2, delayMs * 0.15) + 2 * noiseMs;
   const fastestAdded = path.rttMinMs - reference.rttMinMs;
@@ -237,14 +269,21 @@ export function checkMeasurement(impairment: Required<Impairment>, measured: Pat
   if (jitterMs > 0 && !(spreadMs >= jitterMs * 0.5 && spreadMs <= jitterMs * 1.5 + 1 + 2 * noiseMs)) {
     return `interquartile range ${spreadMs.toFixed(2)} ms, expected about ${jitterMs} ms (jitter +-${jitterMs})`;
   }
-  // Binomial bounds: 4.5 standard deviations, at least one percentage point; what the reference
-  // lost (probes timed out by the measuring side's own load) is not the path's.
-  const p = impairment.lossPercent / 100;
-  const sigma = Math.sqrt((p * (1 - p)) / path.probes) * 100;
-  const lossTolerance = Math.max(1, 4.5 * sigma);
-  const lossPercent = path.lossPercent - reference.lossPercent;
-  if (Math.abs(lossPercent - impairment.lossPercent) > lossTolerance) {
-    return `loss ${lossPercent.toFixed(2)} % beyond the reference's, expected ${impairment.lossPercent} +- ${lossTolerance.toFixed(2)} %`;
+  return null;
+}
+
+/**
+ * Checks what the loss rules dropped during a measurement against the requested loss; returns
+ * what is off, or null. Binomial bounds on the packets seen: 4 standard deviations, and at least
+ * one drop, so a rule that is not in effect never passes.
+ */
+export function checkLoss(lossPercent: number, counted: LossCount): string | null {
+  if (lossPercent === 0) return counted.dropped === 0 ? null : `${counted.dropped} packets dropped where no loss was asked`;
+  const p = perDirectionLoss(lossPercent);
+  const ratio = counted.seen > 0 ? counted.dropped / counted.seen : 0;
+  const tolerance = 4 * Math.sqrt((p * (1 - p)) / Math.max(1, counted.seen));
+  if (counted.dropped === 0 || Math.abs(ratio - p) > tolerance) {
+    return `${counted.dropped} of ${counted.seen} packets dropped (${(ratio * 100).toFixed(2)} %), expected ${(p * 100).toFixed(2)} +- ${(tolerance * 100).toFixed(2)} % per direction`;
   }
   return null;
 }
@@ -305,8 +344,12 @@ export async function impairPath(host: TestHost, requested: Impairment, options:
     // measurement; a second look tells it apart from an impairment that is not in effect.
     let problem: string | null = null;
     for (let attempt = 0; attempt < MEASURE_ATTEMPTS; attempt += 1) {
+      const lossBefore = await readLossCounters(host);
       const comparison = await measurePathBeside(host, measureOptions);
-      problem = checkMeasurement(impairment, comparison);
+      const lossAfter = await readLossCounters(host);
+      problem =
+        checkMeasurement(impairment, comparison) ??
+        checkLoss(impairment.lossPercent, { seen: lossAfter.seen - lossBefore.seen, dropped: lossAfter.dropped - lossBefore.dropped });
       if (!problem) return { impairment, measurement: comparison.path, clear };
     }
     throw new Error(`impairPath: the impairment is not in effect on ${host.address}: ${problem ?? ''}`);
