@@ -94,3 +94,24 @@ export const MAX_YAML_ALIAS_COUNT = 100;
 
 /** Nesting depth allowed in a saved result (the format itself needs 7). */
 export const MAX_JSON_DEPTH = 64;
+
+export interface ValueRange {
+  min: number;
+  max: number;
+}
+
+/**
+ * The accepted range of every numeric option; a value outside is refused (exit 2), never
+ * clamped. Timeouts stop at 60 s: Node's timers silently turn anything above 2^31-1 ms into
+ * 1 ms, which made every closed UDP port open|filtered. 65536 hosts is a /16.
+ */
+export const VALUE_RANGES = {
+  maxConcurrency: { min: 1, max: 65536 },
+  maxRatePerSecond: { min: 0, max: 1_000_000 },
+  maxRetries: { min: 0, max: 50 },
+  minRttTimeoutMs: { min: 1, max: 60_000 },
+  maxRttTimeoutMs: { min: 1, max: 60_000 },
+  initialRttTimeoutMs: { min: 1, max: 60_000 },
+  seed: { min: 0, max: 2 ** 32 - 1 },
+  maxHosts: { min: 1, max: 65536 },
+} as const satisfies Record<keyof ScanCaps | 'seed' | 'maxHosts', ValueRange>;

@@ -85,7 +85,7 @@ export async function prepareConformance(flags: ConformanceFlags): Promise<Confo
     }
     return { outputs };
   }
-  const [{ loadMatrix }, { selectExpectations }, { checkConformance }, { exitCodeFor }] = await Promise.all([
+  const [{ loadMatrix }, { selectExpectations }, { checkConformance }, { checkPolicyRows, exitCodeFor }] = await Promise.all([
     import('../matrix/load.js'),
     import('../matrix/select.js'),
     import('../conformance/diff.js'),
@@ -97,6 +97,7 @@ export async function prepareConformance(flags: ConformanceFlags): Promise<Confo
     ...(flags.platform ? { platform: flags.platform } : {}),
   });
   const policy = flags.policy === undefined ? undefined : await readPolicy(flags.policy);
+  if (policy) checkPolicyRows(policy, expectations, loaded.matrix.rows);
   return {
     check: {
       loaded,

@@ -5,7 +5,7 @@
  */
 import { Option, type Command } from 'commander';
 import { FAIL_ON_LEVELS, type FailOn } from '../conformance/model.js';
-import { exitCodeFor } from '../conformance/policy.js';
+import { checkPolicyRows, exitCodeFor } from '../conformance/policy.js';
 import { rejudgeResult } from '../conformance/rejudge.js';
 import { PortmatrixError } from '../errors.js';
 import { parseResultText } from '../report/parse-result.js';
@@ -50,6 +50,7 @@ async function rejudge(saved: ScanResult, flags: ReportFlags, file: string): Pro
     });
   }
   const policy = flags.policy === undefined ? undefined : await readPolicy(flags.policy);
+  if (policy) checkPolicyRows(policy, saved.conformance.expectations);
   return rejudgeResult(saved, {
     ...(policy ? { policy } : {}),
     strict: flags.strict ?? false,

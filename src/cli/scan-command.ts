@@ -15,6 +15,8 @@ import {
   type ProfileName,
   type ScanCaps,
   type UdpConfirm,
+  VALUE_RANGES,
+  type ValueRange,
 } from '../defaults.js';
 import { PortmatrixError } from '../errors.js';
 import type { Expectation } from '../matrix/expectation.js';
@@ -64,13 +66,13 @@ export interface ScanStages {
   finish(result: ScanResult, options: ScanCommandOptions): Promise<{ result: ScanResult; exitCode: number }>;
 }
 
-const CAP_OPTIONS: { flag: string; key: keyof ScanCaps; option: keyof ScanCommandOptions; min: number; what: string }[] = [
-  { flag: '--max-concurrency', key: 'maxConcurrency', option: 'maxConcurrency', min: 1, what: 'connections in flight at once' },
-  { flag: '--max-rate', key: 'maxRatePerSecond', option: 'maxRate', min: 0, what: 'new connections per second per host (0: no cap)' },
-  { flag: '--max-retries', key: 'maxRetries', option: 'maxRetries', min: 0, what: 'retries for ports that gave no answer' },
-  { flag: '--min-rtt-timeout', key: 'minRttTimeoutMs', option: 'minRttTimeout', min: 1, what: 'floor of the adaptive probe timeout, ms' },
-  { flag: '--max-rtt-timeout', key: 'maxRttTimeoutMs', option: 'maxRttTimeout', min: 1, what: 'ceiling of the adaptive probe timeout, ms' },
-  { flag: '--initial-rtt-timeout', key: 'initialRttTimeoutMs', option: 'initialRttTimeout', min: 1, what: 'probe timeout before any RTT is measured, ms' },
+const CAP_OPTIONS: { flag: string; key: keyof ScanCaps; option: keyof ScanCommandOptions; what: string }[] = [
+  { flag: '--max-concurrency', key: 'maxConcurrency', option: 'maxConcurrency', what: 'connections in flight at once' },
+  { flag: '--max-rate', key: 'maxRatePerSecond', option: 'maxRate', what: 'new connections per second per host (0: no cap)' },
+  { flag: '--max-retries', key: 'maxRetries', option: 'maxRetries', what: 'retries for ports that gave no answer' },
+  { flag: '--min-rtt-timeout', key: 'minRttTimeoutMs', option: 'minRttTimeout', what: 'floor of the adaptive probe timeout, ms' },
+  { flag: '--max-rtt-timeout', key: 'maxRttTimeoutMs', option: 'maxRttTimeout', what: 'ceiling of the adaptive probe timeout, ms' },
+  { flag: '--initial-rtt-timeout', key: 'initialRttTimeoutMs', option: 'initialRttTimeout', what: 'probe timeout before any RTT is measured, ms' },
 ];
 
 /** What each profile is for (the caps come from PROFILES, src/defaults.ts). */
@@ -110,11 +112,13 @@ function describeScanHelp(): string {
   ].join('\n');
 }
 
-function parseWholeNumber(flag: string, value: string, min: number): number {
-  if (!/^\d+$/.test(value.trim()) || Number(value) < min) {
-    throw new PortmatrixError('E_USAGE', `${flag} ${JSON.stringify(value)}: expected a whole number >= ${min}`, { hint: `for example ${flag} ${Math.max(min, 100)}` });
+/** A whole number inside its documented range (VALUE_RANGES), or one line and exit 2. */
+function parseWholeNumber(flag: string, value: string, { min, max }: ValueRange): number {
+  const text = value.trim();
+  if (!/^\d+$/.test(text) || Number(text) < min || Number(text) > max) {
+    throw new PortmatrixError('E_USAGE', `${flag} ${JSON.stringify(value)}: expected a whole number from ${min} to ${max}`, { hint: `for example ${flag} ${Math.min(max, Math.max(min, 100))}` });
   }
-  return Number(value);
+  return Number(text);
 }
 
 /** Profile caps, then each flag on its own. */
@@ -126,7 +130,7 @@ export function resolveCaps(options: ScanCommandOptions): { profile: ProfileName
   const caps: ScanCaps = { ...PROFILES[profile] };
   for (const cap of CAP_OPTIONS) {
     const value = options[cap.option];
-    if (typeof value === 'string') caps[cap.key] = parseWholeNumber(cap.flag, value, cap.min);
+    if (typeof value === 'string') caps[cap.key] = parseWholeNumber(cap.flag, value, VALUE_RANGES[cap.key]);
   }
   if (caps.minRttTimeoutMs > caps.maxRttTimeoutMs) {
     throw new PortmatrixError('E_USAGE', `--min-rtt-timeout ${caps.minRttTimeoutMs} is above --max-rtt-timeout ${caps.maxRttTimeoutMs}`, { hint: 'make the floor at most the ceiling' });
@@ -165,8 +169,8 @@ function createProgressBar(stream: NodeJS.WriteStream): { update(progress: ScanP
 
 export async function runScanCommand(targetSpecs: string[], options: ScanCommandOptions, stages: ScanStages = createConformanceStages()): Promise<number> {
   const { profile, caps } = resolveCaps(options);
-  const maxHosts = parseWholeNumber('--max-hosts', options.maxHosts, 1);
-  const seed = options.seed === undefined ? Math.floor(Math.random() * 2 ** 32) : parseWholeNumber('--seed', options.seed, 0);
+  const maxHosts = parseWholeNumber('--max-hosts', options.maxHosts, VALUE_RANGES.maxHosts);
+  const seed = options.seed === undefined ? Math.floor(Math.random() * 2 ** 32) : parseWholeNumber('--seed', options.seed, VALUE_RANGES.seed);
   const prober = options.prober as ProberKind | undefined;
   if (options.syn === true && options.connect === true) {
     throw new PortmatrixError('E_USAGE', '--syn and --connect both given', { hint: 'choose one scan type (without either: SYN when root, else connect)' });
@@ -261,8 +265,8 @@ export function registerScanCommand(program: Command, stages: ScanStages = creat
     )
     .option('--profile <name>', `speed and safety caps: ${Object.keys(PROFILES).join(', ')} (see Profiles below)`, DEFAULT_PROFILE)
     .option('--targets-file <file>', 'read targets from a file, one per line (# comments)')
-    .option('--max-hosts <n>', 'largest number of hosts a CIDR block or list may expand to', String(DEFAULT_MAX_HOSTS))
-    .option('--seed <n>', 'seed of the pseudo-random port order, to repeat a run exactly')
+    .option('--max-hosts <n>', `largest number of distinct hosts the targets may expand to, ${VALUE_RANGES.maxHosts.min}-${VALUE_RANGES.maxHosts.max}`, String(DEFAULT_MAX_HOSTS))
+    .option('--seed <n>', `seed of the pseudo-random port order, to repeat a run exactly (${VALUE_RANGES.seed.min}-${VALUE_RANGES.seed.max})`)
     .addOption(
       new Option(
         '--udp-confirm <which>',
@@ -277,7 +281,7 @@ export function registerScanCommand(program: Command, stages: ScanStages = creat
     .option('--syn', 'SYN (half-open) scan: no handshake is completed; needs root or CAP_NET_RAW (the default when it has them)')
     .option('--connect', 'connect scan (a full handshake per open port) even as root')
     .addOption(new Option('--prober <kind>', 'TCP connect backend').choices(['native', 'net-socket']).hideHelp());
-  for (const cap of CAP_OPTIONS) command.option(`${cap.flag} <n>`, `${cap.what} (overrides the profile)`);
+  for (const cap of CAP_OPTIONS) command.option(`${cap.flag} <n>`, `${cap.what}, ${VALUE_RANGES[cap.key].min}-${VALUE_RANGES[cap.key].max} (overrides the profile)`);
   addConformanceOptions(command);
   command.addHelpText('after', describeScanHelp());
   command.action(async (targets: string[], options: ScanCommandOptions) => {

@@ -16,7 +16,9 @@ import { PortmatrixError } from '../errors.js';
 import { parsePortSpec, rangesContain } from '../matrix/port-spec.js';
 import type { PortRange } from '../matrix/port-spec.js';
 import type { Transport } from '../scan/model.js';
-import { describeValue, formatProblem, locateZodIssues, parseYamlText } from '../util/yaml-location.js';
+import type { Expectation } from '../matrix/expectation.js';
+import type { MatrixRow } from '../matrix/model.js';
+import { describeValue, formatProblem, locateZodIssues, offsetOfPath, parseYamlText } from '../util/yaml-location.js';
 import { FINDING_KINDS } from './model.js';
 import type { FailOn, Finding, FindingKind, Severity } from './model.js';
 
@@ -57,6 +59,8 @@ export interface Policy {
   waivers: Waiver[];
   /** Matrix row ids whose conditional state ("Open if HA") holds on the scanned hosts; "*" for all. */
   conditionsMet: string[];
+  /** "file:line:col" of each conditionsMet entry, for messages about rows the selection does not have. */
+  conditionsMetAt?: string[];
 }
 
 const findingKindSchema = z.enum(FINDING_KINDS as [FindingKind, ...FindingKind[]]);
@@ -132,7 +136,39 @@ export function parsePolicyText(text: string, file: string): Policy {
     severities: file_.severities ?? {},
     waivers: (file_.waivers ?? []).map(({ port, ...rest }) => ({ ports: port, ...rest })),
     conditionsMet: file_.conditionsMet ?? [],
+    conditionsMetAt: (file_.conditionsMet ?? []).map((_, index) => where(offsetOfPath(doc, ['conditionsMet', index]))),
   };
+}
+
+/**
+ * A policy naming a row the check does not have is a mistake that used to pass silently (the
+ * condition then held nowhere): every conditionsMet entry must be a row with a condition among
+ * the selected expectations. With the matrix's rows, a row of a component that is not selected
+ * says so. Throws E_POLICY "file:line:col: conditionsMet[i]: ...".
+ */
+export function checkPolicyRows(
+  policy: Policy,
+  expectations: readonly Pick<Expectation, 'state' | 'condition' | 'component' | 'ref'>[],
+  matrixRows: readonly Pick<MatrixRow, 'id' | 'component'>[] = [],
+): void {
+  const selected = new Map(expectations.map((expectation) => [expectation.ref.rowId, expectation]));
+  // A condition is either the document's conditional state or a condition the importer read from the row's prose.
+  const hasCondition = (expectation: Pick<Expectation, 'state' | 'condition'>): boolean => typeof expectation.state !== 'string' || expectation.condition !== undefined;
+  const conditional = [...new Set(expectations.filter(hasCondition).map((expectation) => expectation.ref.rowId))];
+  const withCondition = conditional.length > 0 ? `rows with a condition here: ${conditional.join(', ')}` : 'no selected row has a condition';
+  policy.conditionsMet.forEach((rowId, index) => {
+    if (rowId === '*') return;
+    const fail = (what: string, hint: string): never => {
+      const where = policy.conditionsMetAt?.[index] ?? policy.source ?? 'policy';
+      throw new PortmatrixError('E_POLICY', `${where}: conditionsMet[${index}]: ${what}`, { hint });
+    };
+    const expectation = selected.get(rowId);
+    if (expectation && hasCondition(expectation)) return;
+    if (expectation) fail(`row "${rowId}" has no condition (documented ${expectation.state})`, `list only rows whose state is conditional; ${withCondition}`);
+    const row = matrixRows.find((candidate) => candidate.id === rowId);
+    if (row) fail(`row "${rowId}" belongs to component ${row.component}, which is not selected`, `add --component ${row.component}, or remove the entry`);
+    fail(`unknown row "${rowId}"`, `name a matrix row id (portmatrix matrix show <matrix>); ${withCondition}`);
+  });
 }
 
 export interface ApplyPolicyOptions {

@@ -78,11 +78,14 @@ function bigIntToIpv6(value: bigint): string {
 }
 
 function expandCidr(spec: string, maxHosts: number): ResolvedTarget[] {
-  const [base = '', prefixText = ''] = spec.split('/');
-  const family = isIP(base);
-  if (family === 0) throw targetError(spec, `${JSON.stringify(base)} is not an IP address`, 'write a block like 198.18.0.0/24 or 2001:db8::/120');
+  const parts = spec.split('/');
+  // Strict: 127.0.0.1/24/8 used to scan a /24.
+  if (parts.length !== 2) throw targetError(spec, `a CIDR block has exactly one "/", this has ${parts.length - 1}`, 'write a block like 198.18.0.0/24 or 2001:db8::/120');
+  const [base = '', prefixText = ''] = parts;
+  const family = base.includes('%') ? 0 : isIP(base);
+  if (family === 0) throw targetError(spec, `${JSON.stringify(base)} is not an IP address`, 'write a block like 198.18.0.0/24 or 2001:db8::/120 (no zone index)');
   const bits = family === 4 ? 32 : 128;
-  if (!/^\d{1,3}$/.test(prefixText) || Number(prefixText) > bits) {
+  if (!/^(0|[1-9]\d{0,2})$/.test(prefixText) || Number(prefixText) > bits) {
     throw targetError(spec, `prefix /${prefixText} is not 0-${bits}`, `write a block like ${family === 4 ? '198.18.0.0/24' : '2001:db8::/120'}`);
   }
   const hostBits = bits - Number(prefixText);
@@ -143,23 +146,25 @@ function canonicalIpv6(address: string): string {
 export async function resolveTargets(specs: string[], options: { maxHosts: number; resolve?: NameResolver }): Promise<ResolvedTarget[]> {
   const items = specs.flatMap((spec) => spec.split(',')).map((item) => item.trim()).filter((item) => item !== '');
   if (items.length === 0) throw new PortmatrixError('E_TARGET', 'no targets given', { hint: 'name at least one host, address or block' });
-  const resolved: ResolvedTarget[] = [];
+  // Duplicates are dropped as they come, so the cap counts distinct hosts: 300 copies of one address are one host.
+  const byAddress = new Map<string, ResolvedTarget>();
   for (const item of items) {
     const unbracketed = item.replace(/^\[(.*)\]$/, '$1');
-    if (unbracketed.includes('/')) resolved.push(...expandCidr(unbracketed, options.maxHosts));
+    let found: ResolvedTarget[];
+    if (unbracketed.includes('/')) found = expandCidr(unbracketed, options.maxHosts);
     else if (isIP(unbracketed) !== 0) {
       const family = isIP(unbracketed) === 6 ? 6 : 4;
       const address = family === 6 ? canonicalIpv6(unbracketed) : unbracketed;
-      resolved.push({ target: item, address, family });
+      found = [{ target: item, address, family }];
     } else if (/^[\d.]+$/.test(unbracketed) || unbracketed.includes(':')) {
       throw targetError(item, 'malformed IP address', 'write four numbers 0-255 like 198.18.0.10, or an IPv6 address like 2001:db8::10');
-    } else resolved.push(...(await resolveName(unbracketed, options.resolve ?? systemResolver)));
-    if (resolved.length > options.maxHosts) {
-      throw new PortmatrixError('E_TARGET', `more than ${options.maxHosts} hosts to scan`, { hint: `raise the cap with --max-hosts` });
+    } else found = await resolveName(unbracketed, options.resolve ?? systemResolver);
+    for (const target of found) if (!byAddress.has(target.address)) byAddress.set(target.address, target);
+    if (byAddress.size > options.maxHosts) {
+      throw new PortmatrixError('E_TARGET', `more than ${options.maxHosts} distinct hosts to scan`, { hint: `raise the cap with --max-hosts` });
     }
   }
-  const seen = new Set<string>();
-  return resolved.filter((target) => !seen.has(target.address) && seen.add(target.address));
+  return [...byAddress.values()];
 }
 
 /** Reads a --targets-file ("-": standard input, as nmap's -iL -): one target per line; blank lines and # comments are ignored. */

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { checkConformance } from '../../../src/conformance/diff.js';
-import { exitCodeFor, parsePolicyText } from '../../../src/conformance/policy.js';
+import { checkPolicyRows, exitCodeFor, parsePolicyText } from '../../../src/conformance/policy.js';
 import type { Finding } from '../../../src/conformance/model.js';
 import { PortmatrixError } from '../../../src/errors.js';
 import { driftedHost, EXPECTATIONS, NOW } from './sample.js';
@@ -32,7 +32,8 @@ describe('policy file', () => {
   it('reads severities, waivers and conditions', () => {
     const policy = readPolicy('waivers.yaml');
     expect(policy.severities).toEqual({ 'dynamic-port-open': 'off', 'listener-moved': 'error' });
-    expect(policy.conditionsMet).toEqual(['ipo-ha']);
+    expect(policy.conditionsMet).toEqual([]);
+    expect(readPolicy('ha-conditions.yaml')).toMatchObject({ conditionsMet: ['aams-7'], conditionsMetAt: ['fixtures/policy/ha-conditions.yaml:4:5'] });
     expect(policy.waivers[0]).toEqual({
       ports: '8080',
       transport: 'tcp',
@@ -60,7 +61,7 @@ describe('policy file', () => {
   });
 
   it('treats an empty file as the default policy', () => {
-    expect(parsePolicyText('', 'empty.yaml')).toEqual({ source: 'empty.yaml', severities: {}, waivers: [], conditionsMet: [] });
+    expect(parsePolicyText('', 'empty.yaml')).toEqual({ source: 'empty.yaml', severities: {}, waivers: [], conditionsMet: [], conditionsMetAt: [] });
   });
 });
 
@@ -90,7 +91,7 @@ describe('applying a policy', () => {
   });
 
   it('applies severity overrides, live waivers, and says when a waiver has expired', () => {
-    const policy = readPolicy('waivers.yaml');
+    const policy = { ...readPolicy('waivers.yaml'), conditionsMet: ['ipo-ha'] };
     const findings = checkConformance({ expectations: EXPECTATIONS, hosts: [driftedHost()], now: NOW, policy });
     expect(severityOf(findings, 'dynamic-port-open', 45000)).toBe('off');
     expect(severityOf(findings, 'listener-moved', 50812)).toBe('error');
@@ -128,5 +129,40 @@ describe('applying a policy', () => {
     expect(exitCodeFor(noticesOnly, 'warning')).toBe(0);
     expect(exitCodeFor(noticesOnly, 'notice')).toBe(1);
     expect(exitCodeFor([], 'notice')).toBe(0);
+  });
+});
+
+describe('policy rows against the selection', () => {
+  async function select(matrixId: string, components: string[], platform: string) {
+    const { loadMatrix } = await import('../../../src/matrix/load.js');
+    const { selectExpectations } = await import('../../../src/matrix/select.js');
+    const { matrix } = await loadMatrix(matrixId);
+    return { matrix, ...selectExpectations(matrix, { components, platform }) };
+  }
+  const rowError = (run: () => void): string => {
+    try {
+      run();
+    } catch (error) {
+      expect((error as PortmatrixError).code).toBe('E_POLICY');
+      return (error as PortmatrixError).message;
+    }
+    throw new Error('the policy was accepted');
+  };
+
+  it('accepts a conditional row of the selection', async () => {
+    const { matrix, expectations } = await select('aacc-7.1.2', ['aams'], 'linux');
+    expect(() => checkPolicyRows(readPolicy('ha-conditions.yaml'), expectations, matrix.rows)).not.toThrow();
+  });
+
+  it('names file:line:col for an unknown row, a row of an unselected component, and a row without a condition', async () => {
+    const office = await select('ip-office-9.1', ['ip-office'], 'ip500v2');
+    const unknown = parsePolicyText('conditionsMet:\n  - "*"\n  - ipo-ha\n', 'p.yaml');
+    expect(rowError(() => checkPolicyRows(unknown, office.expectations, office.matrix.rows))).toBe('p.yaml:3:5: conditionsMet[1]: unknown row "ipo-ha"');
+    const aacc = await select('aacc-7.1.2', ['contact-center'], 'windows');
+    expect(rowError(() => checkPolicyRows(readPolicy('ha-conditions.yaml'), aacc.expectations, aacc.matrix.rows))).toBe(
+      'fixtures/policy/ha-conditions.yaml:4:5: conditionsMet[0]: row "aams-7" belongs to component aams, which is not selected',
+    );
+    const plain = parsePolicyText(`conditionsMet: [${office.expectations[0]!.ref.rowId}]\n`, 'q.yaml');
+    expect(rowError(() => checkPolicyRows(plain, office.expectations, office.matrix.rows))).toMatch(/^q\.yaml:1:17: conditionsMet\[0\]: row "[\w.-]+" has no condition \(documented open\)$/);
   });
 });
