@@ -3,11 +3,17 @@
  * importers, dashboards) read a portmatrix scan too. Observations only: nmap's format has no
  * place for matrix findings. The one departure from nmap.dtd is scanner="portmatrix" (the DTD
  * allows only "nmap"): a file should not claim to come from a tool that did not write it.
+ *
+ * A banner goes into the service's extrainfo (what nmap -sV puts in its VERSION column), not
+ * into a <script id="banner">: Debian's ndiff 7.93 raises a TypeError (without -v) on a port
+ * whose columns are equal in both scans and whose script output differs. TCP ports carry the
+ * IANA service name where there is one, as nmap's table lookup does.
  */
 import { countPorts, parsePortSpec } from '../matrix/port-spec.js';
 import type { ScanResult } from '../result/model.js';
-import type { FoldedPorts, HostScan, Reason, Transport } from '../scan/model.js';
+import type { FoldedPorts, HostScan, Observation, Reason, Transport } from '../scan/model.js';
 import { escapeXml } from '../util/untrusted-text.js';
+import { TCP_SERVICE_NAMES } from './tcp-service-names.js';
 
 const x = escapeXml;
 
@@ -87,11 +93,17 @@ function renderHost(lines: string[], host: HostScan, start: number, end: number)
     );
   }
   for (const observation of host.observations) {
-    const service = observation.service ? `<service name="${x(observation.service)}" method="table" conf="3"/>` : '';
-    const banner = observation.banner === undefined ? '' : `<script id="banner" output="${x(observation.banner)}"/>`;
     lines.push(
-      `<port protocol="${x(observation.transport)}" portid="${x(observation.port)}"><state state="${x(observation.state)}" reason="${x(nmapReason(observation.reason))}" reason_ttl="0"/>${service}${banner}</port>`,
+      `<port protocol="${x(observation.transport)}" portid="${x(observation.port)}"><state state="${x(observation.state)}" reason="${x(nmapReason(observation.reason))}" reason_ttl="0"/>${renderService(observation)}</port>`,
     );
   }
   lines.push('</ports>', '</host>');
+}
+
+/** <service>: the probe's or the table's name (unknown when neither), the banner as extrainfo. */
+function renderService(observation: Observation): string {
+  const name = observation.service ?? (observation.transport === 'tcp' ? TCP_SERVICE_NAMES[observation.port] : undefined);
+  if (name === undefined && observation.banner === undefined) return '';
+  const extrainfo = observation.banner === undefined ? '' : ` extrainfo="${x(observation.banner)}"`;
+  return `<service name="${x(name ?? 'unknown')}"${extrainfo} method="table" conf="3"/>`;
 }

@@ -1,0 +1,43 @@
+/**
+ * Service names for TCP ports in nmap XML (`<service name=... method="table">`), from the IANA
+ * service-name registry (our own short list of what turns up on telephony and management hosts;
+ * nmap's nmap-services file is not used: its licence binds the project). Unlisted ports have none.
+ */
+export const TCP_SERVICE_NAMES: Readonly<Record<number, string>> = {
+  20: 'ftp-data',
+  21: 'ftp',
+  22: 'ssh',
+  23: 'telnet',
+  25: 'smtp',
+  53: 'domain',
+  69: 'tftp',
+  80: 'http',
+  88: 'kerberos',
+  110: 'pop3',
+  111: 'sunrpc',
+  135: 'epmap',
+  139: 'netbios-ssn',
+  143: 'imap',
+  161: 'snmp',
+  389: 'ldap',
+  443: 'https',
+  445: 'microsoft-ds',
+  465: 'submissions',
+  514: 'shell',
+  587: 'submission',
+  636: 'ldaps',
+  993: 'imaps',
+  995: 'pop3s',
+  1433: 'ms-sql-s',
+  1720: 'h323hostcall',
+  1812: 'radius',
+  2000: 'cisco-sccp',
+  3306: 'mysql',
+  3389: 'ms-wbt-server',
+  5060: 'sip',
+  5061: 'sips',
+  5432: 'postgresql',
+  5900: 'rfb',
+  8080: 'http-alt',
+  8443: 'pcsync-https',
+};
