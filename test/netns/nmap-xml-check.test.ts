@@ -117,4 +117,4 @@ describeNetns('check --nmap-xml: a real nmap scan judged like a live scan', () =
       await dark.destroy();
     }
   }, 60_000);
-});
+}, ['nmap']);

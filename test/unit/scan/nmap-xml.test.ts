@@ -1,8 +1,9 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { itNeeding } from '../../helpers/requirements.js';
 import { PortmatrixError } from '../../../src/errors.js';
 import { renderNmapXml } from '../../../src/report/nmap-xml.js';
 import { parseNmapXml } from '../../../src/scan/nmap-xml.js';
@@ -90,8 +91,7 @@ describe('parseNmapXml', () => {
 });
 
 describe('our nmap XML and Debian ndiff', () => {
-  const hasNdiff = spawnSync('ndiff', ['--help'], { encoding: 'utf8' }).status === 0 || existsSync('/usr/bin/ndiff');
-  it.skipIf(!hasNdiff && process.env.CI !== 'true')('ndiff (without -v) reads two runs whose only change is a banner on a UDP port, and TCP ports carry service names', () => {
+  itNeeding('ndiff (without -v) reads two runs whose only change is a banner on a UDP port, and TCP ports carry service names', { tools: ['ndiff'] }, () => {
     const host = driftedHost();
     const withBanner = (banner: string) => ({ ...host, observations: host.observations.map((o) => (o.transport === 'udp' && o.state === 'open' ? { ...o, banner } : o)) });
     const before = renderNmapXml(buildResult({ hosts: [withBanner('Avaya IP Office 9.1')] }));
