@@ -154,6 +154,8 @@ export async function planFormatOutputs<Format extends string>(
     }
     return formats.map((format) => ({ format }));
   }
+  // A base name that is empty or ends in a slash would make hidden files (".json", "reports/.html").
+  if (formats.length > 1 && (output.trim() === '' || output.endsWith('/'))) await checkOutputPath(output);
   const targets =
     formats.length === 1
       ? [{ format: formats[0]!, path: output }]

@@ -1,28 +1,4 @@
-import { PortmatrixError, formatUserError } from '../errors.js';
-import { toTerminalText } from '../util/untrusted-text.js';
-import { createProgram, isCommanderUsageError } from './program.js';
+/** Entry point of the executable (bin/portmatrix.js imports it). */
+import { runCli } from './run-cli.js';
 
-/** Entry point of the executable: user mistakes become one line and exit 2, never a stack trace. */
-async function main(argv: string[]): Promise<void> {
-  try {
-    const program = await createProgram(argv);
-    await program.parseAsync(argv);
-  } catch (error) {
-    if (isCommanderUsageError(error)) {
-      // --help and --version end here too, with exit code 0.
-      process.exitCode = error.exitCode === 0 ? 0 : 2;
-      return;
-    }
-    if (error instanceof PortmatrixError) {
-      // The message may quote a file, a target or an option value: one safe line.
-      process.stderr.write(`portmatrix: ${toTerminalText(formatUserError(error))}\n`);
-      process.exitCode = error.exitCode;
-      return;
-    }
-    // A bug, not a user mistake: keep the stack so it can be reported.
-    process.stderr.write(`portmatrix: internal error: ${(error as Error)?.stack ?? String(error)}\n`);
-    process.exitCode = 70;
-  }
-}
-
-await main(process.argv);
+await runCli(process.argv);
