@@ -31,6 +31,8 @@ import { planUdpPorts } from '../scan/udp-plan.js';
 import type { ProberKind } from '../scan/probes/connect-prober.js';
 import { readTargetsFile, resolveTargets } from '../scan/targets.js';
 import { findSourceAddress, readVantageHostname } from '../scan/vantage.js';
+import { exitCodeForSignal, watchStopSignals } from '../util/stop-signals.js';
+import { toTerminalText } from '../util/untrusted-text.js';
 import { addConformanceOptions, createConformanceStages } from './conformance-options.js';
 
 export interface ScanCommandOptions {
@@ -104,7 +106,8 @@ function describeScanHelp(): string {
     '  the summary table goes to standard output. The progress bar goes to stderr, only on a terminal.',
     '',
     'Exit codes: 0 conformant at --fail-on (always 0 without --matrix), 1 findings at or above --fail-on,',
-    '  2 bad usage or input, 3 the scan could not run, 130 interrupted (what was scanned is written, marked incomplete).',
+    '  2 bad usage or input, 3 the scan could not run, 128+signal when stopped: 130 SIGINT, 143 SIGTERM, 129 SIGHUP',
+    '  (every requested output is still written, marked incomplete, naming the signal).',
     '',
     'Examples:',
     '  portmatrix scan 198.18.0.10 --matrix ip-office-9.1 --component ip-office,voicemail-pro --platform linux',
@@ -147,7 +150,7 @@ function formatDuration(ms: number): string {
   return seconds >= 60 ? `${Math.floor(seconds / 60)}m${String(seconds % 60).padStart(2, '0')}s` : `${seconds}s`;
 }
 
-function createProgressBar(stream: NodeJS.WriteStream): { update(progress: ScanProgress): void; clear(): void } {
+export function createProgressBar(stream: Pick<NodeJS.WriteStream, 'write' | 'columns'>): { update(progress: ScanProgress): void; clear(): void } {
   let shown = false;
   return {
     update(progress) {
@@ -158,7 +161,9 @@ function createProgressBar(stream: NodeJS.WriteStream): { update(progress: ScanP
       const eta = progress.etaMs === null ? '' : ` ETA ${formatDuration(progress.etaMs)}`;
       const confirming = progress.udpConfirming > 0 ? `  confirming ${progress.udpConfirming} silent UDP port${progress.udpConfirming === 1 ? '' : 's'} (~1/s: the target's ICMP limit)` : '';
       const line = `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${progress.portsDone}/${progress.portsTotal} ports${host}  ${progress.openSoFar} open  ${Math.round(progress.ratePerSecond)}/s${eta}${confirming}`;
-      stream.write(`\r\u001b[2K${line.slice(0, Math.max(20, (stream.columns ?? 100) - 1))}`);
+      // A terminal that reports 0 or no columns (some CI consoles, serial lines) gets the whole line, not 20 characters of it.
+      const columns = stream.columns > 0 ? stream.columns : undefined;
+      stream.write(`\r\u001b[2K${columns === undefined ? line : line.slice(0, columns - 1)}`);
       shown = true;
     },
     clear() {
@@ -192,19 +197,13 @@ export async function runScanCommand(targetSpecs: string[], options: ScanCommand
     throw new PortmatrixError('E_USAGE', 'nothing to scan: --ports none and --udp none', { hint: 'give --ports all (the default) or a port list, or --udp matrix (the default) or a port list' });
   }
 
-  const controller = new AbortController();
-  const onSigint = (): void => {
-    // First Ctrl-C: stop and write what was scanned; a second one leaves at once.
-    if (controller.signal.aborted) process.exit(130);
-    controller.abort();
-  };
-  process.on('SIGINT', onSigint);
+  const stop = watchStopSignals();
   const progressBar = options.progress && process.stderr.isTTY ? createProgressBar(process.stderr) : null;
   const startedAt = new Date();
   try {
     const scan = await scanHosts(
       { targets, tcpPorts, udpPorts, caps, expectations, snmpCommunity: options.snmpCommunity, privileged, seed, udpConfirm, tcpScanType: scanType.scanType, ...(prober ? { prober } : {}) },
-      { signal: controller.signal, ...(progressBar ? { onProgress: (progress: ScanProgress) => progressBar.update(progress) } : {}) },
+      { signal: stop.abortSignal, ...(progressBar ? { onProgress: (progress: ScanProgress) => progressBar.update(progress) } : {}) },
     );
     progressBar?.clear();
     const finishedAt = new Date();
@@ -215,7 +214,7 @@ export async function runScanCommand(targetSpecs: string[], options: ScanCommand
       startedAt,
       finishedAt,
       complete: scan.complete,
-      ...(scan.complete ? {} : { incompleteReason: 'interrupted (SIGINT)' }),
+      ...(scan.complete ? {} : { incompleteReason: `interrupted by ${stop.received ?? 'a stop signal'}` }),
       vantage: { hostname: readVantageHostname(), sourceAddresses },
       parameters: {
         command: 'scan',
@@ -241,13 +240,15 @@ export async function runScanCommand(targetSpecs: string[], options: ScanCommand
     });
     const { result, exitCode } = await stages.finish(built, options);
     if (!result.complete) {
-      process.stderr.write(`portmatrix: interrupted: ${options.output ? `${options.output} holds` : 'the output above is'} what was scanned, marked incomplete\n`);
-      return 130;
+      const signal = stop.received ?? 'SIGINT';
+      const holder = options.output ? `${toTerminalText(options.output)} holds` : 'the output above is';
+      process.stderr.write(`portmatrix: interrupted by ${signal}: ${holder} what was scanned, marked incomplete\n`);
+      return exitCodeForSignal(signal);
     }
     return exitCode;
   } finally {
     progressBar?.clear();
-    process.off('SIGINT', onSigint);
+    stop.dispose();
   }
 }
 
