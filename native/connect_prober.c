@@ -17,6 +17,15 @@
  * records, 6 int32 each, copied into the caller's results Int32Array on the JavaScript thread:
  *   slot, code, rtt (microseconds), icmp type (-1: none), icmp code (-1: none), ticket
  * code: 0 connected, -1 self-connect (local address:port == remote), >0 errno.
+ * When a worker sends a slot's SYN it writes the time (the caller's performance.now() clock) and
+ * the ticket into two per-slot arrays, so that a timeout runs from the SYN and not from the
+ * moment JavaScript queued the command (a busy machine can hold a worker back for a while).
+ *
+ * Lifetime: JavaScript holds an external that points to a small handle, never to the prober
+ * itself. destroy() releases the prober and empties the handle, so a later call is a clean
+ * E_DESTROYED error and not a use after free; the handle's finalizer releases a prober that was
+ * never destroyed (threads joined, sockets and fds closed) when the object is collected. The
+ * uv_async handle is unreferenced: a forgotten prober never keeps the process alive.
  */
 #define NAPI_VERSION 8
 #define _GNU_SOURCE
@@ -44,8 +53,9 @@
 #define MAX_WORKERS 8
 #define EVENTS_PER_WAIT 1024
 #define WAKE_TOKEN UINT32_MAX
-/* drain() waits at most this long for the workers to look at their sockets once more. */
-#define DRAIN_WAIT_NS 100000000ll
+/* drain() waits at most this long for the workers to look at their sockets once more: long
+   enough for a starved worker to be scheduled on a loaded machine, short of a hang. */
+#define DRAIN_WAIT_NS 2000000000ll
 
 typedef struct {
   int fd; /* -1 until first used */
@@ -77,8 +87,23 @@ typedef struct {
   uint64_t drain_served;
 } worker_t;
 
+typedef struct prober prober_t;
+
+/* What the JavaScript external points to; outlives the prober until the external is collected. */
+typedef struct {
+  prober_t *prober; /* NULL after destroy() */
+} handle_t;
+
 typedef struct prober {
   napi_env env;
+  handle_t *handle;
+  napi_ref sent_at_ref;
+  napi_ref sent_tickets_ref;
+  double *sent_at;       /* the caller's Float64Array: when each slot's SYN went out (ms) */
+  int32_t *sent_tickets; /* the caller's Int32Array: the ticket that sent_at belongs to */
+  uint64_t clock_base_ns;
+  double clock_base_ms;
+  int async_initialized;
   napi_ref callback_ref;
   napi_ref results_ref;
   napi_ref commands_ref;
@@ -136,11 +161,19 @@ static void buffer_swap(int_buffer_t *a, int_buffer_t *b) {
   *b = t;
 }
 
+/* The live prober behind an external; NULL with a JavaScript error thrown when there is none. */
 static prober_t *get_prober(napi_env env, napi_value value) {
   void *data = NULL;
-  if (napi_get_value_external(env, value, &data) != napi_ok) return NULL;
-  prober_t *prober = (prober_t *)data;
-  return prober && !prober->destroyed && !prober->release_pending ? prober : NULL;
+  if (napi_get_value_external(env, value, &data) != napi_ok || !data) {
+    napi_throw_type_error(env, "E_NATIVE", "not a connect prober");
+    return NULL;
+  }
+  prober_t *prober = ((handle_t *)data)->prober;
+  if (!prober || prober->destroyed || prober->release_pending) {
+    napi_throw_error(env, "E_DESTROYED", "connect prober used after destroy()");
+    return NULL;
+  }
+  return prober;
 }
 
 /* Reads the ICMP type/code that ended a connect, when the kernel queued one (IP_RECVERR). */
@@ -258,6 +291,8 @@ static void start_connect(prober_t *prober, worker_t *worker, uint32_t slot_inde
   slot->port = port;
   slot->ticket = ticket;
   slot->started_ns = now_ns();
+  prober->sent_at[slot_index] = prober->clock_base_ms + (double)(slot->started_ns - prober->clock_base_ns) / 1e6;
+  __atomic_store_n(&prober->sent_tickets[slot_index], ticket, __ATOMIC_RELEASE);
   int32_t code = slot->fd < 0 ? open_slot_socket(prober, worker, slot_index) : 0;
   if (code == 0) {
     struct sockaddr_storage target = prober->target;
@@ -389,12 +424,15 @@ static void on_async(uv_async_t *handle) {
   if (!prober->destroyed) deliver_and_release(prober);
 }
 
-static void on_async_closed(uv_handle_t *handle) {
-  prober_t *prober = (prober_t *)handle->data;
+static void free_prober(prober_t *prober) {
   free(prober->published.items);
   free(prober->delivering_records.items);
   free(prober->slots);
   free(prober);
+}
+
+static void on_async_closed(uv_handle_t *handle) {
+  free_prober((prober_t *)handle->data);
 }
 
 static void stop_workers(prober_t *prober) {
@@ -420,7 +458,7 @@ static void stop_workers(prober_t *prober) {
 }
 
 static void close_slots(prober_t *prober) {
-  for (uint32_t i = 0; i < prober->slot_count; i++) {
+  for (uint32_t i = 0; prober->slots && i < prober->slot_count; i++) {
     if (prober->slots[i].fd >= 0) {
       if (prober->slots[i].in_flight) disconnect_socket(prober->slots[i].fd);
       close(prober->slots[i].fd);
@@ -429,19 +467,44 @@ static void close_slots(prober_t *prober) {
   }
 }
 
+static void delete_reference(napi_env env, napi_ref *ref) {
+  if (*ref) napi_delete_reference(env, *ref);
+  *ref = NULL;
+}
+
+/* Releases everything the prober holds, at any stage of its construction: threads joined,
+   sockets and fds closed, references dropped, the async handle closed (it frees the memory). */
 static void release(prober_t *prober) {
   if (prober->destroyed) return;
   prober->destroyed = 1;
+  if (prober->handle) prober->handle->prober = NULL;
+  prober->handle = NULL;
   stop_workers(prober);
   close_slots(prober);
   pthread_mutex_destroy(&prober->lock);
   pthread_cond_destroy(&prober->drained);
   napi_env env = prober->env;
-  napi_delete_reference(env, prober->callback_ref);
-  napi_delete_reference(env, prober->results_ref);
-  napi_delete_reference(env, prober->commands_ref);
-  napi_async_destroy(env, prober->async_context);
-  uv_close((uv_handle_t *)&prober->async, on_async_closed);
+  delete_reference(env, &prober->callback_ref);
+  delete_reference(env, &prober->results_ref);
+  delete_reference(env, &prober->commands_ref);
+  delete_reference(env, &prober->sent_at_ref);
+  delete_reference(env, &prober->sent_tickets_ref);
+  if (prober->async_context) napi_async_destroy(env, prober->async_context);
+  prober->async_context = NULL;
+  if (prober->async_initialized) uv_close((uv_handle_t *)&prober->async, on_async_closed);
+  else free_prober(prober);
+}
+
+/* The external was collected: release a prober that was never destroyed. */
+static void finalize_handle(napi_env env, void *data, void *hint) {
+  handle_t *handle = (handle_t *)data;
+  prober_t *prober = handle->prober;
+  if (prober) {
+    prober->handle = NULL;
+    if (prober->delivering) prober->release_pending = 1;
+    else release(prober);
+  }
+  free(handle);
 }
 
 static int int32_array(napi_env env, napi_value value, size_t min_length, int32_t **data, size_t *length) {
@@ -452,29 +515,50 @@ static int int32_array(napi_env env, napi_value value, size_t min_length, int32_
   return type == napi_int32_array && *length >= min_length;
 }
 
-/* createProber(address, family, slotCount, workerCount, results: Int32Array, commands: Int32Array, onResults(count)) */
+static int float64_array(napi_env env, napi_value value, size_t min_length, double **data) {
+  napi_typedarray_type type;
+  size_t length = 0;
+  void *raw = NULL;
+  if (napi_get_typedarray_info(env, value, &type, &length, &raw, NULL, NULL) != napi_ok) return 0;
+  *data = (double *)raw;
+  return type == napi_float64_array && length >= min_length;
+}
+
+/* Throws a JavaScript error for a failed start; the prober (any stage) is released first. */
+static napi_value fail_start(napi_env env, prober_t *prober, int error) {
+  release(prober);
+  napi_throw_error(env, error == EMFILE || error == ENFILE ? "EMFILE" : error == ENOMEM ? "ENOMEM" : "E_NATIVE", strerror(error));
+  return NULL;
+}
+
+/* createProber(address, family, slotCount, workerCount, results: Int32Array, commands: Int32Array,
+   onResults(count), sentAt: Float64Array, sentTickets: Int32Array, nowMs) */
 static napi_value create_prober(napi_env env, napi_callback_info info) {
-  size_t argc = 7;
-  napi_value argv[7];
+  size_t argc = 10;
+  napi_value argv[10];
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  if (argc < 7) {
-    napi_throw_type_error(env, NULL, "createProber(address, family, slotCount, workerCount, results, commands, onResults)");
+  if (argc < 10) {
+    napi_throw_type_error(env, NULL, "createProber(address, family, slotCount, workerCount, results, commands, onResults, sentAt, sentTickets, nowMs)");
     return NULL;
   }
   char address[64];
   size_t address_length = 0;
   int32_t family = 0;
   uint32_t slot_count = 0, worker_count = 0;
+  double now_ms = 0;
   CHECK(napi_get_value_string_utf8(env, argv[0], address, sizeof address, &address_length));
   CHECK(napi_get_value_int32(env, argv[1], &family));
   CHECK(napi_get_value_uint32(env, argv[2], &slot_count));
   CHECK(napi_get_value_uint32(env, argv[3], &worker_count));
-  int32_t *results = NULL, *commands = NULL;
-  size_t results_length = 0, commands_length = 0;
+  CHECK(napi_get_value_double(env, argv[9], &now_ms));
+  int32_t *results = NULL, *commands = NULL, *sent_tickets = NULL;
+  double *sent_at = NULL;
+  size_t results_length = 0, commands_length = 0, tickets_length = 0;
   if (!int32_array(env, argv[4], RECORD_INTS, &results, &results_length) ||
       !int32_array(env, argv[5], COMMAND_INTS, &commands, &commands_length) || slot_count == 0 ||
+      !float64_array(env, argv[7], slot_count, &sent_at) || !int32_array(env, argv[8], slot_count, &sent_tickets, &tickets_length) ||
       worker_count == 0 || worker_count > MAX_WORKERS) {
-    napi_throw_type_error(env, NULL, "results and commands must be Int32Arrays of at least one record; slotCount > 0; 1 <= workerCount <= 8");
+    napi_throw_type_error(env, NULL, "results and commands must be Int32Arrays of at least one record, sentAt and sentTickets one entry per slot; slotCount > 0; 1 <= workerCount <= 8");
     return NULL;
   }
 
@@ -483,7 +567,11 @@ static napi_value create_prober(napi_env env, napi_callback_info info) {
     napi_throw_error(env, "ENOMEM", "out of memory");
     return NULL;
   }
+  /* From here on every failure goes through fail_start(), which releases what exists so far. */
   prober->env = env;
+  pthread_mutex_init(&prober->lock, NULL);
+  pthread_cond_init(&prober->drained, NULL);
+  for (uint32_t i = 0; i < MAX_WORKERS; i++) prober->workers[i].epoll_fd = prober->workers[i].wake_fd = -1;
   prober->family = family;
   if (family == 4) {
     struct sockaddr_in *a = (struct sockaddr_in *)&prober->target;
@@ -497,7 +585,7 @@ static napi_value create_prober(napi_env env, napi_callback_info info) {
     if (inet_pton(AF_INET6, address, &a->sin6_addr) != 1) family = 0;
   }
   if (family != 4 && family != 6) {
-    free(prober);
+    release(prober);
     napi_throw_type_error(env, NULL, "not an IPv4/IPv6 address literal");
     return NULL;
   }
@@ -505,60 +593,63 @@ static napi_value create_prober(napi_env env, napi_callback_info info) {
   prober->results_capacity = (uint32_t)(results_length / RECORD_INTS);
   prober->command_input = commands;
   prober->command_capacity = (uint32_t)(commands_length / COMMAND_INTS);
+  prober->sent_at = sent_at;
+  prober->sent_tickets = sent_tickets;
+  prober->clock_base_ns = now_ns();
+  prober->clock_base_ms = now_ms;
   prober->slot_count = slot_count;
   prober->worker_count = worker_count < slot_count ? worker_count : slot_count;
   prober->slots = calloc(slot_count, sizeof(slot_t));
-  for (uint32_t i = 0; prober->slots && i < slot_count; i++) prober->slots[i].fd = -1;
-  int error = prober->slots ? 0 : ENOMEM;
+  if (!prober->slots) return fail_start(env, prober, ENOMEM);
+  for (uint32_t i = 0; i < slot_count; i++) prober->slots[i].fd = -1;
   for (uint32_t i = 0; i < prober->worker_count; i++) {
     worker_t *worker = &prober->workers[i];
     worker->prober = prober;
     worker->index = i;
     worker->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
+    if (worker->epoll_fd < 0) return fail_start(env, prober, errno);
     worker->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-    if (worker->epoll_fd < 0 || worker->wake_fd < 0) {
-      if (!error) error = errno;
-      continue;
-    }
+    if (worker->wake_fd < 0) return fail_start(env, prober, errno);
     struct epoll_event event;
     event.events = EPOLLIN;
     event.data.u64 = 0;
     event.data.u32 = WAKE_TOKEN;
-    if (!error && epoll_ctl(worker->epoll_fd, EPOLL_CTL_ADD, worker->wake_fd, &event) != 0) error = errno;
+    if (epoll_ctl(worker->epoll_fd, EPOLL_CTL_ADD, worker->wake_fd, &event) != 0) return fail_start(env, prober, errno);
   }
-  pthread_mutex_init(&prober->lock, NULL);
-  pthread_cond_init(&prober->drained, NULL);
   uv_loop_t *loop = NULL;
-  if (!error && napi_get_uv_event_loop(env, &loop) != napi_ok) error = EINVAL;
-  if (!error && uv_async_init(loop, &prober->async, on_async) != 0) error = EINVAL;
+  if (napi_get_uv_event_loop(env, &loop) != napi_ok || uv_async_init(loop, &prober->async, on_async) != 0) {
+    return fail_start(env, prober, EINVAL);
+  }
+  prober->async_initialized = 1;
   prober->async.data = prober;
-  for (uint32_t i = 0; !error && i < prober->worker_count; i++) {
-    worker_t *worker = &prober->workers[i];
-    if ((error = pthread_create(&worker->thread, NULL, run_worker, worker)) == 0) worker->started = 1;
-  }
-  if (error) {
-    stop_workers(prober);
-    pthread_mutex_destroy(&prober->lock);
-    pthread_cond_destroy(&prober->drained);
-    if (loop && uv_is_active((uv_handle_t *)&prober->async)) {
-      uv_close((uv_handle_t *)&prober->async, on_async_closed);
-    } else {
-      free(prober->slots);
-      free(prober);
-    }
-    napi_throw_error(env, error == EMFILE ? "EMFILE" : "E_NATIVE", strerror(error));
-    return NULL;
-  }
-
+  uv_unref((uv_handle_t *)&prober->async);
   napi_value resource_name;
-  CHECK(napi_create_string_utf8(env, "portmatrix:connect-prober", NAPI_AUTO_LENGTH, &resource_name));
-  CHECK(napi_async_init(env, NULL, resource_name, &prober->async_context));
-  CHECK(napi_create_reference(env, argv[6], 1, &prober->callback_ref));
-  CHECK(napi_create_reference(env, argv[4], 1, &prober->results_ref));
-  CHECK(napi_create_reference(env, argv[5], 1, &prober->commands_ref));
-
+  if (napi_create_string_utf8(env, "portmatrix:connect-prober", NAPI_AUTO_LENGTH, &resource_name) != napi_ok ||
+      napi_async_init(env, NULL, resource_name, &prober->async_context) != napi_ok ||
+      napi_create_reference(env, argv[6], 1, &prober->callback_ref) != napi_ok ||
+      napi_create_reference(env, argv[4], 1, &prober->results_ref) != napi_ok ||
+      napi_create_reference(env, argv[5], 1, &prober->commands_ref) != napi_ok ||
+      napi_create_reference(env, argv[7], 1, &prober->sent_at_ref) != napi_ok ||
+      napi_create_reference(env, argv[8], 1, &prober->sent_tickets_ref) != napi_ok) {
+    return fail_start(env, prober, EINVAL);
+  }
+  handle_t *handle = calloc(1, sizeof *handle);
+  if (!handle) return fail_start(env, prober, ENOMEM);
+  handle->prober = prober;
+  prober->handle = handle;
   napi_value external;
-  CHECK(napi_create_external(env, prober, NULL, NULL, &external));
+  if (napi_create_external(env, handle, finalize_handle, NULL, &external) != napi_ok) {
+    free(handle);
+    prober->handle = NULL;
+    return fail_start(env, prober, EINVAL);
+  }
+  /* Threads last: nothing can fail after them but their own start. */
+  for (uint32_t i = 0; i < prober->worker_count; i++) {
+    worker_t *worker = &prober->workers[i];
+    int error = pthread_create(&worker->thread, NULL, run_worker, worker);
+    if (error) return fail_start(env, prober, error); /* the handle's finalizer finds it released */
+    worker->started = 1;
+  }
   return external;
 }
 
@@ -569,10 +660,11 @@ static napi_value submit(napi_env env, napi_callback_info info) {
   napi_value argv[2];
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   prober_t *prober = get_prober(env, argv[0]);
+  if (!prober) return NULL;
   uint32_t count = 0;
   CHECK(napi_get_value_uint32(env, argv[1], &count));
-  if (!prober || count > prober->command_capacity) {
-    napi_throw_error(env, "E_NATIVE", "submit: bad prober or command count");
+  if (count > prober->command_capacity) {
+    napi_throw_error(env, "E_NATIVE", "submit: command count beyond the commands array");
     return NULL;
   }
   for (uint32_t i = 0; i < count; i++) {
@@ -607,7 +699,8 @@ static napi_value drain_now(napi_env env, napi_callback_info info) {
   napi_value argv[1];
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   prober_t *prober = get_prober(env, argv[0]);
-  if (!prober || prober->delivering) return NULL;
+  if (!prober) return NULL;
+  if (prober->delivering) return NULL; /* called from its own onResults: the batch is being delivered */
   uint64_t wanted[MAX_WORKERS];
   pthread_mutex_lock(&prober->lock);
   for (uint32_t i = 0; i < prober->worker_count; i++) wanted[i] = ++prober->workers[i].drain_requested;
@@ -629,14 +722,24 @@ static napi_value drain_now(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/* destroy(prober): releases the prober; calling it again does nothing. */
 static napi_value destroy_prober(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1];
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  prober_t *prober = get_prober(env, argv[0]);
+  void *data = NULL;
+  if (napi_get_value_external(env, argv[0], &data) != napi_ok || !data) {
+    napi_throw_type_error(env, "E_NATIVE", "not a connect prober");
+    return NULL;
+  }
+  handle_t *handle = (handle_t *)data;
+  prober_t *prober = handle->prober;
+  if (!prober) return NULL;
+  handle->prober = NULL;
+  prober->handle = NULL;
   /* Inside a delivery the batch being read still belongs to the prober: release afterwards. */
-  if (prober && !prober->delivering) release(prober);
-  else if (prober) prober->release_pending = 1;
+  if (!prober->delivering) release(prober);
+  else prober->release_pending = 1;
   return NULL;
 }
 

@@ -28,7 +28,7 @@ import { readSoftFdLimit } from '../scan/fd-limit.js';
 import { parsePortOption } from '../scan/port-plan.js';
 import { decideScanType, detectPrivileges } from '../scan/privileges.js';
 import { planUdpPorts } from '../scan/udp-plan.js';
-import type { ProberKind } from '../scan/probes/connect-prober.js';
+import { nativeProberProblem, type ProberKind } from '../scan/probes/connect-prober.js';
 import { readTargetsFile, resolveTargets } from '../scan/targets.js';
 import { findSourceAddress, readVantageHostname } from '../scan/vantage.js';
 import { exitCodeForSignal, watchStopSignals } from '../util/stop-signals.js';
@@ -183,6 +183,8 @@ export async function runScanCommand(targetSpecs: string[], options: ScanCommand
   const privileges = detectPrivileges();
   const scanType = decideScanType({ request: options.syn === true ? 'syn' : options.connect === true ? 'connect' : 'auto', privileges });
   if (scanType.note) process.stderr.write(`portmatrix: note: ${scanType.note}\n`);
+  const nativeProblem = scanType.scanType === 'connect' && prober !== 'net-socket' ? nativeProberProblem() : undefined;
+  if (nativeProblem) process.stderr.write(`portmatrix: note: ${nativeProblem}; this scan uses net.Socket (slower)\n`);
   const { expectations } = await stages.prepare(options);
   const tcpPorts = parsePortOption(options.ports, '--ports', documentedPorts(expectations, 'tcp'));
   // --udp matrix: the documented UDP ports of the selection plus COMMON_UDP_PORTS (without --matrix, the common list).

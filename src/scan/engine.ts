@@ -165,7 +165,11 @@ export async function scanHosts(
         })
       : Promise.resolve([]);
     const [tcp, udp] = await Promise.all([tcpRun, udpRun]);
-    if (tcp.stats) details.tcp[target.address] = tcp.stats;
+    if (tcp.stats) {
+      details.tcp[target.address] = tcp.stats;
+      // What actually ran, not what was asked for or expected.
+      details.prober = tcp.stats.prober;
+    }
     const hostComplete = tcp.complete && !hooks.signal?.aborted;
     // An interrupted UDP run returns what it had; only decided ports are kept.
     const { observations, folded } = foldObservations([...tcp.observations, ...udp]);

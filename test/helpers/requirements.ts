@@ -9,6 +9,7 @@ import path from 'node:path';
 import { describe, it } from 'vitest';
 import { locateSourceDocuments } from '../../scripts/source-documents.js';
 import { isRoot } from '../../src/emulator/netns.js';
+import { nativeProberProblem } from '../../src/scan/probes/connect-prober.js';
 import { findExecutable } from '../../src/util/find-executable.js';
 import { PACKAGE_ROOT } from '../../src/version.js';
 
@@ -19,6 +20,8 @@ export interface Needs {
   tools?: readonly string[];
   /** The vendor source documents (scripts/source-documents.ts). */
   sources?: boolean;
+  /** The native connect prober, built and loadable (npm install builds it where g++, make and python3 are). */
+  nativeProber?: boolean;
 }
 
 /** Where the skip log goes (set by the skip-summary reporter); one JSON line per skipped block. */
@@ -53,6 +56,10 @@ export function unmetNeeds(needs: Needs): string[] {
     if (!pkg) throw new Error(`${tool} is not in scripts/test-deps.txt: add it with its Debian package`);
     const present = tool.startsWith('/') ? existsSync(tool) : findExecutable(tool) !== undefined;
     if (!present) unmet.push(`${tool} (${pkg})`);
+  }
+  if (needs.nativeProber) {
+    const problem = nativeProberProblem();
+    if (problem) unmet.push(problem);
   }
   if (needs.sources) {
     const located = locateSourceDocuments();

@@ -5,6 +5,7 @@
  * when the addon did not build.
  * Outcomes arrive through `onOutcome`, immediate ones included; `onBatchEnd` follows each batch.
  */
+import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { Socket } from 'node:net';
 import { availableParallelism, constants } from 'node:os';
@@ -30,6 +31,11 @@ export interface ConnectProber {
   flush(): void;
   /** Delivers outcomes that are ready now, so a timeout is never judged on an unread answer. */
   drain(): void;
+  /**
+   * When the slot's probe really went out (performance.now() clock), undefined while it waits to
+   * be sent: a timeout runs from there, since a loaded machine can hold a queued probe back.
+   */
+  sentAt(slot: number): number | undefined;
   close(): void;
 }
 
@@ -42,6 +48,9 @@ interface NativeBinding {
     results: Int32Array,
     commands: Int32Array,
     onResults: (count: number) => void,
+    sentAt: Float64Array,
+    sentTickets: Int32Array,
+    nowMs: number,
   ): unknown;
   submit(prober: unknown, count: number): void;
   drain(prober: unknown): void;
@@ -63,21 +72,31 @@ export function errnoName(code: number): string {
   return ERRNO_NAMES.get(code) ?? `ERRNO_${code}`;
 }
 
+const ADDON = join(PACKAGE_ROOT, 'build', 'Release', 'connect_prober.node');
 let nativeBinding: NativeBinding | null | undefined;
+let nativeProblem: string | undefined;
 
-/** Loads the addon once; null when it was not built (or PORTMATRIX_PROBER=net-socket asks for the fallback). */
+/** Loads the addon once; null when it was not built, did not load, or PORTMATRIX_PROBER=net-socket asks for the fallback. */
 export function loadNativeBinding(): NativeBinding | null {
   if (nativeBinding !== undefined) return nativeBinding;
   nativeBinding = null;
-  if (process.platform === 'linux' && process.env.PORTMATRIX_PROBER !== 'net-socket') {
+  if (process.platform !== 'linux') nativeProblem = 'the native connect prober is built on Linux only';
+  else if (process.env.PORTMATRIX_PROBER === 'net-socket') nativeProblem = undefined;
+  else if (!existsSync(ADDON)) nativeProblem = 'the native connect prober was not built at npm install (it needs g++, make and python3; then npm rebuild)';
+  else {
     try {
-      const require = createRequire(import.meta.url);
-      nativeBinding = require(join(PACKAGE_ROOT, 'build', 'Release', 'connect_prober.node')) as NativeBinding;
-    } catch {
-      nativeBinding = null;
+      nativeBinding = createRequire(import.meta.url)(ADDON) as NativeBinding;
+    } catch (error) {
+      nativeProblem = `the native connect prober did not load (${(error as Error).message.split('\n')[0] ?? ''}; npm rebuild rebuilds it for this Node.js)`;
     }
   }
   return nativeBinding;
+}
+
+/** Why a connect scan would use net.Socket instead of the native prober; undefined when it would not. */
+export function nativeProberProblem(): string | undefined {
+  loadNativeBinding();
+  return nativeProblem;
 }
 
 function outcomeName(code: number): string {
@@ -98,11 +117,14 @@ function createNativeProber(
       slots: options.slots,
       outcomeName,
       open(results, commands, onResults) {
-        const prober = binding.createProber(options.address, options.family, options.slots, workers, results, commands, onResults);
+        const sentAt = new Float64Array(options.slots);
+        const sentTickets = new Int32Array(options.slots);
+        const prober = binding.createProber(options.address, options.family, options.slots, workers, results, commands, onResults, sentAt, sentTickets, performance.now());
         return {
           submit: (count) => binding.submit(prober, count),
           drain: () => binding.drain(prober),
           destroy: () => binding.destroy(prober),
+          sentAt: (slot, ticket) => (sentTickets[slot] === ticket ? sentAt[slot] : undefined),
         };
       },
     },
@@ -112,6 +134,7 @@ function createNativeProber(
 
 function createSocketProber(options: { address: string; family: 4 | 6; slots: number }, handler: ProbeOutcomeHandler): ConnectProber {
   const sockets: (Socket | undefined)[] = new Array(options.slots);
+  const startedAt = new Float64Array(options.slots);
   let batchScheduled = false;
   const endBatchSoon = (): void => {
     if (batchScheduled) return;
@@ -132,6 +155,7 @@ function createSocketProber(options: { address: string; family: 4 | 6; slots: nu
     kind: 'net-socket',
     connect(slot, port) {
       const started = performance.now();
+      startedAt[slot] = started;
       const socket = new Socket();
       sockets[slot] = socket;
       socket.once('connect', () => {
@@ -154,6 +178,7 @@ function createSocketProber(options: { address: string; family: 4 | 6; slots: nu
     drain() {
       // net.Socket events only arrive through the event loop.
     },
+    sentAt: (slot) => startedAt[slot],
     close() {
       for (let slot = 0; slot < sockets.length; slot++) this.abort(slot);
     },

@@ -16,6 +16,8 @@ export interface NativeHandle {
   submit(count: number): void;
   drain(): void;
   destroy(): void;
+  /** When the native side sent the probe with this ticket (performance.now() clock); undefined while it is still queued. Without it, the time it was queued. */
+  sentAt?(slot: number, ticket: number): number | undefined;
 }
 
 export interface NativeBatchOptions {
@@ -33,6 +35,7 @@ export function createNativeBatchProber(options: NativeBatchOptions, handler: Pr
   let commandCount = 0;
   // The ticket of the probe each slot waits for (0: none).
   const tickets = new Int32Array(options.slots);
+  const queuedAt = new Float64Array(options.slots);
   let lastTicket = 0;
   const onResults = (count: number): void => {
     for (let index = 0; index < count; index++) {
@@ -70,6 +73,7 @@ export function createNativeBatchProber(options: NativeBatchOptions, handler: Pr
     connect(slot, port) {
       lastTicket = lastTicket === 0x7fffffff ? 1 : lastTicket + 1;
       tickets[slot] = lastTicket;
+      queuedAt[slot] = performance.now();
       push(slot, port, lastTicket);
     },
     abort(slot) {
@@ -79,6 +83,7 @@ export function createNativeBatchProber(options: NativeBatchOptions, handler: Pr
       push(slot, 0, ticket);
     },
     flush,
+    sentAt: (slot) => (handle.sentAt ? handle.sentAt(slot, tickets[slot] ?? 0) : queuedAt[slot]),
     drain: () => {
       flush();
       handle.drain();

@@ -87,7 +87,7 @@ export function scanTcp(options: TcpScanOptions): Promise<TcpScanOutcome> {
     let silent: number[] = [];
     let heldPort = -1;
     const slotPort = new Int32Array(slots).fill(-1);
-    const slotDeadline = new Float64Array(slots);
+    const slotTimeoutMs = new Float64Array(slots);
     const slotAttempt = new Uint8Array(slots);
     const freeSlots: number[] = [];
     for (let slot = slots - 1; slot >= 0; slot--) freeSlots.push(slot);
@@ -207,7 +207,8 @@ export function scanTcp(options: TcpScanOptions): Promise<TcpScanOutcome> {
       for (let slot = 0; slot < slots; slot++) {
         const port = slotPort[slot] ?? -1;
         if (port < 0) continue;
-        const deadline = slotDeadline[slot] ?? 0;
+        // The timeout runs from when the probe went out; one still queued has not started it.
+        const deadline = (prober.sentAt(slot) ?? now) + (slotTimeoutMs[slot] ?? 0);
         if (deadline <= now) {
           prober.abort(slot);
           const attempt = slotAttempt[slot] ?? 1;
@@ -290,7 +291,7 @@ export function scanTcp(options: TcpScanOptions): Promise<TcpScanOutcome> {
             const attempt = (attempts[port] = (attempts[port] ?? 0) + 1);
             slotPort[slot] = port;
             slotAttempt[slot] = attempt;
-            slotDeadline[slot] = now + timeoutMs;
+            slotTimeoutMs[slot] = timeoutMs;
             inFlight++;
             probesSent++;
             arm(now + timeoutMs);
