@@ -5,6 +5,8 @@
  */
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { inventoryJsonSchema } from '../src/audit/inventory.js';
+import { auditJsonSchema } from '../src/audit/schema.js';
 import { driftJsonSchema } from '../src/report/drift/schema.js';
 import { resultJsonSchema } from '../src/report/result-schema.js';
 import { writeFileAtomic } from '../src/util/atomic-write.js';
@@ -24,6 +26,8 @@ export function renderDriftSchema(): string {
 export const PUBLISHED_SCHEMAS: Record<string, () => string> = {
   'result.schema.json': renderResultSchema,
   'drift.schema.json': renderDriftSchema,
+  'audit.schema.json': () => asText(auditJsonSchema()),
+  'inventory.schema.json': () => asText(inventoryJsonSchema()),
 };
 
 const isMain = process.argv[1] !== undefined && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url);

@@ -115,3 +115,12 @@ export const VALUE_RANGES = {
   seed: { min: 0, max: 2 ** 32 - 1 },
   maxHosts: { min: 1, max: 65536 },
 } as const satisfies Record<keyof ScanCaps | 'seed' | 'maxHosts', ValueRange>;
+
+/**
+ * Hosts an audit scans at once. A fleet is bound by waiting (each host held to its profile's
+ * per-host rate), not by CPU: 32 gentle hosts hold 32 x 32 sockets, well within the budget.
+ */
+export const DEFAULT_AUDIT_PARALLEL = 32;
+
+/** Waivers that expire within this many days are reported as notices by an audit. */
+export const DEFAULT_WAIVER_WARNING_DAYS = 14;

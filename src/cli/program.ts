@@ -12,6 +12,8 @@ const COMMANDS: Record<string, () => Promise<(program: Command) => unknown>> = {
   report: async () => (await import('./report-command.js')).registerReportCommand,
   scan: async () => (await import('./scan-command.js')).registerScanCommand,
   demo: async () => (await import('./demo-command.js')).registerDemoCommand,
+  audit: async () => (await import('./audit-command.js')).registerAuditCommand,
+  merge: async () => (await import('./merge-command.js')).registerMergeCommand,
   check: async () => (await import('./check-command.js')).registerCheckCommand,
   diff: async () => (await import('./diff-command.js')).registerDiffCommand,
 };

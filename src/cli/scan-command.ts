@@ -141,7 +141,7 @@ export function resolveCaps(options: ScanCommandOptions): { profile: ProfileName
   return { profile, caps };
 }
 
-function documentedPorts(expectations: readonly Expectation[], transport: 'tcp' | 'udp'): PortRange[] {
+export function documentedPorts(expectations: readonly Expectation[], transport: 'tcp' | 'udp'): PortRange[] {
   return expectations.filter((expectation) => expectation.transport === transport && !expectation.dynamic).map(({ start, end }) => ({ start, end }));
 }
 

@@ -21,6 +21,11 @@ interface TestCase {
 }
 
 export function renderJunit(result: ScanResult): string {
+  return `${['<?xml version="1.0" encoding="UTF-8"?>', '<testsuites>', ...renderJunitSuites(result), '</testsuites>'].join('\n')}\n`;
+}
+
+/** The <testsuite> lines of a result, one per host; ids count from firstId (a fleet audit joins many results in one file). */
+export function renderJunitSuites(result: ScanResult, firstId = 0): string[] {
   const view = buildReportView(result);
   const conformance = result.conformance;
   const failOn = conformance?.failOn ?? 'never';
@@ -28,9 +33,10 @@ export function renderJunit(result: ScanResult): string {
   // The schema wants a local time without zone or fraction; results store UTC, so this is UTC.
   const timestamp = result.startedAt.slice(0, 19);
   const durationSeconds = Math.max(0, (Date.parse(result.finishedAt) - Date.parse(result.startedAt)) / 1000);
-  const out: string[] = ['<?xml version="1.0" encoding="UTF-8"?>', '<testsuites>'];
+  const out: string[] = [];
 
-  view.portMap.forEach((hostMap, index) => {
+  view.portMap.forEach((hostMap, hostIndex) => {
+    const index = firstId + hostIndex;
     // The host is a package level of its own, so every case names it: dots and colons of the
     // address would split it into levels, so they become underscores.
     const hostPrefix = `${prefix}.${hostMap.host.address.replace(/[.:]/g, '_')}`;
@@ -96,8 +102,7 @@ export function renderJunit(result: ScanResult): string {
     const systemOut = accepted.map((finding) => x(`${formatPort(finding.transport, finding.port)} ${KIND_TITLES[finding.kind]}: ${formatWaiver(finding)}`)).join('\n');
     out.push(`    <system-out>${systemOut}</system-out>`, '    <system-err></system-err>', '  </testsuite>');
   });
-  out.push('</testsuites>');
-  return `${out.join('\n')}\n`;
+  return out;
 }
 
 function properties(result: ScanResult, host: HostScan): [string, string][] {

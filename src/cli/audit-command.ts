@@ -1,0 +1,138 @@
+/**
+ * `portmatrix audit <inventory.yaml>`: every host of an inventory (or the part --site and
+ * --shard select) scanned concurrently, each against its own matrix with its own profile's caps,
+ * into one combined result and report set and one exit code. Shards written anywhere join with
+ * `portmatrix merge`.
+ */
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { Option, type Command } from 'commander';
+import { parseInventoryText } from '../audit/inventory.js';
+import { planAudit } from '../audit/plan.js';
+import { renderAuditTable } from '../audit/report/table.js';
+import { AUDIT_FILE_FORMATS, renderAuditJson, writeAuditReports, type AuditFileFormat } from '../audit/report/write.js';
+import { runAudit } from '../audit/run-audit.js';
+import { parseShard } from '../audit/shard.js';
+import { DEFAULT_AUDIT_PARALLEL, DEFAULT_MAX_HOSTS, DEFAULT_WAIVER_WARNING_DAYS } from '../defaults.js';
+import { PortmatrixError } from '../errors.js';
+import { socketBudget } from '../scan/fd-limit.js';
+import { createHostRunner } from './audit-host-runner.js';
+import { shouldColor } from './conformance-options.js';
+
+interface AuditFlags {
+  shard?: string;
+  site?: string[];
+  parallel: string;
+  maxHosts: string;
+  warnWaivers: string;
+  format?: string[];
+  output?: string;
+  progress: boolean;
+}
+
+function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, ...value.split(',').map((item) => item.trim()).filter(Boolean)];
+}
+
+function wholeNumber(flag: string, value: string, min: number, max: number): number {
+  if (!/^\d+$/.test(value.trim()) || Number(value) < min || Number(value) > max) {
+    throw new PortmatrixError('E_USAGE', `${flag} ${JSON.stringify(value)}: expected a whole number ${min}-${max}`, { hint: `for example ${flag} ${min}` });
+  }
+  return Number(value);
+}
+
+export function registerAuditCommand(program: Command): Command {
+  const command = program
+    .command('audit')
+    .description('audit a fleet: every host of an inventory against its own matrix, concurrently, into one result and report set')
+    .argument('<inventory.yaml>', 'hosts or CIDR groups with matrix, components, platform, policy, profile, tags (schemas/inventory.schema.json)')
+    .option('--shard <i/n>', 'audit part i of n (deterministic, balanced by expected work); join the parts with portmatrix merge')
+    .option('--site <name>', 'only hosts at this site (repeatable or comma-separated)', collect)
+    .option('--parallel <n>', 'hosts scanned at once (each keeps its profile\'s per-host caps)', String(DEFAULT_AUDIT_PARALLEL))
+    .option('--max-hosts <n>', 'largest number of hosts the inventory may expand to', String(DEFAULT_MAX_HOSTS))
+    .option('--warn-waivers <days>', 'report waivers that expire within this many days as notices', String(DEFAULT_WAIVER_WARNING_DAYS))
+    .option('--format <formats>', `report files with --output: ${AUDIT_FILE_FORMATS.join(', ')} (default: all); without --output: table or json to standard output`, collect)
+    .option('--output <dir>', 'folder for the report set: audit.json, index.html + hosts/*.html, audit.md, audit.junit.xml')
+    .option('--no-progress', 'no per-host progress lines on stderr');
+  command.addHelpText(
+    'after',
+    [
+      '',
+      'Exit codes: 0 every host conformant at its --fail-on, 1 findings on some host, 2 bad input,',
+      '  3 some host could not be judged (down, unreachable), 130 interrupted (what was audited is written, marked incomplete).',
+      '',
+      'Examples:',
+      '  portmatrix audit fleet.yaml --output reports/$(date +%F)',
+      '  portmatrix audit fleet.yaml --shard 2/3 --output shard-2     # then: portmatrix merge shard-*/audit.json --output all',
+    ].join('\n'),
+  );
+  return command.action(async (inventoryFile: string, flags: AuditFlags) => {
+    process.exitCode = await runAuditCommand(inventoryFile, flags);
+  });
+}
+
+async function runAuditCommand(inventoryFile: string, flags: AuditFlags): Promise<number> {
+  const parallel = wholeNumber('--parallel', flags.parallel, 1, 1024);
+  const maxHosts = wholeNumber('--max-hosts', flags.maxHosts, 1, 1 << 20);
+  const warnWaiverDays = wholeNumber('--warn-waivers', flags.warnWaivers, 0, 3650);
+  const shard = flags.shard === undefined ? undefined : parseShard(flags.shard);
+  const { files, stdoutFormat } = planAuditOutputs(flags.format, flags.output);
+  const text = await readFile(inventoryFile, 'utf8').catch((error: NodeJS.ErrnoException) => {
+    throw new PortmatrixError('E_USAGE', `cannot read inventory ${inventoryFile}: ${error.code ?? error.message}`, { hint: 'pass an inventory YAML file', cause: error });
+  });
+  const entries = parseInventoryText(text, inventoryFile);
+  const { all, selected } = await planAudit(entries, {
+    inventoryDir: path.dirname(path.resolve(inventoryFile)),
+    maxHosts,
+    ...(flags.site ? { sites: flags.site } : {}),
+    ...(shard ? { shard } : {}),
+  });
+  // Every matrix, selection and policy is loaded and checked once, before any packet is sent.
+  const runHost = await createHostRunner(selected);
+  const controller = new AbortController();
+  const onSigint = (): void => {
+    if (controller.signal.aborted) process.exit(130);
+    controller.abort('interrupted (SIGINT)');
+  };
+  process.on('SIGINT', onSigint);
+  try {
+    const audit = await runAudit({
+      hosts: selected,
+      runHost,
+      parallel,
+      socketBudget: socketBudget(),
+      inventory: { file: inventoryFile, sha256: createHash('sha256').update(text).digest('hex'), hosts: all.length },
+      ...(shard ? { shard } : {}),
+      ...(flags.site ? { sites: flags.site } : {}),
+      warnWaiverDays,
+      signal: controller.signal,
+      ...(flags.progress ? { onHostDone: (host, done, total) => process.stderr.write(`[${done}/${total}] ${host.address}: exit ${host.exitCode}\n`) } : {}),
+    });
+    if (flags.output !== undefined) {
+      for (const file of await writeAuditReports(audit, flags.output, files)) process.stderr.write(`wrote ${file}\n`);
+    }
+    const terminal = { stdout: process.stdout, env: process.env };
+    process.stdout.write(stdoutFormat === 'json' ? renderAuditJson(audit) : renderAuditTable(audit, { color: shouldColor(terminal) }));
+    return audit.exitCode;
+  } finally {
+    process.off('SIGINT', onSigint);
+  }
+}
+
+function planAuditOutputs(requested: readonly string[] | undefined, output: string | undefined): { files: AuditFileFormat[]; stdoutFormat: 'table' | 'json' } {
+  if (output === undefined) {
+    const format = requested?.[0] ?? 'table';
+    if ((requested?.length ?? 0) > 1 || (format !== 'table' && format !== 'json')) {
+      throw new PortmatrixError('E_USAGE', `--format ${requested?.join(',')} without --output: standard output takes table or json`, { hint: 'name a folder with --output for the report set' });
+    }
+    return { files: [], stdoutFormat: format };
+  }
+  const files = requested && requested.length > 0 ? requested : AUDIT_FILE_FORMATS;
+  for (const format of files) {
+    if (!(AUDIT_FILE_FORMATS as readonly string[]).includes(format)) {
+      throw new PortmatrixError('E_USAGE', `unknown --format "${format}" for audit`, { hint: `formats: ${AUDIT_FILE_FORMATS.join(', ')}` });
+    }
+  }
+  return { files: files as AuditFileFormat[], stdoutFormat: 'table' };
+}
