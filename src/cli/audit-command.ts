@@ -18,6 +18,7 @@ import { DEFAULT_AUDIT_PARALLEL, DEFAULT_MAX_HOSTS, DEFAULT_WAIVER_WARNING_DAYS 
 import { PortmatrixError } from '../errors.js';
 import { socketBudget } from '../scan/fd-limit.js';
 import { createHostRunner } from './audit-host-runner.js';
+import { exitCodeForSignal, watchStopSignals } from '../util/stop-signals.js';
 import { shouldColor } from './conformance-options.js';
 
 interface AuditFlags {
@@ -60,7 +61,7 @@ export function registerAuditCommand(program: Command): Command {
     [
       '',
       'Exit codes: 0 every host conformant at its --fail-on, 1 findings on some host, 2 bad input,',
-      '  3 some host could not be judged (down, unreachable), 130 interrupted (what was audited is written, marked incomplete).',
+      '  3 some host could not be judged (down, unreachable), 128+signal when stopped (130 SIGINT, 143 SIGTERM): what was audited is written, marked incomplete.',
       '',
       'Examples:',
       '  portmatrix audit fleet.yaml --output reports/$(date +%F)',
@@ -90,12 +91,7 @@ async function runAuditCommand(inventoryFile: string, flags: AuditFlags): Promis
   });
   // Every matrix, selection and policy is loaded and checked once, before any packet is sent.
   const runHost = await createHostRunner(selected);
-  const controller = new AbortController();
-  const onSigint = (): void => {
-    if (controller.signal.aborted) process.exit(130);
-    controller.abort('interrupted (SIGINT)');
-  };
-  process.on('SIGINT', onSigint);
+  const stop = watchStopSignals();
   try {
     const audit = await runAudit({
       hosts: selected,
@@ -106,7 +102,7 @@ async function runAuditCommand(inventoryFile: string, flags: AuditFlags): Promis
       ...(shard ? { shard } : {}),
       ...(flags.site ? { sites: flags.site } : {}),
       warnWaiverDays,
-      signal: controller.signal,
+      signal: stop.abortSignal,
       ...(flags.progress ? { onHostDone: (host, done, total) => process.stderr.write(`[${done}/${total}] ${host.address}: exit ${host.exitCode}\n`) } : {}),
     });
     if (flags.output !== undefined) {
@@ -114,9 +110,9 @@ async function runAuditCommand(inventoryFile: string, flags: AuditFlags): Promis
     }
     const terminal = { stdout: process.stdout, env: process.env };
     process.stdout.write(stdoutFormat === 'json' ? renderAuditJson(audit) : renderAuditTable(audit, { color: shouldColor(terminal) }));
-    return audit.exitCode;
+    return stop.received ? exitCodeForSignal(stop.received) : audit.exitCode;
   } finally {
-    process.off('SIGINT', onSigint);
+    stop.dispose();
   }
 }
 
