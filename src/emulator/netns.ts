@@ -49,6 +49,8 @@ export interface TestHost {
   /** The caller's side of the veth pair: the scanner's source address. */
   readonly peerAddress: string;
   readonly prefixLength: number;
+  /** The block routed into the namespace (routedBlockPrefix), "198.19.4.0/24"; every address in it answers. */
+  readonly routedBlock?: string;
   /** Link names: hostLink lives in the caller's namespace, targetLink inside the test host. */
   readonly hostLink: string;
   readonly targetLink: string;
@@ -65,12 +67,18 @@ export interface TestHost {
 export interface CreateTestHostOptions {
   /** Shown in errors and debugging output only. */
   label?: string;
+  /**
+   * Also route a whole block (prefix length 16-29, e.g. 24) into the namespace, where every
+   * address of it is local (AnyIP): one namespace answers as a fleet of hosts. Claimed like the
+   * host's own /30, so no other test host ever gets an address inside it.
+   */
+  routedBlockPrefix?: number;
 }
 
 interface HostRecord {
   name: string;
   hostLink: string;
-  claimPath: string;
+  claimPaths: string[];
   children: Set<ChildProcess>;
   destroyed: boolean;
 }
@@ -145,34 +153,56 @@ function subnetsInUse(): Set<number> {
 }
 
 /** Claims a free /30 with an exclusive file; stale claims of dead processes are taken over. */
-function claimSubnet(name: string): { index: number; claimPath: string } {
+function claimSubnet(name: string): { index: number; claimPaths: string[] } {
+  return claimBlock(name, 1);
+}
+
+/**
+ * Claims `size` consecutive /30s (a power of two, aligned to it) with one exclusive file each;
+ * a partly taken block is given back and the next one tried. Stale claims of dead processes are
+ * taken over.
+ */
+function claimBlock(name: string, size: number): { index: number; claimPaths: string[] } {
   mkdirSync(CLAIM_DIR, { recursive: true, mode: 0o755 });
   const used = subnetsInUse();
+  const blocks = SUBNET_COUNT / size;
   // Start at a pid-dependent place so concurrent processes rarely even race for the same file.
-  const start = (process.pid * 97 + hostCounter * 13) % SUBNET_COUNT;
-  for (let step = 0; step < SUBNET_COUNT; step += 1) {
-    const index = (start + step) % SUBNET_COUNT;
-    if (used.has(index)) continue;
-    const claimPath = path.join(CLAIM_DIR, `subnet-${index}`);
-    for (let attempt = 0; attempt < 2; attempt += 1) {
-      try {
-        const fd = openSync(claimPath, 'wx', 0o644);
-        writeSync(fd, `${process.pid} ${name}\n`);
-        closeSync(fd);
-        return { index, claimPath };
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-        const owner = readClaim(claimPath);
-        if (owner && !isAlive(owner.pid)) {
-          removeHostSync(owner.name, linkNameFor(owner.name, 'h'));
-          safeUnlink(claimPath);
-          continue;
-        }
-        break;
+  const start = (process.pid * 97 + hostCounter * 13) % blocks;
+  for (let step = 0; step < blocks; step += 1) {
+    const first = ((start + step) % blocks) * size;
+    const claimed: string[] = [];
+    for (let index = first; index < first + size; index += 1) {
+      const claimPath = used.has(index) ? null : claimOne(name, index);
+      if (claimPath === null) break;
+      claimed.push(claimPath);
+    }
+    if (claimed.length === size) return { index: first, claimPaths: claimed };
+    for (const claimPath of claimed) safeUnlink(claimPath);
+  }
+  throw new Error(`no free block of ${size * 4} addresses left in 198.18.0.0/15 for a test host`);
+}
+
+/** The claim file of one /30, or null when someone alive holds it. */
+function claimOne(name: string, index: number): string | null {
+  const claimPath = path.join(CLAIM_DIR, `subnet-${index}`);
+  for (let attempt = 0; attempt < 2; attempt += 1) {
+    try {
+      const fd = openSync(claimPath, 'wx', 0o644);
+      writeSync(fd, `${process.pid} ${name}\n`);
+      closeSync(fd);
+      return claimPath;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      const owner = readClaim(claimPath);
+      if (owner && !isAlive(owner.pid)) {
+        removeHostSync(owner.name, linkNameFor(owner.name, 'h'));
+        safeUnlink(claimPath);
+        continue;
       }
+      return null;
     }
   }
-  throw new Error('no free /30 left in 198.18.0.0/15 for a test host');
+  return null;
 }
 
 function readClaim(claimPath: string): { pid: number; name: string } | null {
@@ -215,7 +245,7 @@ function cleanupAllSync(): void {
   for (const record of liveHosts) {
     for (const child of record.children) child.kill('SIGKILL');
     removeHostSync(record.name, record.hostLink);
-    safeUnlink(record.claimPath);
+    for (const claimPath of record.claimPaths) safeUnlink(claimPath);
     record.destroyed = true;
   }
   liveHosts.clear();
@@ -271,11 +301,21 @@ export async function createTestHost(options: CreateTestHostOptions = {}): Promi
   if (hostLink.length > 15) throw new Error(`link name ${hostLink} is longer than 15 characters`);
   // A leftover of an earlier process that had our pid carries our names: it is ours to replace.
   removeHostSync(name, hostLink);
-  const { index, claimPath } = claimSubnet(name);
+  const { index, claimPaths } = claimSubnet(name);
   const network = RANGE_BASE + index * 4;
   const peerAddress = ipv4ToString(network + 1);
   const address = ipv4ToString(network + 2);
-  const record: HostRecord = { name, hostLink, claimPath, children: new Set(), destroyed: false };
+  const record: HostRecord = { name, hostLink, claimPaths, children: new Set(), destroyed: false };
+  const blockPrefix = options.routedBlockPrefix;
+  if (blockPrefix !== undefined && (!Number.isInteger(blockPrefix) || blockPrefix < 16 || blockPrefix > 29)) {
+    throw new Error(`routedBlockPrefix ${blockPrefix}: expected 16-29`);
+  }
+  let routedBlock: string | undefined;
+  if (blockPrefix !== undefined) {
+    const block = claimBlock(name, 2 ** (30 - blockPrefix));
+    record.claimPaths.push(...block.claimPaths);
+    routedBlock = `${ipv4ToString(RANGE_BASE + block.index * 4)}/${blockPrefix}`;
+  }
   liveHosts.add(record);
 
   const label = options.label ? ` (${options.label})` : '';
@@ -288,6 +328,10 @@ export async function createTestHost(options: CreateTestHostOptions = {}): Promi
     await run('ip', [...inside, 'ip', 'link', 'set', 'lo', 'up']);
     await run('ip', [...inside, 'ip', 'addr', 'add', `${address}/${PREFIX_LENGTH}`, 'dev', targetLink]);
     await run('ip', [...inside, 'ip', 'link', 'set', targetLink, 'up']);
+    if (routedBlock !== undefined) {
+      await run('ip', ['route', 'add', routedBlock, 'via', address, 'dev', hostLink]);
+      await run('ip', [...inside, 'ip', 'route', 'add', 'local', routedBlock, 'dev', 'lo']);
+    }
   } catch (error) {
     await destroyRecord(record);
     throw new Error(`cannot create test host ${name}${label}: ${(error as Error).message}`, { cause: error });
@@ -298,6 +342,7 @@ export async function createTestHost(options: CreateTestHostOptions = {}): Promi
     address,
     peerAddress,
     prefixLength: PREFIX_LENGTH,
+    ...(routedBlock === undefined ? {} : { routedBlock }),
     hostLink,
     targetLink,
     exec: async (argv, execOptions) => {
@@ -339,7 +384,7 @@ async function destroyRecord(record: HostRecord): Promise<void> {
   await Promise.all([...record.children].map(stopChild));
   // Whatever else runs inside (grandchildren, processes started by exec) is killed here.
   removeHostSync(record.name, record.hostLink);
-  safeUnlink(record.claimPath);
+  for (const claimPath of record.claimPaths) safeUnlink(claimPath);
   liveHosts.delete(record);
 }
 
