@@ -4,6 +4,7 @@
  */
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
+import { VALUE_RANGES } from '../defaults.js';
 import { PortmatrixError } from '../errors.js';
 import { readInputText } from '../util/read-input.js';
 
@@ -90,14 +91,18 @@ function expandCidr(spec: string, maxHosts: number): ResolvedTarget[] {
   }
   const hostBits = bits - Number(prefixText);
   const count = 2 ** hostBits;
-  if (count > maxHosts) {
-    throw targetError(spec, `${count} addresses, more than the cap of ${maxHosts}`, `scan a smaller block, or raise the cap with --max-hosts ${count}`);
+  // Network and broadcast addresses are skipped in IPv4 blocks that have them (/30 and wider),
+  // and the cap counts the hosts scanned: a /24 is 254 hosts, within the default 256.
+  const skipEnds = family === 4 && hostBits >= 2;
+  const hosts = skipEnds ? count - 2 : count;
+  if (hosts > maxHosts) {
+    const largest = VALUE_RANGES.maxHosts.max;
+    const hint = hosts <= largest ? `scan a smaller block, or raise the cap with --max-hosts ${hosts}` : `scan smaller blocks: --max-hosts goes up to ${largest} (a /16)`;
+    throw targetError(spec, `${hosts} hosts, more than the cap of ${maxHosts}`, hint);
   }
   const targets: ResolvedTarget[] = [];
   if (family === 4) {
     const first = ipv4ToNumber(base) - (ipv4ToNumber(base) % count);
-    // Network and broadcast addresses are skipped in blocks that have them (/30 and wider).
-    const skipEnds = hostBits >= 2;
     for (let offset = skipEnds ? 1 : 0; offset < (skipEnds ? count - 1 : count); offset++) {
       targets.push({ target: spec, address: numberToIpv4(first + offset), family: 4 });
     }

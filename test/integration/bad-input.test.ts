@@ -118,7 +118,7 @@ const CASES: Case[] = [
   { category: 'targets', args: ['scan', '999.1.1.1'], message: /^portmatrix: target "999\.1\.1\.1": malformed IP address/ },
   { category: 'targets', args: ['scan', '1.2.3'], message: /^portmatrix: target "1\.2\.3": malformed IP address/ },
   { category: 'targets', args: ['scan', 'not a host!'], message: /^portmatrix: target "not a host!": not an IP address, CIDR block or host name/ },
-  { category: 'targets', args: ['scan', '127.0.0.0/8'], message: /^portmatrix: target "127\.0\.0\.0\/8": 16777216 addresses, more than the cap of 256 \(scan a smaller block, or raise the cap with --max-hosts 16777216\)$/ },
+  { category: 'targets', args: ['scan', '127.0.0.0/8'], message: /^portmatrix: target "127\.0\.0\.0\/8": 16777214 hosts, more than the cap of 256 \(scan smaller blocks: --max-hosts goes up to 65536 \(a \/16\)\)$/ },
   { category: 'targets', args: ['scan', '127.0.0.1,127.0.0.1,127.0.0.2,127.0.0.3', '--max-hosts', '2'], message: /^portmatrix: more than 2 distinct hosts to scan \(raise the cap with --max-hosts\)$/ },
   { category: 'targets', args: ['scan'], message: /^portmatrix: scan: no targets \(name a host, e\.g\. portmatrix scan 198\.18\.0\.10, or use --targets-file\)$/ },
   { category: 'targets', args: ['scan', '--targets-file', '$BAD/targets-bad-line.txt'], message: /^portmatrix: target "127\.0\.0\.300": malformed IP address/ },

@@ -16,6 +16,14 @@ async function targetError(specs: string[], maxHosts = 256): Promise<PortmatrixE
 }
 
 describe('resolveTargets', () => {
+  it('counts distinct hosts against the cap: 300 copies of one address and overlapping blocks fit a cap of 4', async () => {
+    const copies = Array.from({ length: 300 }, () => '198.18.0.9');
+    expect(await resolveTargets(copies, { maxHosts: 1 })).toEqual([{ target: '198.18.0.9', address: '198.18.0.9', family: 4 }]);
+    const overlapping = await resolveTargets(['198.18.0.0/30', '198.18.0.0/30,198.18.0.1', '198.18.0.2'], { maxHosts: 2 });
+    expect(overlapping.map((host) => host.address)).toEqual(['198.18.0.1', '198.18.0.2']);
+    expect((await targetError(['198.18.0.1', '198.18.0.2', '198.18.0.1', '198.18.0.3'], 2)).message).toBe('more than 2 distinct hosts to scan');
+  });
+
   it('IPv4, IPv6 (canonical form), lists, duplicates once', async () => {
     expect(await resolveTargets(['127.0.0.1,::1', '2001:DB8:0:0::10', '127.0.0.1'], { maxHosts: 10 })).toEqual([
       { target: '127.0.0.1', address: '127.0.0.1', family: 4 },
@@ -33,7 +41,7 @@ describe('resolveTargets', () => {
     const error = await targetError(['198.18.0.0/16']);
     expect(error.code).toBe('E_TARGET');
     expect(error.exitCode).toBe(2);
-    expect(error.hint).toMatch(/--max-hosts 65536/);
+    expect(error.hint).toMatch(/--max-hosts 65534$/);
     expect((await resolveTargets(['198.18.0.0/22'], { maxHosts: 1024 })).length).toBe(1022);
   });
   it('names are resolved once and the address recorded', async () => {
