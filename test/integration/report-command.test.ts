@@ -3,14 +3,15 @@
  * saved result byte for byte, writes several formats at once, and turns bad input into one line
  * and exit 2.
  */
-import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { chmodSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { RENDERERS, REPORT_FORMATS } from '../../src/report/index.js';
 import { parseResultText } from '../../src/report/parse-result.js';
+import { describeNeeding } from '../helpers/requirements.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const fixture = path.join(repoRoot, 'fixtures/results/ip-office-drift-waived.json');
@@ -97,5 +98,26 @@ describe('portmatrix report', () => {
       expect(lines).toHaveLength(1);
       expect(lines[0]).toMatch(pattern);
     });
+  });
+});
+
+describeNeeding('portmatrix report --output onto device nodes (root)', { root: true }, () => {
+  it('a null device made with mknod stays that device; a full device is one line, exit 2, still a device', () => {
+    const devices = mkdtempSync(path.join(work, 'dev-'));
+    const nullDevice = path.join(devices, 'null');
+    const fullDevice = path.join(devices, 'full');
+    execFileSync('mknod', ['-m', '666', nullDevice, 'c', '1', '3']);
+    execFileSync('mknod', ['-m', '666', fullDevice, 'c', '1', '7']);
+    const before = statSync(nullDevice);
+    const toNull = run('report', fixture, '--format', 'json', '--output', nullDevice);
+    expect(toNull.status).toBe(0);
+    const after = lstatSync(nullDevice);
+    expect(after.isCharacterDevice()).toBe(true);
+    expect([after.ino, after.rdev]).toEqual([before.ino, before.rdev]);
+    const toFull = run('report', fixture, '--format', 'json', '--output', fullDevice);
+    expect(toFull.stderr).toMatch(/^portmatrix: cannot write ".*\/full": ENOSPC \(.*\)\n$/);
+    expect(toFull.status).toBe(2);
+    expect(lstatSync(fullDevice).isCharacterDevice()).toBe(true);
+    expect(readdirSync(devices).sort()).toEqual(['full', 'null']);
   });
 });
