@@ -124,3 +124,29 @@ export const DEFAULT_AUDIT_PARALLEL = 32;
 
 /** Waivers that expire within this many days are reported as notices by an audit. */
 export const DEFAULT_WAIVER_WARNING_DAYS = 14;
+
+/**
+ * Service checks (src/checks/) after the port scan, per profile: checks at once, and the time
+ * each connection of a check may take (connect, handshake, answer). A check opens one
+ * connection, a TLS check one more per TLS version below the negotiated one; every connection is
+ * closed as soon as its exchange is done. gentle runs two at a time: a TLS handshake costs an
+ * IP500 V2 real CPU, and its call control shares that CPU.
+ */
+export interface CheckLimits {
+  concurrency: number;
+  timeoutMs: number;
+}
+
+export const CHECK_LIMITS: Record<ProfileName, CheckLimits> = {
+  gentle: { concurrency: 2, timeoutMs: 5000 },
+  normal: { concurrency: 8, timeoutMs: 4000 },
+  fast: { concurrency: 16, timeoutMs: 3000 },
+};
+
+export const DEFAULT_CHECKS_MODE = 'documented' as const;
+
+/** Lowest TLS version a listener may still accept before it is a finding (policy `checks.tlsFloor`). */
+export const DEFAULT_TLS_FLOOR = 'TLSv1.2' as const;
+
+/** A certificate that expires within this many days is a finding (policy `checks.certificateExpiryDays`). */
+export const DEFAULT_CERTIFICATE_EXPIRY_DAYS = 30;

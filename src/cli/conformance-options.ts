@@ -180,6 +180,7 @@ export function attachConformance(setup: ConformanceSetup, result: ScanResult, n
     ...(check.policy ? { policy: check.policy } : {}),
     strict: check.strict,
     now,
+    ...(result.checks ? { services: result.checks.services } : {}),
   });
   const { matrix } = check.loaded;
   return {

@@ -4,14 +4,18 @@
  * output (see `ScanStages`), so this file stays glue.
  */
 import { Command, Option } from 'commander';
+import { CHECKS_MODES, type ChecksMode } from '../checks/model.js';
 import {
   AUTO_CONFIRM_MAX_SILENT,
+  CHECK_LIMITS,
+  DEFAULT_CHECKS_MODE,
   DEFAULT_MAX_HOSTS,
   DEFAULT_PROFILE,
   DEFAULT_SNMP_COMMUNITY,
   DEFAULT_UDP_CONFIRM,
   PROFILES,
   UDP_CONFIRM_MODES,
+  type CheckLimits,
   type ProfileName,
   type ScanCaps,
   type UdpConfirm,
@@ -54,6 +58,8 @@ export interface ScanCommandOptions {
   progress: boolean;
   snmpCommunity: string;
   udpConfirm: string;
+  /** --checks: none, documented (default), all. */
+  checks?: string;
   [option: string]: unknown;
 }
 
@@ -141,6 +147,20 @@ export function resolveCaps(options: ScanCommandOptions): { profile: ProfileName
   return { profile, caps };
 }
 
+function parseChecksMode(value: string | undefined): ChecksMode {
+  const mode = value ?? DEFAULT_CHECKS_MODE;
+  if (!(CHECKS_MODES as readonly string[]).includes(mode)) {
+    throw new PortmatrixError('E_USAGE', `--checks ${JSON.stringify(mode)} is not a mode`, { hint: `use one of ${CHECKS_MODES.join(', ')}` });
+  }
+  return mode as ChecksMode;
+}
+
+/** The profile's check limits, never more at once than the scan's own concurrency cap. */
+function checkLimits(profile: ProfileName, caps: ScanCaps): CheckLimits {
+  const limits = CHECK_LIMITS[profile];
+  return { concurrency: Math.min(limits.concurrency, caps.maxConcurrency), timeoutMs: limits.timeoutMs };
+}
+
 export function documentedPorts(expectations: readonly Expectation[], transport: 'tcp' | 'udp'): PortRange[] {
   return expectations.filter((expectation) => expectation.transport === transport && !expectation.dynamic).map(({ start, end }) => ({ start, end }));
 }
@@ -185,6 +205,7 @@ export async function runScanCommand(targetSpecs: string[], options: ScanCommand
   if (scanType.note) process.stderr.write(`portmatrix: note: ${scanType.note}\n`);
   const nativeProblem = scanType.scanType === 'connect' && prober !== 'net-socket' ? nativeProberProblem() : undefined;
   if (nativeProblem) process.stderr.write(`portmatrix: note: ${nativeProblem}; this scan uses net.Socket (slower)\n`);
+  const checksMode = parseChecksMode(options.checks);
   const { expectations } = await stages.prepare(options);
   const tcpPorts = parsePortOption(options.ports, '--ports', documentedPorts(expectations, 'tcp'));
   // --udp matrix: the documented UDP ports of the selection plus COMMON_UDP_PORTS (without --matrix, the common list).
@@ -208,6 +229,20 @@ export async function runScanCommand(targetSpecs: string[], options: ScanCommand
       { signal: stop.abortSignal, ...(progressBar ? { onProgress: (progress: ScanProgress) => progressBar.update(progress) } : {}) },
     );
     progressBar?.clear();
+    // Service checks only after a whole scan: an interrupted run writes what it has at once.
+    const checked =
+      scan.complete && checksMode !== 'none' && !stop.abortSignal.aborted
+        ? await (await import('../checks/run.js')).checkServices({
+            mode: checksMode,
+            hosts: scan.hosts,
+            expectations,
+            limits: checkLimits(profile, caps),
+            signal: stop.abortSignal,
+          })
+        : undefined;
+    // Checks cut short by a stop signal saw nothing worth reporting: the ports stay, the checks go.
+    const complete = scan.complete && !stop.abortSignal.aborted;
+    const checksSection = complete ? checked : undefined;
     const finishedAt = new Date();
     const sourceAddresses = (await Promise.all(targets.map((target) => findSourceAddress(target.address, target.family)))).filter(
       (address): address is string => address !== null,
@@ -215,8 +250,8 @@ export async function runScanCommand(targetSpecs: string[], options: ScanCommand
     const built = buildScanResult({
       startedAt,
       finishedAt,
-      complete: scan.complete,
-      ...(scan.complete ? {} : { incompleteReason: `interrupted by ${stop.received ?? 'a stop signal'}` }),
+      complete,
+      ...(complete ? {} : { incompleteReason: `interrupted by ${stop.received ?? 'a stop signal'}${scan.complete ? ' during the service checks' : ''}` }),
       vantage: { hostname: readVantageHostname(), sourceAddresses },
       parameters: {
         command: 'scan',
@@ -237,8 +272,11 @@ export async function runScanCommand(targetSpecs: string[], options: ScanCommand
         udpRawIcmp: privileged,
         fdSoftLimit: readSoftFdLimit(),
         tcpTiming: scan.details.tcp,
+        checks: checksMode,
+        checkLimits: checkLimits(profile, caps),
       },
       hosts: scan.hosts,
+      ...(checksSection ? { checks: checksSection } : {}),
     });
     const { result, exitCode } = await stages.finish(built, options);
     if (!result.complete) {
@@ -280,6 +318,14 @@ export function registerScanCommand(program: Command, stages: ScanStages = creat
         .default(DEFAULT_UDP_CONFIRM),
     )
     .option('--snmp-community <name>', 'SNMP community for the UDP sysDescr probe', DEFAULT_SNMP_COMMUNITY)
+    .addOption(
+      new Option(
+        '--checks <mode>',
+        'service checks after the scan: documented (open ports whose matrix row names HTTPS, SSH, SIP, TLS ...: protocol, TLS versions, certificate), all (every open TCP port), none',
+      )
+        .choices(CHECKS_MODES)
+        .default(DEFAULT_CHECKS_MODE),
+    )
     .option('--no-progress', 'no progress bar on stderr (it is shown only on a terminal anyway)')
     .option('--syn', 'SYN (half-open) scan: no handshake is completed; needs root or CAP_NET_RAW (the default when it has them)')
     .option('--connect', 'connect scan (a full handshake per open port) even as root')

@@ -31,7 +31,9 @@ import type { PortRange } from '../matrix/port-spec.js';
 import { findFoldedState } from '../scan/fold.js';
 import type { HostScan, Observation, PortState, Reason, Transport } from '../scan/model.js';
 import type { Finding, FindingKind } from './model.js';
-import { applyPolicy, DEFAULT_SEVERITIES } from './policy.js';
+import type { ServiceCheck } from '../checks/model.js';
+import { applyPolicy, DEFAULT_SEVERITIES, serviceThresholds } from './policy.js';
+import { findServiceDeviations } from './services.js';
 import type { Policy } from './policy.js';
 
 export interface ConformanceOptions {
@@ -40,16 +42,28 @@ export interface ConformanceOptions {
   policy?: Policy;
   /** Every deviation from the documented default is an error. */
   strict?: boolean;
-  /** The moment waivers are judged against (expiry). */
+  /** The moment waivers and certificates are judged against (expiry). */
   now?: Date;
+  /** What the service checks saw (src/checks/); their findings cite the rows that name the protocol. */
+  services?: readonly ServiceCheck[];
 }
 
 export function checkConformance(options: ConformanceOptions): Finding[] {
   const conditionsMet = new Set(options.policy?.conditionsMet ?? []);
-  const findings = options.hosts.flatMap((host) => findHostDeviations(host, options.expectations, conditionsMet));
+  const now = options.now ?? new Date();
+  const findings = [
+    ...options.hosts.flatMap((host) => findHostDeviations(host, options.expectations, conditionsMet)),
+    ...findServiceDeviations({
+      checks: options.services ?? [],
+      expectations: options.expectations,
+      hosts: options.hosts,
+      thresholds: serviceThresholds(options.policy),
+      now,
+    }),
+  ];
   // A waiver may name a host by its address, by the name it was resolved from, or by the target as written.
   const hostNames = new Map(options.hosts.map((host) => [host.address, [host.address, host.target, ...(host.name === undefined ? [] : [host.name])]]));
-  return applyPolicy(findings, { policy: options.policy, strict: options.strict ?? false, now: options.now ?? new Date(), hostNames });
+  return applyPolicy(findings, { policy: options.policy, strict: options.strict ?? false, now, hostNames });
 }
 
 interface SeenPort {

@@ -12,6 +12,13 @@ export type FindingKind =
   | 'dynamic-port-open'
   | 'udp-unconfirmed'
   | 'listener-moved'
+  | 'service-mismatch'
+  | 'service-no-answer'
+  | 'tls-below-floor'
+  | 'certificate-expired'
+  | 'certificate-expiring'
+  | 'certificate-self-signed'
+  | 'certificate-name-mismatch'
   | 'conformant';
 
 export type Severity = 'error' | 'warning' | 'notice' | 'off';
@@ -55,7 +62,25 @@ export const FINDING_KINDS: readonly FindingKind[] = [
   'dynamic-port-open',
   'udp-unconfirmed',
   'listener-moved',
+  'service-mismatch',
+  'service-no-answer',
+  'tls-below-floor',
+  'certificate-expired',
+  'certificate-expiring',
+  'certificate-self-signed',
+  'certificate-name-mismatch',
   'conformant',
 ];
+
+/** Findings of the service checks (src/checks/): about what answers on a port, not whether it is open. */
+export const SERVICE_FINDING_KINDS: ReadonlySet<FindingKind> = new Set([
+  'service-mismatch',
+  'service-no-answer',
+  'tls-below-floor',
+  'certificate-expired',
+  'certificate-expiring',
+  'certificate-self-signed',
+  'certificate-name-mismatch',
+]);
 export const SEVERITIES: readonly Severity[] = ['error', 'warning', 'notice', 'off'];
 export const FAIL_ON_LEVELS: readonly FailOn[] = ['error', 'warning', 'notice', 'never'];

@@ -5,8 +5,10 @@
  *
  * Precedence (flags win over the file, which wins over defaults):
  *   default severity -> policy `severities` -> --strict -> waivers.
- * --strict makes every deviation from the documented default an error; udp-unconfirmed is
- * not a deviation (no reply proves nothing either way) and keeps its severity.
+ * --strict makes every deviation from the documented default an error; udp-unconfirmed and
+ * service-no-answer are not deviations (no reply proves nothing either way) and keep their severity.
+ * `checks` sets the service checks' thresholds: the lowest TLS version a listener may accept
+ * (default TLS 1.2) and how many days before expiry a certificate is a finding (default 30).
  * A waiver still suppresses under --strict: it is an explicit, dated decision.
  * A waiver holds through its expiry day (UTC); after that it stays attached to the
  * findings it matches, marked expired, and suppresses nothing.
@@ -19,6 +21,8 @@ import type { Transport } from '../scan/model.js';
 import type { Expectation } from '../matrix/expectation.js';
 import type { MatrixRow } from '../matrix/model.js';
 import { describeValue, formatProblem, locateZodIssues, offsetOfPath, parseYamlText } from '../util/yaml-location.js';
+import type { TlsVersion } from '../checks/model.js';
+import { DEFAULT_CERTIFICATE_EXPIRY_DAYS, DEFAULT_TLS_FLOOR } from '../defaults.js';
 import { FINDING_KINDS } from './model.js';
 import type { FailOn, Finding, FindingKind, Severity } from './model.js';
 
@@ -33,11 +37,21 @@ export const DEFAULT_SEVERITIES: Readonly<Record<FindingKind, Severity>> = {
   'udp-unconfirmed': 'notice',
   // A configured move is often legitimate, but only a person can tell: worth a look, not a failure.
   'listener-moved': 'warning',
+  // Documented HTTPS answering plain HTTP, SSH answering something else: the port is not what the document says.
+  'service-mismatch': 'error',
+  // Silence proves little (a busy or filtered service); worth a look.
+  'service-no-answer': 'notice',
+  'tls-below-floor': 'warning',
+  'certificate-expired': 'error',
+  'certificate-expiring': 'warning',
+  // Avaya appliances ship self-signed certificates and are reached by address: common, and a choice.
+  'certificate-self-signed': 'notice',
+  'certificate-name-mismatch': 'notice',
   conformant: 'off',
 };
 
 /** Kinds that --strict leaves alone: they are not deviations from the documented default. */
-const NOT_DEVIATIONS: ReadonlySet<FindingKind> = new Set(['conformant', 'udp-unconfirmed']);
+const NOT_DEVIATIONS: ReadonlySet<FindingKind> = new Set(['conformant', 'udp-unconfirmed', 'service-no-answer']);
 
 export interface Waiver {
   /** As written: "8080", "5060-5061". */
@@ -61,7 +75,31 @@ export interface Policy {
   conditionsMet: string[];
   /** "file:line:col" of each conditionsMet entry, for messages about rows the selection does not have. */
   conditionsMetAt?: string[];
+  /** Thresholds of the service-check findings; defaults in src/defaults.ts. */
+  checks?: ServiceThresholds;
 }
+
+export interface ServiceThresholds {
+  tlsFloor: TlsVersion;
+  certificateExpiryDays: number;
+}
+
+export function serviceThresholds(policy: Policy | undefined): ServiceThresholds {
+  return { tlsFloor: policy?.checks?.tlsFloor ?? DEFAULT_TLS_FLOOR, certificateExpiryDays: policy?.checks?.certificateExpiryDays ?? DEFAULT_CERTIFICATE_EXPIRY_DAYS };
+}
+
+/** "1.2", 1.2 or "TLSv1.2"; TLS 1.0 is "TLSv1" in OpenSSL's words. */
+const tlsFloorSchema = z
+  .union([z.string(), z.number()], { error: 'expected a TLS version: 1.0, 1.1, 1.2 or 1.3' })
+  .transform((value, ctx) => {
+    const text = String(value).replace(/^TLSv?/i, '');
+    const version = ({ '1': 'TLSv1', '1.0': 'TLSv1', '1.1': 'TLSv1.1', '1.2': 'TLSv1.2', '1.3': 'TLSv1.3' } as const)[text as '1'];
+    if (version === undefined) {
+      ctx.addIssue({ code: 'custom', message: `expected a TLS version: 1.0, 1.1, 1.2 or 1.3, got ${describeValue(value)}` });
+      return z.NEVER;
+    }
+    return version;
+  });
 
 const findingKindSchema = z.enum(FINDING_KINDS as [FindingKind, ...FindingKind[]]);
 const severitySchema = z.enum(['error', 'warning', 'notice', 'off']);
@@ -99,6 +137,12 @@ export const policyFileSchema = z.strictObject({
     }),
   waivers: z.array(waiverSchema).optional(),
   conditionsMet: z.array(z.string().min(1)).optional(),
+  checks: z
+    .strictObject({
+      tlsFloor: tlsFloorSchema.optional(),
+      certificateExpiryDays: z.int({ error: 'expected a whole number of days' }).min(0).max(3650).optional(),
+    })
+    .optional(),
 });
 
 function isValidDate(value: string): boolean {
@@ -137,6 +181,7 @@ export function parsePolicyText(text: string, file: string): Policy {
     waivers: (file_.waivers ?? []).map(({ port, ...rest }) => ({ ports: port, ...rest })),
     conditionsMet: file_.conditionsMet ?? [],
     conditionsMetAt: (file_.conditionsMet ?? []).map((_, index) => where(offsetOfPath(doc, ['conditionsMet', index]))),
+    ...(file_.checks ? { checks: { ...serviceThresholds(undefined), ...stripUndefined(file_.checks) } } : {}),
   };
 }
 
@@ -211,6 +256,10 @@ export function applyPolicy(findings: readonly Finding[], options: ApplyPolicyOp
       message: `${finding.message} (waiver${ticket === undefined ? '' : ` ${ticket}`} expired ${expires}: no longer suppressed)`,
     };
   });
+}
+
+function stripUndefined<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, entry]) => entry !== undefined)) as Partial<T>;
 }
 
 function portRanges(spec: string): PortRange[] {

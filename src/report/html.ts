@@ -16,6 +16,7 @@ import {
   formatFolded,
   formatObserved,
   formatPort,
+  formatServiceCells,
   formatRef,
   formatVerdict,
   formatWaiver,
@@ -132,6 +133,21 @@ export function renderHtml(result: ScanResult): string {
       }
       out.push('</tbody></table>');
     }
+  }
+
+  if (view.services.length > 0) {
+    out.push(`<h2>Service checks</h2>`, `<p class="meta">--checks ${h(result.checks?.mode ?? 'documented')}: what answered on the checked ports, its TLS and certificate.</p>`);
+    out.push('<table id="services"><thead><tr><th>Host</th><th>Port</th><th>Check</th><th>Outcome</th><th>TLS</th><th>Certificate</th><th>Answer</th><th>Matrix row</th></tr></thead><tbody>');
+    for (const entry of view.services) {
+      const cells = formatServiceCells(entry);
+      const worst = entry.findings[0];
+      const outcomeClass = worst && worst.severity !== 'off' ? ` class="sev ${worst.severity}"` : '';
+      out.push(
+        `<tr><td>${h(entry.check.host)}</td><td class="mono">${h(cells.port)}</td><td>${h(cells.check)}</td><td${outcomeClass}>${h(cells.outcome)}</td>` +
+          `<td>${h(cells.tls)}</td><td>${h(cells.certificate)}</td><td class="mono banner">${h(cells.answer)}</td><td>${h(cells.row)}</td></tr>`,
+      );
+    }
+    out.push('</tbody></table>');
   }
 
   out.push('<h2>What was scanned and how</h2>', '<ul>');

@@ -5,7 +5,7 @@
  * findings pass and are listed in the suite's system-out. Validated against
  * fixtures/junit/junit-ant.xsd in the tests.
  */
-import type { Finding } from '../conformance/model.js';
+import { SERVICE_FINDING_KINDS, type Finding } from '../conformance/model.js';
 import { failsAt } from '../conformance/policy.js';
 import type { ScanResult } from '../result/model.js';
 import type { HostScan } from '../scan/model.js';
@@ -60,6 +60,15 @@ export function renderJunitSuites(result: ScanResult, firstId = 0): string[] {
         outcome: outcomeOf(extra),
       });
     }
+    // One case per service check a matrix row asked for: it fails with its worst failing finding.
+    for (const entry of view.services.filter((candidate) => candidate.ref && candidate.check.host === hostMap.host.address)) {
+      const failing = entry.findings.find((finding) => failsAt(finding.severity, failOn));
+      cases.push({
+        classname: `${prefix}.service`,
+        name: `${formatPort('tcp', entry.check.port)} ${entry.check.check} check (${entry.ref?.table ?? ''} row ${entry.ref?.row ?? ''})`,
+        outcome: failing ? { type: 'failure', finding: failing } : { type: 'pass' },
+      });
+    }
     if (!conformance) {
       for (const observation of hostMap.host.observations.filter((candidate) => candidate.state === 'open')) {
         cases.push({ classname: `${hostPrefix}.open`, name: `${formatPort(observation.transport, observation.port)} open`, outcome: { type: 'pass' } });
@@ -87,6 +96,7 @@ export function renderJunitSuites(result: ScanResult, firstId = 0): string[] {
           `documented: ${formatDocumented(finding.expected)}; observed: ${formatObserved(finding)}`,
           `matrix row: ${formatRef(finding.ref)}`,
           finding.banner === undefined ? '' : `banner: ${finding.banner}`,
+          finding.detail === undefined || !SERVICE_FINDING_KINDS.has(finding.kind) ? '' : `seen: ${finding.detail}`,
           formatWaiver(finding),
         ]
           .filter((line) => line !== '')

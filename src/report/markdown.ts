@@ -13,6 +13,7 @@ import {
   formatObserved,
   formatPort,
   formatRef,
+  formatServiceCells,
   formatVerdict,
   formatWaiver,
   KIND_TITLES,
@@ -107,6 +108,17 @@ export function renderMarkdown(result: ScanResult): string {
       }
       out.push('');
     }
+  }
+
+  if (view.services.length > 0) {
+    out.push(`## Service checks (--checks ${md(result.checks?.mode ?? 'documented')})`, '');
+    out.push(row(['Host', 'Port', 'Check', 'Outcome', 'TLS', 'Certificate', 'Answer', 'Matrix row']), row(Array(8).fill('---')));
+    for (const entry of view.services) {
+      const cells = formatServiceCells(entry);
+      const outcome = entry.findings.length > 0 ? `**${md(cells.outcome)}**` : md(cells.outcome);
+      out.push(row([md(entry.check.host), md(cells.port), md(cells.check), outcome, md(cells.tls), md(cells.certificate), md(cells.answer), md(cells.row)]));
+    }
+    out.push('');
   }
 
   out.push('## What was scanned and how', '');

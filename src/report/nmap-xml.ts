@@ -9,6 +9,7 @@
  * whose columns are equal in both scans and whose script output differs. TCP ports carry the
  * IANA service name where there is one, as nmap's table lookup does.
  */
+import type { ServiceCheck } from '../checks/model.js';
 import { countPorts, parsePortSpec } from '../matrix/port-spec.js';
 import type { ScanResult } from '../result/model.js';
 import type { FoldedPorts, HostScan, Observation, Reason, Transport } from '../scan/model.js';
@@ -61,7 +62,7 @@ export function renderNmapXml(result: ScanResult): string {
   }
   out.push('<verbose level="0"/>', '<debugging level="0"/>');
   // Lines are appended one by one: spreading a host's 131,070 port lines into push() overflows the stack.
-  for (const host of result.hosts) renderHost(out, host, start, end);
+  for (const host of result.hosts) renderHost(out, host, start, end, result.checks?.services ?? []);
   const summary = `portmatrix done at ${result.finishedAt}; ${result.hosts.length} IP address${result.hosts.length === 1 ? '' : 'es'} scanned in ${elapsedSeconds} seconds`;
   const exit = result.complete ? 'exit="success"' : `exit="error" errormsg="${x(`incomplete: ${result.incompleteReason ?? 'stopped early'}`)}"`;
   out.push(
@@ -72,7 +73,7 @@ export function renderNmapXml(result: ScanResult): string {
   return `${out.join('\n')}\n`;
 }
 
-function renderHost(lines: string[], host: HostScan, start: number, end: number): void {
+function renderHost(lines: string[], host: HostScan, start: number, end: number, services: readonly ServiceCheck[]): void {
   lines.push(
     `<host starttime="${x(start)}" endtime="${x(end)}"><status state="up" reason="user-set" reason_ttl="0"/>`,
     `<address addr="${x(host.address)}" addrtype="${x(`ipv${host.family}`)}"/>`,
@@ -93,8 +94,9 @@ function renderHost(lines: string[], host: HostScan, start: number, end: number)
     );
   }
   for (const observation of host.observations) {
+    const check = observation.transport === 'tcp' ? services.find((candidate) => candidate.host === host.address && candidate.port === observation.port) : undefined;
     lines.push(
-      `<port protocol="${x(observation.transport)}" portid="${x(observation.port)}"><state state="${x(observation.state)}" reason="${x(nmapReason(observation.reason))}" reason_ttl="0"/>${renderService(observation)}</port>`,
+      `<port protocol="${x(observation.transport)}" portid="${x(observation.port)}"><state state="${x(observation.state)}" reason="${x(nmapReason(observation.reason))}" reason_ttl="0"/>${check ? renderCheckedService(check) : renderService(observation)}</port>`,
     );
   }
   lines.push('</ports>', '</host>');
@@ -106,4 +108,25 @@ function renderService(observation: Observation): string {
   if (name === undefined && observation.banner === undefined) return '';
   const extrainfo = observation.banner === undefined ? '' : ` extrainfo="${x(observation.banner)}"`;
   return `<service name="${x(name ?? 'unknown')}"${extrainfo} method="table" conf="3"/>`;
+}
+
+/**
+ * What a service check saw, as nmap -sV and its ssl-cert script write it: the service name
+ * (with tunnel="ssl" over TLS), and the certificate and TLS versions as script output.
+ */
+function renderCheckedService(check: ServiceCheck): string {
+  const seen = check.protocolSeen ?? check.check;
+  const overTls = check.tls !== undefined && seen !== 'tls';
+  const name = overTls ? seen.replace(/^(https|sips|ldaps|smtps|imaps|pop3s|ftps)$/, (value) => (value === 'https' ? 'http' : value.slice(0, -1))) : seen;
+  const product = check.http?.server ?? check.banner;
+  const service = `<service name="${x(name)}"${overTls ? ' tunnel="ssl"' : ''}${product === undefined ? '' : ` product="${x(product)}"`} method="probed" conf="10"/>`;
+  const certificate = check.tls?.certificate;
+  const scripts = [
+    certificate
+      ? `<script id="ssl-cert" output="${x(`Subject: ${certificate.subject}; Issuer: ${certificate.issuer}; Subject Alternative Name: ${certificate.subjectAltNames.join(', ')}; Not valid before: ${certificate.notBefore}; Not valid after: ${certificate.notAfter}; SHA-256: ${certificate.fingerprint256}`)}"/>`
+      : '',
+    check.tls ? `<script id="ssl-enum-versions" output="${x(check.tls.versionsOffered.join(', '))}"/>` : '',
+    check.outcome === 'answered' ? '' : `<script id="portmatrix-service-check" output="${x(`${check.outcome}: ${check.detail ?? ''}`)}"/>`,
+  ];
+  return `${service}${scripts.join('')}`;
 }

@@ -5,6 +5,8 @@
  * below keep it equal to the ScanResult type in src/result/model.ts.
  */
 import { z } from 'zod';
+import { CHECKS_MODES, TLS_VERSIONS } from '../checks/model.js';
+import type { ChecksMode, TlsVersion } from '../checks/model.js';
 import { FAIL_ON_LEVELS, FINDING_KINDS, SEVERITIES } from '../conformance/model.js';
 import type { FailOn, FindingKind, Severity } from '../conformance/model.js';
 import { documentedStateSchema, rowRefSchema } from '../matrix/model.js';
@@ -98,6 +100,49 @@ export const findingSchema = z.object({
   detail: z.string().optional(),
 });
 
+const tlsVersion = z.enum(TLS_VERSIONS as [TlsVersion, ...TlsVersion[]]);
+const untrusted = (what: string) => z.string().describe(`untrusted text read from the network: ${what}`);
+
+const serviceCheckSchema = z.object({
+  host: z.string(),
+  name: z.string().optional(),
+  transport: z.literal('tcp'),
+  port,
+  check: z.string().describe('the check that ran: https, http, http(s), tls, ssh, sip, sips, ldap, ldaps, smtp, imap, pop3, ftp, probe ...'),
+  basis: z.enum(['documented', 'well-known-port', 'probe']),
+  rowIds: z.array(z.string()),
+  documentedProtocol: z.string().optional(),
+  outcome: z.enum(['answered', 'mismatch', 'no-answer']),
+  protocolSeen: z.string().optional(),
+  detail: z.string().optional(),
+  tls: z
+    .object({
+      version: tlsVersion,
+      cipher: z.string(),
+      versionsOffered: z.array(tlsVersion),
+      certificate: z
+        .object({
+          subject: untrusted('certificate subject'),
+          issuer: untrusted('certificate issuer'),
+          subjectAltNames: z.array(untrusted('subjectAltName entry')),
+          selfSigned: z.boolean(),
+          notBefore: z.string(),
+          notAfter: z.string(),
+          serialNumber: z.string(),
+          fingerprint256: z.string(),
+          matchesHost: z.boolean().nullable(),
+        })
+        .optional(),
+    })
+    .optional(),
+  http: z
+    .object({ status: z.int(), location: untrusted('Location header').optional(), redirectsToHttps: z.boolean().optional(), server: untrusted('Server header').optional() })
+    .optional(),
+  banner: untrusted('SSH identification, greeting, SIP status and Server header, LDAP rootDSE').optional(),
+  connections: z.int().nonnegative(),
+  durationMs: z.number().nonnegative(),
+});
+
 export const scanResultSchema = z.object({
   schema: z.literal(RESULT_SCHEMA_ID),
   schemaVersion: z.literal(RESULT_SCHEMA_VERSION),
@@ -109,6 +154,7 @@ export const scanResultSchema = z.object({
   vantage: z.object({ hostname: z.string(), sourceAddresses: z.array(z.string()) }),
   parameters: z.record(z.string(), z.unknown()),
   hosts: z.array(hostScanSchema),
+  checks: z.object({ mode: z.enum(CHECKS_MODES as [ChecksMode, ...ChecksMode[]]), services: z.array(serviceCheckSchema) }).optional(),
   conformance: z
     .object({
       matrix: z.object({ id: z.string(), product: z.string(), version: z.string(), document: z.string() }),

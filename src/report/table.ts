@@ -5,11 +5,12 @@ import type { Severity } from '../conformance/model.js';
 import type { ScanResult } from '../result/model.js';
 import { toTerminalText } from '../util/untrusted-text.js';
 import type { RenderOptions } from './types.js';
-import { buildReportView, countStates, describeHost, formatDocumented, formatFolded, formatObserved, formatPort, formatShortRef, formatVerdict, formatWaiver, KIND_TITLES } from './view.js';
+import { buildReportView, countStates, describeHost, formatServiceCells, formatDocumented, formatFolded, formatObserved, formatPort, formatShortRef, formatVerdict, formatWaiver, KIND_TITLES } from './view.js';
 
 const BANNER_WIDTH = 40;
 /** At most this wide: a waiver note wraps onto two or three lines. */
 const DETAIL_WIDTH = 60;
+const SERVICE_TEXT_WIDTH = 36;
 
 export function renderTable(result: ScanResult, options: RenderOptions = {}): string {
   const colors = picocolors.createColors(options.color ?? false);
@@ -76,6 +77,33 @@ export function renderTable(result: ScanResult, options: RenderOptions = {}): st
         ? createTable(head)
         : createTable([...head, 'Detail'], Math.min(DETAIL_WIDTH, Math.max(detailLength, 'Detail'.length) + 2));
     for (const row of rows) table.push(detailLength === 0 ? row.cells : [...row.cells, row.detail]);
+    lines.push(table.toString());
+  }
+
+  if (view.services.length > 0) {
+    lines.push('', colors.bold(`Service checks (${view.services.length}, --checks ${result.checks?.mode ?? 'documented'})`));
+    const head = [...(manyHosts ? ['Host'] : []), 'Port', 'Check', 'Outcome', 'TLS', 'Certificate', 'Answer', 'Matrix row'];
+    // Certificates and answers are long: those two columns wrap, the others take what they need.
+    const table = new Table({
+      head,
+      style: { head: [], border: [] },
+      wordWrap: true,
+      colWidths: [...(manyHosts ? [null] : []), null, null, null, null, SERVICE_TEXT_WIDTH, SERVICE_TEXT_WIDTH, null],
+    });
+    for (const entry of view.services) {
+      const cells = formatServiceCells(entry);
+      const worst = entry.findings[0];
+      table.push([
+        ...(manyHosts ? [clean(entry.check.host)] : []),
+        cells.port,
+        clean(cells.check),
+        worst && worst.severity !== 'off' ? paint[worst.severity](cells.outcome) : cells.outcome,
+        clean(cells.tls),
+        clean(cells.certificate),
+        clean(cells.answer),
+        clean(cells.row),
+      ]);
+    }
     lines.push(table.toString());
   }
 

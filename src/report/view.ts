@@ -5,7 +5,9 @@
  */
 import { compareText } from '../conformance/diff.js';
 import type { FailOn, Finding, FindingKind, Severity } from '../conformance/model.js';
-import { FINDING_KINDS } from '../conformance/model.js';
+import { FINDING_KINDS, SERVICE_FINDING_KINDS } from '../conformance/model.js';
+import { describeCertificate, formatTlsVersion } from '../conformance/services.js';
+import type { ServiceCheck } from '../checks/model.js';
 import { compareSeverity, exitCodeFor } from '../conformance/policy.js';
 import type { Expectation, ExpectationRef } from '../matrix/expectation.js';
 import type { DocumentedState } from '../matrix/model.js';
@@ -22,6 +24,13 @@ export const KIND_TITLES: Record<FindingKind, string> = {
   'dynamic-port-open': 'Dynamic-range port open',
   'udp-unconfirmed': 'UDP unconfirmed (no reply)',
   'listener-moved': 'Listener moved?',
+  'service-mismatch': 'Service mismatch',
+  'service-no-answer': 'Service did not answer the check',
+  'tls-below-floor': 'TLS below the floor',
+  'certificate-expired': 'Certificate expired',
+  'certificate-expiring': 'Certificate expiring',
+  'certificate-self-signed': 'Certificate self-signed',
+  'certificate-name-mismatch': 'Certificate name mismatch',
   conformant: 'Conformant',
 };
 
@@ -45,6 +54,27 @@ export interface ReportView {
   byKind: { kind: FindingKind; findings: Finding[] }[];
   bySeverity: { severity: Severity | 'accepted'; findings: Finding[] }[];
   portMap: HostPortMap[];
+  /** What each service check saw, with the findings it gave (src/checks/, --checks). */
+  services: ServiceEntry[];
+}
+
+export interface ServiceEntry {
+  check: ServiceCheck;
+  /** The service findings on that host and port (worst first), empty when it answered as documented. */
+  findings: Finding[];
+  /** The matrix row that asked for the check; absent under --checks all outside the matrix. */
+  ref?: ExpectationRef;
+}
+
+/** A service check as text cells, the same in every report. */
+export interface ServiceCells {
+  port: string;
+  check: string;
+  outcome: string;
+  tls: string;
+  certificate: string;
+  answer: string;
+  row: string;
 }
 
 export interface PortMapEntry {
@@ -100,6 +130,41 @@ export function buildReportView(result: ScanResult): ReportView {
     byKind,
     bySeverity,
     portMap: result.hosts.map((host) => buildHostPortMap(host, conformance?.expectations ?? [], findings)),
+    services: buildServiceEntries(result, deviations),
+  };
+}
+
+function buildServiceEntries(result: ScanResult, deviations: readonly Finding[]): ServiceEntry[] {
+  const expectations = result.conformance?.expectations ?? [];
+  return (result.checks?.services ?? []).map((check) => {
+    const ref = expectations.find((expectation) => expectation.ref.rowId === check.rowIds[0])?.ref;
+    const findings = deviations.filter(
+      (finding) => SERVICE_FINDING_KINDS.has(finding.kind) && finding.host === check.host && finding.transport === 'tcp' && finding.port === check.port,
+    );
+    return { check, findings, ...(ref ? { ref } : {}) };
+  });
+}
+
+const OUTCOME_TEXT: Record<ServiceCheck['outcome'], string> = { answered: 'answered', mismatch: 'MISMATCH', 'no-answer': 'no answer' };
+
+export function formatServiceCells(entry: ServiceEntry): ServiceCells {
+  const { check } = entry;
+  const tls = check.tls;
+  const certificate = tls?.certificate;
+  const answer = [
+    check.protocolSeen ?? '',
+    check.http ? `HTTP ${check.http.status}${check.http.location ? ` -> ${check.http.location}` : ''}${check.http.server ? `, Server: ${check.http.server}` : ''}` : '',
+    check.banner !== undefined && check.banner !== check.http?.server ? check.banner : '',
+    check.outcome === 'answered' ? '' : (check.detail ?? ''),
+  ].filter((part) => part !== '');
+  return {
+    port: formatPort(check.transport, check.port),
+    check: `${check.check}${check.basis === 'documented' ? '' : ` (${check.basis})`}`,
+    outcome: OUTCOME_TEXT[check.outcome],
+    tls: tls ? `${formatTlsVersion(tls.version)}${tls.versionsOffered.length > 1 ? ` (also ${tls.versionsOffered.filter((version) => version !== tls.version).map(formatTlsVersion).join(', ')})` : ''}` : '-',
+    certificate: certificate ? describeCertificate(certificate) : '-',
+    answer: answer.join('; ') || '-',
+    row: entry.ref ? `${entry.ref.table} row ${entry.ref.row}` : check.documentedProtocol ? check.documentedProtocol : 'not in the matrix',
   };
 }
 

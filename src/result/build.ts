@@ -1,4 +1,5 @@
 /** Builds the saved result of a run (src/result/model.ts). Pure: the caller passes times and vantage. */
+import type { ChecksSection } from '../checks/model.js';
 import type { HostScan } from '../scan/model.js';
 import { RESULT_SCHEMA_ID, RESULT_SCHEMA_VERSION, type ScanResult } from './model.js';
 import { TOOL_NAME, TOOL_VERSION } from '../version.js';
@@ -11,6 +12,7 @@ export interface BuildScanResultOptions {
   vantage: { hostname: string; sourceAddresses: string[] };
   parameters: Record<string, unknown>;
   hosts: HostScan[];
+  checks?: ChecksSection;
 }
 
 export function buildScanResult(options: BuildScanResultOptions): ScanResult {
@@ -25,5 +27,6 @@ export function buildScanResult(options: BuildScanResultOptions): ScanResult {
     vantage: { hostname: options.vantage.hostname, sourceAddresses: [...new Set(options.vantage.sourceAddresses)].sort() },
     parameters: options.parameters,
     hosts: options.hosts,
+    ...(options.checks ? { checks: options.checks } : {}),
   };
 }

@@ -1,3 +1,4 @@
+import type { ChecksSection } from '../checks/model.js';
 import type { Finding, FailOn } from '../conformance/model.js';
 import type { Expectation, Selection } from '../matrix/expectation.js';
 import type { HostScan } from '../scan/model.js';
@@ -23,6 +24,8 @@ export interface ScanResult {
   /** Every effective parameter: profile, caps, timeouts, port plans, privileges. */
   parameters: Record<string, unknown>;
   hosts: HostScan[];
+  /** What the service checks after the port scan saw (--checks); absent with --checks none. */
+  checks?: ChecksSection;
   conformance?: {
     matrix: { id: string; product: string; version: string; document: string };
     selection: Selection;

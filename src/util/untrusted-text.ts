@@ -73,3 +73,14 @@ const JSON_DISPLAY_UNSAFE = /[\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u206
 export function toJsonText(value: unknown, indent = 2): string {
   return JSON.stringify(value, null, indent).replace(JSON_DISPLAY_UNSAFE, (character) => `\\u${character.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
+
+/**
+ * For storing text read from the network (certificate names, Server headers, greetings): one
+ * line, control characters and bidi overrides dropped, whitespace collapsed, at most maxLength
+ * characters. The renderers still escape it for their medium.
+ */
+export function toUntrustedLine(raw: string, maxLength = 200): string {
+  const line = raw.replace(TERMINAL_UNSAFE, ' ').replace(/\s+/g, ' ').trim();
+  const characters = [...line];
+  return characters.length > maxLength ? `${characters.slice(0, maxLength - 1).join('')}…` : line;
+}

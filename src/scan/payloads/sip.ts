@@ -7,12 +7,13 @@ function hostPart(address: string): string {
   return address.includes(':') ? `[${address}]` : address;
 }
 
-export function buildSipOptions(context: ProbeContext, ids: { branch: string; tag: string; callId: string }): Buffer {
+/** viaTransport: UDP for the datagram probe; TCP or TLS when the service check sends it on a stream. */
+export function buildSipOptions(context: ProbeContext, ids: { branch: string; tag: string; callId: string }, viaTransport: 'UDP' | 'TCP' | 'TLS' = 'UDP'): Buffer {
   const local = hostPart(context.localAddress);
   const target = `sip:${hostPart(context.address)}:${context.port}`;
   const lines = [
     `OPTIONS ${target} SIP/2.0`,
-    `Via: SIP/2.0/UDP ${local}:${context.localPort};branch=z9hG4bK${ids.branch};rport`,
+    `Via: SIP/2.0/${viaTransport} ${local}:${context.localPort};branch=z9hG4bK${ids.branch};rport`,
     'Max-Forwards: 70',
     `From: <sip:portmatrix@${local}>;tag=${ids.tag}`,
     `To: <${target}>`,

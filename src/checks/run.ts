@@ -1,0 +1,197 @@
+/**
+ * Runs the planned service checks (src/checks/plan.ts) with the profile's limits: a few at once,
+ * a deadline on every connection, every connection closed as soon as its exchange is done.
+ * Only the planned (open, checked) ports are ever contacted. A check never throws for a network
+ * outcome: whatever happened is in its ServiceCheck.
+ */
+import net from 'node:net';
+import pLimit from 'p-limit';
+import type { CheckLimits } from '../defaults.js';
+import type { Expectation } from '../matrix/expectation.js';
+import type { HostScan } from '../scan/model.js';
+import type { AppProtocol, ChecksMode, ChecksSection, ServiceCheck, TlsSeen } from './model.js';
+import { planChecks, type PlannedCheck } from './plan.js';
+import type { AppAnswer } from './probes/app.js';
+import { probeGreeting } from './probes/greeting.js';
+import { probeHttp } from './probes/http.js';
+import { probeLdap } from './probes/ldap.js';
+import { probeSip } from './probes/sip.js';
+import { close, firstLine, hasLineEnd, openTcp, openTls, readFrom, type Endpoint } from './probes/socket.js';
+import { describeSession, findLowerVersions } from './probes/tls.js';
+import { recognizeGreeting } from './probes/greeting.js';
+import { toUntrustedLine } from '../util/untrusted-text.js';
+import { MAX_BANNER_LENGTH } from './probes/app.js';
+
+export interface CheckServicesOptions {
+  mode: ChecksMode;
+  hosts: readonly HostScan[];
+  expectations: readonly Expectation[];
+  limits: CheckLimits;
+  signal?: AbortSignal;
+}
+
+/** The service-check stage: plan (which open port gets which check) and run. */
+export async function checkServices(options: CheckServicesOptions): Promise<ChecksSection> {
+  const planned = planChecks({ mode: options.mode, hosts: options.hosts, expectations: options.expectations });
+  const services = await runServiceChecks({ planned, limits: options.limits, ...(options.signal ? { signal: options.signal } : {}) });
+  return { mode: options.mode, services };
+}
+
+export interface RunChecksOptions {
+  planned: readonly PlannedCheck[];
+  limits: CheckLimits;
+  signal?: AbortSignal;
+}
+
+export async function runServiceChecks(options: RunChecksOptions): Promise<ServiceCheck[]> {
+  const limit = pLimit(Math.max(1, options.limits.concurrency));
+  const signal = options.signal ?? new AbortController().signal;
+  return Promise.all(options.planned.map((planned) => limit(() => runCheck(planned, options.limits.timeoutMs, signal))));
+}
+
+const TLS_NAMES: Record<AppProtocol, string> = { http: 'https', sip: 'sips', ldap: 'ldaps', smtp: 'smtps', imap: 'imaps', pop3: 'pop3s', ftp: 'ftps', ssh: 'ssh in tls' };
+
+/** The widest offer: an audit wants to see a server that still takes TLS 1.0. */
+const WIDEST = { minVersion: 'TLSv1', maxVersion: 'TLSv1.3' } as const;
+
+/** How long the --checks all probe waits for a service that speaks first before it calls the port silent. */
+const PROBE_GREETING_MS = 1000;
+
+interface Step {
+  endpoint: Endpoint;
+  authority: string;
+  timeoutMs: number;
+  signal: AbortSignal;
+}
+
+function runApp(app: AppProtocol, socket: net.Socket, tls: boolean, step: Step): Promise<AppAnswer> {
+  const options = { timeoutMs: step.timeoutMs, signal: step.signal };
+  switch (app) {
+    case 'http':
+      return probeHttp(socket, { tls, authority: step.authority, ...options });
+    case 'sip':
+      return probeSip(socket, { tls, family: step.endpoint.family, ...options });
+    case 'ldap':
+      return probeLdap(socket, options);
+    default:
+      return probeGreeting(socket, app, options);
+  }
+}
+
+function answerFields(answer: AppAnswer): Pick<ServiceCheck, 'banner' | 'http' | 'detail'> {
+  return {
+    ...(answer.banner === undefined ? {} : { banner: answer.banner }),
+    ...(answer.http ? { http: answer.http } : {}),
+    ...(answer.detail === undefined ? {} : { detail: answer.detail }),
+  };
+}
+
+async function runCheck(planned: PlannedCheck, timeoutMs: number, signal: AbortSignal): Promise<ServiceCheck> {
+  const started = performance.now();
+  // SNI carries a host name only (never an address), and only one that is a plain DNS name.
+  const serverName = planned.name !== undefined && net.isIP(planned.name) === 0 && /^[a-z0-9.-]+$/i.test(planned.name) ? planned.name : undefined;
+  const endpoint: Endpoint = { address: planned.host, family: planned.family, port: planned.port, ...(serverName ? { serverName } : {}) };
+  const step: Step = {
+    endpoint,
+    authority: `${serverName ?? (planned.family === 6 ? `[${planned.host}]` : planned.host)}:${planned.port}`,
+    timeoutMs,
+    signal,
+  };
+  let connections = 0;
+  const finish = (fields: Pick<ServiceCheck, 'outcome'> & Partial<ServiceCheck>): ServiceCheck => ({
+    host: planned.host,
+    ...(planned.name === undefined ? {} : { name: planned.name }),
+    transport: 'tcp',
+    port: planned.port,
+    check: planned.spec.name,
+    basis: planned.basis,
+    rowIds: planned.rowIds,
+    ...(planned.documentedProtocol === undefined ? {} : { documentedProtocol: planned.documentedProtocol }),
+    ...fields,
+    connections,
+    durationMs: Math.round((performance.now() - started) * 10) / 10,
+  });
+
+  /** A TLS session on a fresh connection: what it shows, the app's answer inside it, and the lower versions it still takes. */
+  const tryTls = async (app: AppProtocol | null): Promise<{ ok: true; tls: TlsSeen; answer?: AppAnswer } | { ok: false; error: string; notTls: boolean; refused: boolean }> => {
+    connections += 1;
+    const opened = await openTls(endpoint, WIDEST, timeoutMs, signal);
+    if (!opened.ok) return opened;
+    const session = describeSession(opened.socket, serverName, planned.host);
+    const answer = app ? await runApp(app, opened.socket, true, step) : undefined;
+    close(opened.socket);
+    if (!session) return { ok: false, error: `unknown TLS version ${String(opened.socket.getProtocol())}`, notTls: false, refused: false };
+    const lower = await findLowerVersions(endpoint, session.version, { timeoutMs, signal });
+    connections += lower.connections;
+    return { ok: true, tls: { ...session, versionsOffered: [...lower.versions, session.version] }, ...(answer ? { answer } : {}) };
+  };
+
+  /** The app in plain text on a fresh connection. */
+  const tryPlain = async (app: AppProtocol): Promise<AppAnswer | { refused: boolean; error: string }> => {
+    connections += 1;
+    const opened = await openTcp(endpoint, timeoutMs, signal);
+    if (!opened.ok) return opened;
+    const answer = await runApp(app, opened.socket, false, step);
+    close(opened.socket);
+    return answer;
+  };
+
+  const { app, tls } = planned.spec;
+  if (tls === 'none' && app) {
+    const plain = await tryPlain(app);
+    if (!('status' in plain)) return finish({ outcome: 'no-answer', detail: `cannot connect: ${plain.error}` });
+    if (plain.status === 'answered') return finish({ outcome: 'answered', protocolSeen: planned.spec.name, ...answerFields(plain) });
+    // Silent, or not the protocol: a TLS service would behave just so. One handshake says.
+    const secure = await tryTls(app);
+    if (secure.ok) {
+      const seen = secure.answer?.status === 'answered' ? TLS_NAMES[app] : 'tls';
+      return finish({
+        outcome: 'mismatch',
+        protocolSeen: seen,
+        tls: secure.tls,
+        ...(secure.answer ? answerFields(secure.answer) : {}),
+        detail: `documented plain ${app}, answers ${seen} (${secure.tls.version})`,
+      });
+    }
+    return finish({ outcome: plain.status === 'other' ? 'mismatch' : 'no-answer', ...answerFields(plain) });
+  }
+
+  const secure = await tryTls(app);
+  if (secure.ok) {
+    if (!secure.answer) return finish({ outcome: 'answered', protocolSeen: 'tls', tls: secure.tls });
+    const answered = secure.answer.status === 'answered';
+    return finish({
+      outcome: answered ? 'answered' : secure.answer.status === 'other' ? 'mismatch' : 'no-answer',
+      protocolSeen: answered && app ? TLS_NAMES[app] : 'tls',
+      tls: secure.tls,
+      ...answerFields(secure.answer),
+      ...(answered ? {} : { detail: `TLS ${secure.tls.version} handshake, then ${secure.answer.detail ?? 'no answer'}` }),
+    });
+  }
+  if (secure.refused) return finish({ outcome: 'no-answer', detail: `cannot connect: ${secure.error}` });
+  const noTls = `no TLS handshake (${secure.error})`;
+  if (app) {
+    // TLS failed: ask in plain text, so the report can say what runs there instead.
+    const plain = await tryPlain(app);
+    if (!('status' in plain)) return finish({ outcome: 'no-answer', detail: `${noTls}; cannot connect again: ${plain.error}` });
+    if (plain.status === 'answered') {
+      if (tls === 'either') return finish({ outcome: 'answered', protocolSeen: app, ...answerFields(plain) });
+      return finish({ outcome: 'mismatch', protocolSeen: app, ...answerFields(plain), detail: `documented ${planned.spec.name}, answers plain ${app} without TLS` });
+    }
+    const outcome = plain.status === 'other' || secure.notTls ? 'mismatch' : 'no-answer';
+    return finish({ outcome, ...answerFields(plain), detail: `${noTls}; ${plain.detail ?? 'no plain answer either'}` });
+  }
+  if (tls === 'either') {
+    // --checks all on a port we know nothing about: whatever it says first.
+    connections += 1;
+    const opened = await openTcp(endpoint, timeoutMs, signal);
+    if (!opened.ok) return finish({ outcome: 'no-answer', detail: `${noTls}; cannot connect again: ${opened.error}` });
+    const read = await readFrom(opened.socket, hasLineEnd, { maxBytes: 1024, timeoutMs: Math.min(timeoutMs, PROBE_GREETING_MS), signal });
+    close(opened.socket);
+    if (read.data.length === 0) return finish({ outcome: 'no-answer', detail: `not TLS, and sent nothing within ${Math.min(timeoutMs, PROBE_GREETING_MS)} ms` });
+    const line = toUntrustedLine(firstLine(read.data), MAX_BANNER_LENGTH);
+    const seen = recognizeGreeting(line);
+    return finish({ outcome: 'answered', ...(seen ? { protocolSeen: seen } : {}), banner: line });
+  }
+  return finish({ outcome: secure.notTls ? 'mismatch' : 'no-answer', detail: secure.notTls ? `answers, but not TLS (${secure.error})` : noTls });
+}
