@@ -106,4 +106,6 @@ export interface ServiceCheck {
 export interface ChecksSection {
   mode: ChecksMode;
   services: ServiceCheck[];
+  /** Wall time of the whole stage, ms: what the checks added to the run. */
+  durationMs: number;
 }

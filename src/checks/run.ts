@@ -32,9 +32,10 @@ export interface CheckServicesOptions {
 
 /** The service-check stage: plan (which open port gets which check) and run. */
 export async function checkServices(options: CheckServicesOptions): Promise<ChecksSection> {
+  const started = performance.now();
   const planned = planChecks({ mode: options.mode, hosts: options.hosts, expectations: options.expectations });
   const services = await runServiceChecks({ planned, limits: options.limits, ...(options.signal ? { signal: options.signal } : {}) });
-  return { mode: options.mode, services };
+  return { mode: options.mode, services, durationMs: Math.round(performance.now() - started) };
 }
 
 export interface RunChecksOptions {

@@ -1,7 +1,7 @@
 /**
  * `portmatrix demo`: a first run with nothing to point at. Starts an emulated IP Office 9.1
- * (a network namespace when root, a loopback address otherwise) with three deliberate
- * deviations, scans it exactly as `portmatrix scan --matrix ip-office-9.1` would, writes the
+ * (a network namespace when root, a loopback address otherwise) with four deliberate
+ * deviations (three port deviations and one service deviation), scans it exactly as `portmatrix scan --matrix ip-office-9.1` would, writes the
  * reports, removes the target, and says whether the scan found what was injected.
  */
 import { mkdir } from 'node:fs/promises';
@@ -20,8 +20,12 @@ import type { ScanCommandOptions, ScanStages } from './scan-command.js';
 import { runScanCommand } from './scan-command.js';
 
 const DEMO_MATRIX = 'ip-office-9.1';
-/** An extra listener (error), a missing listener (error), an exposed intra-device port (warning). */
-export const DEMO_DRIFT = 'extra:tcp/31337,missing:tcp/8000,expose:tcp/4444';
+/**
+ * An extra listener (error), a missing listener (error), an exposed intra-device port (warning),
+ * and plain HTTP on the port documented HTTPS (service mismatch, error; 8443, so that the
+ * unprivileged loopback demo can bind it too).
+ */
+export const DEMO_DRIFT = 'extra:tcp/31337,missing:tcp/8000,expose:tcp/4444,plain:tcp/8443';
 const DEMO_FORMATS = ['table', 'json', 'markdown', 'html', 'junit'];
 const FINDING_FOR_DEVIATION = {
   'extra-listener': ['extra-listener'],
@@ -31,6 +35,8 @@ const FINDING_FOR_DEVIATION = {
   'dynamic-open': ['dynamic-port-open'],
   'listener-silent': ['udp-unconfirmed'],
   'filtered-reachable': ['filtered-port-reachable'],
+  'service-plain': ['service-mismatch'],
+  'service-old-tls': ['tls-below-floor'],
 } as const;
 
 interface DemoOptions {
@@ -157,7 +163,7 @@ export function registerDemoCommand(program: Command): Command {
   return program
     .command('demo')
     .description(
-      'scan an emulated IP Office 9.1 with three deliberate deviations (namespace when root, loopback otherwise); exit 0 when the scan reports exactly the injected deviations',
+      'scan an emulated IP Office 9.1 with four deliberate deviations (namespace when root, loopback otherwise); exit 0 when the scan reports exactly the injected deviations',
     )
     .option('--output-dir <dir>', 'folder for the report files', 'portmatrix-demo')
     .option('--loopback', 'use a loopback address even when root')

@@ -77,8 +77,8 @@ export function findServiceDeviations(options: ServiceFindingOptions): Finding[]
         ref: expectation.ref,
         component: expectation.component,
         message,
-        ...(check.banner === undefined ? {} : { banner: check.banner }),
-        detail: seen,
+        // What was seen, led by our own sentence when the check did not get what it asked for.
+        detail: check.outcome !== 'answered' && check.detail ? `${check.detail}; ${seen}` : seen,
       });
     };
     if (check.outcome === 'mismatch') add('service-mismatch', `${documented}; ${check.detail ?? seen}`);

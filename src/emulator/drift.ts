@@ -1,7 +1,9 @@
 /**
  * Drift: deliberate deviations of an emulated target from its matrix, so that tests and the
  * demo can check that each kind of finding is reported. Written as "kind:transport/port,...",
- * e.g. "extra:tcp/31337,missing:tcp/22,toggle:tcp/80,expose:tcp/4444,silent:udp/161,reach:tcp/4097".
+ * e.g. "extra:tcp/31337,missing:tcp/22,toggle:tcp/80,expose:tcp/4444,silent:udp/161,reach:tcp/4097,
+ * plain:tcp/443,oldtls:tcp/8443" (the last two: a documented TLS service answering in plain text,
+ * or offering TLS 1.0 alone, for the service checks).
  */
 import type { Transport } from '../scan/model.js';
 
@@ -23,6 +25,10 @@ export interface DriftSpec {
   silentListeners?: PortRef[];
   /** Documented-filtered ports that the firewall lets through to a listener. */
   reachableFiltered?: PortRef[];
+  /** Documented TLS services (HTTPS, SIPS, TLS ...) that answer in plain text instead (HTTP on the HTTPS port). */
+  plainServices?: PortRef[];
+  /** Documented TLS services that offer TLS 1.0 and nothing newer. */
+  oldTlsServices?: PortRef[];
 }
 
 const FIELDS = {
@@ -32,6 +38,8 @@ const FIELDS = {
   expose: 'exposedInternal',
   silent: 'silentListeners',
   reach: 'reachableFiltered',
+  plain: 'plainServices',
+  oldtls: 'oldTlsServices',
 } as const satisfies Record<string, keyof DriftSpec>;
 
 const KINDS = Object.keys(FIELDS) as (keyof typeof FIELDS)[];

@@ -7,7 +7,8 @@
 import dgram from 'node:dgram';
 import net from 'node:net';
 import { createInterface } from 'node:readline';
-import type { PlannedListener, EmulatedTcpService, EmulatedUdpService } from './target-plan.js';
+import tls from 'node:tls';
+import { PLAIN_OF_TLS, type PlannedListener, type EmulatedTcpService, type EmulatedUdpService } from './target-plan.js';
 import { replyTo } from './udp-responders.js';
 
 export interface EmulatorProcessConfig {
@@ -16,6 +17,8 @@ export interface EmulatorProcessConfig {
   listeners: PlannedListener[];
   /** Bind loopback-only listeners (inside a namespace) or leave them out (on a shared loopback). */
   bindLoopbackOnly: boolean;
+  /** Certificate and key (PEM) of the TLS services (src/emulator/certificate.ts). */
+  tls?: { cert: string; key: string };
 }
 
 export interface EmulatorProcessReport {
@@ -26,20 +29,54 @@ export interface EmulatorProcessReport {
 const IDLE_CONNECTION_MS = 3_000;
 const SSH_BANNER = 'SSH-2.0-OpenSSH_5.3 portmatrix-emulator\r\n';
 const HTTP_RESPONSE = 'HTTP/1.1 200 OK\r\nServer: IP Office 9.1 (portmatrix emulator)\r\nContent-Length: 0\r\nConnection: close\r\n\r\n';
+/** Services that speak first: their greeting. */
+const GREETINGS: Partial<Record<EmulatedTcpService, string>> = {
+  ssh: SSH_BANNER,
+  smtp: '220 ipoffice.emulated ESMTP portmatrix emulator\r\n',
+  ftp: '220 portmatrix emulator FTP\r\n',
+  imap: '* OK IMAP4rev1 portmatrix emulator ready\r\n',
+  pop3: '+OK portmatrix emulator POP3 ready\r\n',
+};
+/** LDAP SearchResultDone (messageID 1, success): an anonymous rootDSE search gets an empty, successful answer. */
+const LDAP_SEARCH_DONE = Buffer.from([0x30, 0x0c, 0x02, 0x01, 0x01, 0x65, 0x07, 0x0a, 0x01, 0x00, 0x04, 0x00, 0x04, 0x00]);
 
-function handleTcp(service: EmulatedTcpService, socket: net.Socket): void {
-  socket.on('error', () => undefined);
-  socket.setTimeout(IDLE_CONNECTION_MS, () => socket.destroy());
-  if (service === 'ssh') socket.write(SSH_BANNER);
-  socket.once('data', () => {
+/** The plain-text protocol a service speaks (inside TLS for the TLS ones). */
+function handlePlain(service: EmulatedTcpService, socket: net.Socket): void {
+  const greeting = GREETINGS[service];
+  if (greeting) socket.write(greeting);
+  let received = Buffer.alloc(0);
+  socket.on('data', (chunk: Buffer) => {
+    received = Buffer.concat([received, chunk]).subarray(0, 8192);
     if (service === 'http') socket.end(HTTP_RESPONSE);
-    else socket.end();
+    else if (service === 'ldap') socket.end(LDAP_SEARCH_DONE);
+    // SIP over a stream: one OPTIONS, answered like the UDP service, once its headers are in.
+    else if (service === 'sip') {
+      if (received.includes('\r\n\r\n')) socket.end(replyTo('sip', received));
+    } else socket.end();
   });
 }
 
-function listenTcp(address: string, port: number, service: EmulatedTcpService): Promise<net.Server> {
+function handleTcp(service: EmulatedTcpService, socket: net.Socket, secureContext: tls.SecureContext | undefined): void {
+  socket.on('error', () => undefined);
+  socket.setTimeout(IDLE_CONNECTION_MS, () => socket.destroy());
+  const inner = PLAIN_OF_TLS[service];
+  if (inner === undefined || !secureContext) {
+    handlePlain(service, socket);
+    return;
+  }
+  const tlsSocket = new tls.TLSSocket(socket, { isServer: true, secureContext });
+  tlsSocket.on('error', () => socket.destroy());
+  tlsSocket.once('secure', () => handlePlain(inner, tlsSocket));
+}
+
+function listenTcp(address: string, listener: PlannedListener, certificate: EmulatorProcessConfig['tls']): Promise<net.Server> {
+  const { port } = listener;
+  const service = listener.service as EmulatedTcpService;
+  // TLS 1.0 alone needs OpenSSL's lowest security level, as real old firmware effectively has.
+  const old = listener.tlsVersion ? { minVersion: listener.tlsVersion, maxVersion: listener.tlsVersion, ciphers: 'DEFAULT:@SECLEVEL=0' } : {};
+  const secureContext = certificate && PLAIN_OF_TLS[service] !== undefined ? tls.createSecureContext({ ...certificate, ...old }) : undefined;
   return new Promise((resolve, reject) => {
-    const server = net.createServer((socket) => handleTcp(service, socket));
+    const server = net.createServer((socket) => handleTcp(service, socket, secureContext));
     server.once('error', reject);
     server.listen({ host: address, port, backlog: 4096, exclusive: true }, () => {
       server.removeListener('error', reject);
@@ -70,7 +107,7 @@ async function openListeners(config: EmulatorProcessConfig): Promise<EmulatorPro
     if (listener.scope === 'loopback-only' && !config.bindLoopbackOnly) continue;
     const address = listener.scope === 'external' ? config.address : '127.0.0.1';
     try {
-      if (listener.transport === 'tcp') await listenTcp(address, listener.port, listener.service as EmulatedTcpService);
+      if (listener.transport === 'tcp') await listenTcp(address, listener, config.tls);
       else await listenUdp(address, listener.port, listener.service as EmulatedUdpService, listener.silent === true);
       report.bound.push({ transport: listener.transport, port: listener.port, address });
     } catch (error) {

@@ -26,8 +26,9 @@ import { impairPath } from './impairment.js';
 import type { ImpairedPath, Impairment } from './impairment.js';
 import { createTestHost, namespaceUnavailable } from './netns.js';
 import type { TestHost } from './netns.js';
-import { planTarget } from './target-plan.js';
-import type { Deviation, PortTruth, TargetPlan } from './target-plan.js';
+import { makeEmulatorCertificate } from './certificate.js';
+import { PLAIN_OF_TLS, planTarget } from './target-plan.js';
+import type { Deviation, EmulatedTcpService, PortTruth, TargetPlan } from './target-plan.js';
 import { PACKAGE_ROOT } from '../version.js';
 
 export type EmulatorMode = 'namespace' | 'loopback';
@@ -139,6 +140,23 @@ export function readForeignListeners(address: string): { transport: Transport; p
   return [...found.values()];
 }
 
+/**
+ * The certificate of the TLS services for `address`, or, without the openssl command, those
+ * services left out of the truth of their protocol: they stay open but answer in the clear, and
+ * notEmulated says so (the demo then explains the service findings they get).
+ */
+async function prepareTls(address: string, plan: TargetPlan, notEmulated: TargetPlan['notEmulated']): Promise<EmulatorProcessConfig['tls']> {
+  const tlsListeners = plan.listeners.filter((listener) => listener.transport === 'tcp' && PLAIN_OF_TLS[listener.service as EmulatedTcpService] !== undefined);
+  if (tlsListeners.length === 0) return undefined;
+  try {
+    return await makeEmulatorCertificate(address);
+  } catch (error) {
+    const reason = `TLS needs the openssl command to make a certificate (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`;
+    for (const listener of tlsListeners) notEmulated.push({ transport: 'tcp', port: listener.port, documented: listener.service, reason });
+    return undefined;
+  }
+}
+
 let loopbackCounter = 0;
 
 /** 127.<77+k>.<pid>: distinct per process and per emulator started by it. */
@@ -209,7 +227,8 @@ export async function startEmulator(options: StartEmulatorOptions): Promise<Runn
     const child = spawn(process.execPath, [entry], { stdio: ['pipe', 'pipe', 'pipe'] });
     const stop = (): Promise<void> => stopChild(child);
     try {
-      const report = await startChild(child, { address, listeners: plan.listeners, bindLoopbackOnly: false });
+      const tls = await prepareTls(address, plan, notEmulated);
+      const report = await startChild(child, { address, listeners: plan.listeners, bindLoopbackOnly: false, ...(tls ? { tls } : {}) });
       for (const failure of report.failed) {
         truth[failure.transport][failure.port] = 'closed';
         notEmulated.push({ transport: failure.transport, port: failure.port, documented: 'open', reason: failure.code === 'EACCES' && failure.port < 1024 ? 'ports below 1024 need root' : `cannot bind ${failure.address}:${failure.port} (${failure.code})` });
@@ -229,7 +248,8 @@ export async function startEmulator(options: StartEmulatorOptions): Promise<Runn
     const ruleset = firewallRuleset(plan);
     if (ruleset) await host.nft(ruleset);
     const child = host.spawn([process.execPath, entry], { stdio: ['pipe', 'pipe', 'pipe'] });
-    const report = await startChild(child, { address: host.address, listeners: plan.listeners, bindLoopbackOnly: true });
+    const tls = await prepareTls(host.address, plan, notEmulated);
+    const report = await startChild(child, { address: host.address, listeners: plan.listeners, bindLoopbackOnly: true, ...(tls ? { tls } : {}) });
     if (report.failed.length > 0) {
       // A fresh namespace has nothing else listening: a failure here is a bug, not a condition to report.
       throw new Error(`emulator could not bind ${report.failed.map((f) => `${f.transport}/${f.port} (${f.code})`).join(', ')}`);

@@ -20,13 +20,26 @@
  * Without a firewall (loopback mode, not root) filtered ports and hardening cannot be emulated:
  * they stay closed and are listed in `notEmulated`.
  */
+import { specForProtocol } from '../checks/plan.js';
 import type { Expectation } from '../matrix/expectation.js';
 import { normalizeRanges, type PortRange } from '../matrix/port-spec.js';
 import type { PortState, Transport } from '../scan/model.js';
 import type { DriftSpec, PortRef } from './drift.js';
 
 export type EmulatedUdpService = 'snmp' | 'sip' | 'ntp' | 'tftp' | 'dns' | 'generic';
-export type EmulatedTcpService = 'ssh' | 'http' | 'generic';
+/** A TCP service speaks what the row's protocol names (the service checks' own reading of it, src/checks/plan.ts). */
+export type EmulatedTcpService = 'ssh' | 'http' | 'https' | 'tls' | 'sip' | 'sips' | 'ldap' | 'ldaps' | 'smtp' | 'smtps' | 'imap' | 'imaps' | 'pop3' | 'pop3s' | 'ftp' | 'generic';
+
+/** The TLS services, and what each serves in plain text when drift takes its TLS away. */
+export const PLAIN_OF_TLS: Partial<Record<EmulatedTcpService, EmulatedTcpService>> = {
+  https: 'http',
+  tls: 'generic',
+  sips: 'sip',
+  ldaps: 'ldap',
+  smtps: 'smtp',
+  imaps: 'imap',
+  pop3s: 'pop3',
+};
 
 export interface PlannedListener {
   transport: Transport;
@@ -36,10 +49,21 @@ export interface PlannedListener {
   service: EmulatedUdpService | EmulatedTcpService;
   /** UDP only: bound, so the kernel sends no ICMP port unreachable, but never replies. */
   silent?: true;
+  /** TLS services only: the one TLS version offered (drift oldtls: TLS 1.0 alone). */
+  tlsVersion?: 'TLSv1';
 }
 
 export interface Deviation {
-  kind: 'extra-listener' | 'dynamic-open' | 'missing-listener' | 'optional-toggled' | 'internal-exposed' | 'listener-silent' | 'filtered-reachable';
+  kind:
+    | 'extra-listener'
+    | 'dynamic-open'
+    | 'missing-listener'
+    | 'optional-toggled'
+    | 'internal-exposed'
+    | 'listener-silent'
+    | 'filtered-reachable'
+    | 'service-plain'
+    | 'service-old-tls';
   transport: Transport;
   port: number;
   /** What the matrix documents for the port ('undocumented' for an extra listener, 'dynamic range a-b' inside one). */
@@ -100,9 +124,10 @@ export function udpServiceFor(port: number, protocol: string): EmulatedUdpServic
 }
 
 export function tcpServiceFor(port: number, protocol: string): EmulatedTcpService {
-  const text = protocol.toUpperCase();
-  if (text.includes('SSH') || port === 22) return 'ssh';
-  if (/HTTP(?!S)/.test(text) || port === 80 || port === 8000 || port === 9080) return 'http';
+  const spec = specForProtocol(protocol, port);
+  if (spec) return spec.name === 'http(s)' ? 'https' : spec.name === 'probe' ? 'generic' : (spec.name as EmulatedTcpService);
+  if (port === 22) return 'ssh';
+  if (port === 80 || port === 8000 || port === 9080) return 'http';
   return 'generic';
 }
 
@@ -153,6 +178,8 @@ export function planTarget(options: PlanTargetOptions): TargetPlan {
   const exposed = new Set((drift.exposedInternal ?? []).map(refKey));
   const silent = new Set((drift.silentListeners ?? []).map(refKey));
   const reachable = new Set((drift.reachableFiltered ?? []).map(refKey));
+  const plain = new Set((drift.plainServices ?? []).map(refKey));
+  const oldTls = new Set((drift.oldTlsServices ?? []).map(refKey));
   const listeners: PlannedListener[] = [];
   const drop: Record<Transport, number[]> = { tcp: [], udp: [] };
   const truth: PortTruth = {
@@ -205,7 +232,16 @@ export function planTarget(options: PlanTargetOptions): TargetPlan {
       }
     }
     if (state === 'open') {
-      listeners.push({ transport, port, scope: 'external', service: serviceFor(transport, port, expectation.protocol) });
+      let service = serviceFor(transport, port, expectation.protocol);
+      const plainService = transport === 'tcp' ? PLAIN_OF_TLS[service as EmulatedTcpService] : undefined;
+      if (plain.has(k) || oldTls.has(k)) {
+        if (!plainService) throw new Error(`drift: ${k} is documented ${expectation.protocol || 'without a protocol'}, not a TLS service`);
+        if (plain.has(k)) {
+          deviations.push({ kind: 'service-plain', transport, port, documented: expectation.protocol, emulated: 'open' });
+          service = plainService;
+        } else deviations.push({ kind: 'service-old-tls', transport, port, documented: expectation.protocol, emulated: 'open' });
+      }
+      listeners.push({ transport, port, scope: 'external', service, ...(oldTls.has(k) ? { tlsVersion: 'TLSv1' as const } : {}) });
       truth[transport][port] = 'open';
     } else if (state === 'filtered' && options.firewall) {
       drop[transport].push(port);
@@ -219,7 +255,14 @@ export function planTarget(options: PlanTargetOptions): TargetPlan {
     const entry = documented.get(refKey(ref));
     if (!entry?.expectation.internal) throw new Error(`drift: ${refKey(ref)} is not an intra-device port`);
   }
-  for (const ref of [...(drift.missingListeners ?? []), ...(drift.toggledOptional ?? []), ...(drift.silentListeners ?? []), ...(drift.reachableFiltered ?? [])]) {
+  for (const ref of [
+    ...(drift.missingListeners ?? []),
+    ...(drift.toggledOptional ?? []),
+    ...(drift.silentListeners ?? []),
+    ...(drift.reachableFiltered ?? []),
+    ...(drift.plainServices ?? []),
+    ...(drift.oldTlsServices ?? []),
+  ]) {
     if (!documented.has(refKey(ref))) throw new Error(`drift: ${refKey(ref)} is not documented by the selection`);
   }
   for (const ref of drift.extraListeners ?? []) {

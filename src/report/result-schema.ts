@@ -154,7 +154,9 @@ export const scanResultSchema = z.object({
   vantage: z.object({ hostname: z.string(), sourceAddresses: z.array(z.string()) }),
   parameters: z.record(z.string(), z.unknown()),
   hosts: z.array(hostScanSchema),
-  checks: z.object({ mode: z.enum(CHECKS_MODES as [ChecksMode, ...ChecksMode[]]), services: z.array(serviceCheckSchema) }).optional(),
+  checks: z
+    .object({ mode: z.enum(CHECKS_MODES as [ChecksMode, ...ChecksMode[]]), services: z.array(serviceCheckSchema), durationMs: z.number().nonnegative() })
+    .optional(),
   conformance: z
     .object({
       matrix: z.object({ id: z.string(), product: z.string(), version: z.string(), document: z.string() }),

@@ -81,7 +81,7 @@ export function renderTable(result: ScanResult, options: RenderOptions = {}): st
   }
 
   if (view.services.length > 0) {
-    lines.push('', colors.bold(`Service checks (${view.services.length}, --checks ${result.checks?.mode ?? 'documented'})`));
+    lines.push('', colors.bold(`Service checks (${view.services.length}, --checks ${result.checks?.mode ?? 'documented'}, ${((result.checks?.durationMs ?? 0) / 1000).toFixed(1)} s)`));
     const head = [...(manyHosts ? ['Host'] : []), 'Port', 'Check', 'Outcome', 'TLS', 'Certificate', 'Answer', 'Matrix row'];
     // Certificates and answers are long: those two columns wrap, the others take what they need.
     const table = new Table({

@@ -30,10 +30,11 @@ const INJECTED = [
   ['extra-listener', 'tcp', 31337],
   ['missing-listener', 'tcp', 8000],
   ['internal-port-exposed', 'tcp', 4444],
+  ['service-mismatch', 'tcp', 8443],
 ] as const;
 
 async function checkRun(run: Run, outputDir: string): Promise<ScanResult> {
-  expect(run.stderr).toMatch(/Injected deviations found by the scan: 3\/3/);
+  expect(run.stderr).toMatch(/Injected deviations found by the scan: 4\/4/);
   expect(run.code).toBe(0);
   // The terminal shows the result the way `portmatrix scan` does.
   expect(run.stdout).toMatch(/NOT conformant/);
@@ -58,7 +59,7 @@ describe('portmatrix demo', () => {
     await rm(outputDir, { recursive: true, force: true });
   });
 
-  it('on loopback: finds the three injected deviations and says what it could not emulate', async () => {
+  it('on loopback: finds the four injected deviations and says what it could not emulate', async () => {
     const run = await runDemo(['--loopback', '--output-dir', path.join(outputDir, 'loopback')]);
     const result = await checkRun(run, path.join(outputDir, 'loopback'));
     expect(run.stderr).toMatch(/on a loopback address/);
