@@ -15,5 +15,6 @@ export async function readRunFile(file: string): Promise<DriftRun> {
     matrices: [...new Set(runs.flatMap((run) => run.matrices))].sort(),
     hosts: runs.flatMap((run) => run.hosts),
     findings: runs.flatMap((run) => run.findings),
+    services: runs.flatMap((run) => run.services),
   };
 }

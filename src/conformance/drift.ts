@@ -11,6 +11,7 @@ import { parsePortSpec, rangesContain } from '../matrix/port-spec.js';
 import type { ScanResult } from '../result/model.js';
 import { findFoldedState } from '../scan/fold.js';
 import type { HostScan, PortState, Transport } from '../scan/model.js';
+import type { CertificateSeen, CheckOutcome, ServiceCheck, TlsVersion } from '../checks/model.js';
 import { compareText } from './diff.js';
 import type { Finding } from './model.js';
 
@@ -29,6 +30,24 @@ export interface FindingChange {
   changes: ('severity' | 'observed' | 'waiver-expired')[];
 }
 
+/** What a service check saw, as far as a drift compares it. */
+export interface ServiceSeen {
+  check: string;
+  outcome: CheckOutcome;
+  protocolSeen?: string;
+  tlsVersions?: TlsVersion[];
+  certificate?: Pick<CertificateSeen, 'subject' | 'issuer' | 'notAfter' | 'fingerprint256'>;
+}
+
+/** A checked port whose service changed between two runs that both checked it. */
+export interface ServiceChange {
+  port: number;
+  /** certificate: another certificate (by SHA-256), or one appeared or went; tls-versions: the versions accepted; protocol: what answered. */
+  changes: ('certificate' | 'tls-versions' | 'protocol')[];
+  before: ServiceSeen;
+  after: ServiceSeen;
+}
+
 export interface HostDrift {
   /** The host's address: runs are matched host by host, never by the target text (a block is many hosts). */
   address: string;
@@ -39,6 +58,8 @@ export interface HostDrift {
   appeared: Finding[];
   resolved: Finding[];
   changed: FindingChange[];
+  /** Service checks (src/checks/) whose certificate, TLS versions or protocol changed. */
+  services: ServiceChange[];
 }
 
 export interface DriftRun {
@@ -48,6 +69,8 @@ export interface DriftRun {
   hosts: HostScan[];
   /** Every finding of the run (conformant ones are ignored). */
   findings: Finding[];
+  /** What the run's service checks saw. */
+  services: ServiceCheck[];
 }
 
 export interface Drift {
@@ -65,6 +88,7 @@ export function driftRunOf(result: ScanResult): DriftRun {
     matrices: result.conformance ? [result.conformance.matrix.id] : [],
     hosts: result.hosts,
     findings: result.conformance?.findings ?? [],
+    services: result.checks?.services ?? [],
   };
 }
 
@@ -77,7 +101,11 @@ export function diffRuns(before: DriftRun, after: DriftRun): Drift {
   const hosts = addresses.map((address) => {
     const old = before.hosts.find((host) => host.address === address);
     const now = after.hosts.find((host) => host.address === address);
-    return diffHost(address, old, now, findingsOf(before, address), findingsOf(after, address));
+    const services = diffServices(
+      before.services.filter((check) => check.host === address),
+      after.services.filter((check) => check.host === address),
+    );
+    return diffHost(address, old, now, findingsOf(before, address), findingsOf(after, address), services);
   });
   return {
     before: { startedAt: before.startedAt, matrices: before.matrices },
@@ -96,7 +124,14 @@ function identity(finding: Finding): string {
   return `${finding.kind} ${finding.transport}/${finding.port} ${finding.ref?.rowId ?? ''}`;
 }
 
-function diffHost(address: string, old: HostScan | undefined, now: HostScan | undefined, oldFindings: Finding[], newFindings: Finding[]): HostDrift {
+function diffHost(
+  address: string,
+  old: HostScan | undefined,
+  now: HostScan | undefined,
+  oldFindings: Finding[],
+  newFindings: Finding[],
+  services: ServiceChange[],
+): HostDrift {
   const ports = diffPorts(old, now);
   const oldById = new Map(oldFindings.map((finding) => [identity(finding), finding]));
   const newById = new Map(newFindings.map((finding) => [identity(finding), finding]));
@@ -112,9 +147,38 @@ function diffHost(address: string, old: HostScan | undefined, now: HostScan | un
     if (after.waiver?.expired === true && previous.waiver !== undefined && previous.waiver.expired !== true) changes.push('waiver-expired');
     if (changes.length > 0) changed.push({ before: previous, after, changes });
   }
-  const status = !old ? 'added' : !now ? 'removed' : ports.length + appeared.length + resolved.length + changed.length > 0 ? 'changed' : 'unchanged';
+  const status = !old ? 'added' : !now ? 'removed' : ports.length + appeared.length + resolved.length + changed.length + services.length > 0 ? 'changed' : 'unchanged';
   const name = now?.name ?? old?.name;
-  return { address, ...(name === undefined ? {} : { name }), status, ports, appeared, resolved, changed };
+  return { address, ...(name === undefined ? {} : { name }), status, ports, appeared, resolved, changed, services };
+}
+
+function serviceSeen(check: ServiceCheck): ServiceSeen {
+  const certificate = check.tls?.certificate;
+  return {
+    check: check.check,
+    outcome: check.outcome,
+    ...(check.protocolSeen === undefined ? {} : { protocolSeen: check.protocolSeen }),
+    ...(check.tls ? { tlsVersions: check.tls.versionsOffered } : {}),
+    ...(certificate
+      ? { certificate: { subject: certificate.subject, issuer: certificate.issuer, notAfter: certificate.notAfter, fingerprint256: certificate.fingerprint256 } }
+      : {}),
+  };
+}
+
+/** Ports checked in both runs whose certificate, TLS versions or answering protocol differ; a port checked once says nothing. */
+function diffServices(old: readonly ServiceCheck[], now: readonly ServiceCheck[]): ServiceChange[] {
+  const changes: ServiceChange[] = [];
+  for (const check of now) {
+    const previous = old.find((candidate) => candidate.port === check.port);
+    if (!previous) continue;
+    const [before, after] = [serviceSeen(previous), serviceSeen(check)];
+    const what: ServiceChange['changes'] = [];
+    if (before.certificate?.fingerprint256 !== after.certificate?.fingerprint256) what.push('certificate');
+    if ((before.tlsVersions ?? []).join() !== (after.tlsVersions ?? []).join()) what.push('tls-versions');
+    if (before.protocolSeen !== after.protocolSeen) what.push('protocol');
+    if (what.length > 0) changes.push({ port: check.port, changes: what, before, after });
+  }
+  return changes.sort((a, b) => a.port - b.port);
 }
 
 /** Ports whose state differs; folded ports count with their folded state, unscanned ones as null. */

@@ -100,7 +100,7 @@ export const findingSchema = z.object({
   detail: z.string().optional(),
 });
 
-const tlsVersion = z.enum(TLS_VERSIONS as [TlsVersion, ...TlsVersion[]]);
+export const tlsVersion = z.enum(TLS_VERSIONS as [TlsVersion, ...TlsVersion[]]);
 const untrusted = (what: string) => z.string().describe(`untrusted text read from the network: ${what}`);
 
 const serviceCheckSchema = z.object({

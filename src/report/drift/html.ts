@@ -5,7 +5,7 @@
 import type { Drift } from '../../conformance/drift.js';
 import { escapeHtml } from '../../util/untrusted-text.js';
 import { describeHost } from '../view.js';
-import { changedHosts, describeFinding, findingChangeRows, formatDriftSummary, formatRun } from './view.js';
+import { changedHosts, describeFinding, describeServiceChange, findingChangeRows, formatDriftSummary, formatRun } from './view.js';
 
 const STYLE = `body{font:14px/1.45 system-ui,sans-serif;max-width:1100px;margin:0 auto;padding:24px;color:#1d1d1f}
 table{border-collapse:collapse;width:100%;margin:6px 0 14px}th,td{border:1px solid #d9dce0;padding:4px 8px;text-align:left}th{background:#f5f6f7}
@@ -37,6 +37,11 @@ export function renderDriftHtml(drift: Drift): string {
         const line = describeFinding(finding);
         out.push(`<tr class="${change}">${[change, line.severity, line.kind, line.port, detail].map((value) => `<td>${h(value)}</td>`).join('')}</tr>`);
       }
+      out.push('</table>');
+    }
+    if (host.services.length > 0) {
+      out.push('<table>', cells(['Service', 'Port', 'What changed'], 'th'));
+      for (const change of host.services) out.push(cells([change.after.check, `tcp/${change.port}`, describeServiceChange(change)]));
       out.push('</table>');
     }
   }

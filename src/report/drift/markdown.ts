@@ -2,7 +2,7 @@
 import type { Drift } from '../../conformance/drift.js';
 import { escapeMarkdown } from '../../util/untrusted-text.js';
 import { describeHost } from '../view.js';
-import { changedHosts, describeFinding, findingChangeRows, formatDriftSummary, formatRun } from './view.js';
+import { changedHosts, describeFinding, describeServiceChange, findingChangeRows, formatDriftSummary, formatRun } from './view.js';
 
 export function renderDriftMarkdown(drift: Drift): string {
   const md = escapeMarkdown;
@@ -22,6 +22,11 @@ export function renderDriftMarkdown(drift: Drift): string {
         const line = describeFinding(finding);
         out.push(row([change, line.severity, line.kind, line.port, detail]));
       }
+      out.push('');
+    }
+    if (host.services.length > 0) {
+      out.push('| Service | Port | What changed |', '| --- | --- | --- |');
+      for (const change of host.services) out.push(row([change.after.check, `tcp/${change.port}`, describeServiceChange(change)]));
       out.push('');
     }
   }

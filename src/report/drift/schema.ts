@@ -5,10 +5,18 @@
  */
 import { z } from 'zod';
 import type { Drift } from '../../conformance/drift.js';
-import { findingSchema, port, portState, transport } from '../result-schema.js';
+import { findingSchema, port, portState, tlsVersion, transport } from '../result-schema.js';
 import { DRIFT_SCHEMA_ID, DRIFT_SCHEMA_VERSION } from './view.js';
 
 const runSchema = z.object({ startedAt: z.string(), matrices: z.array(z.string()) });
+
+const serviceSeenSchema = z.object({
+  check: z.string(),
+  outcome: z.enum(['answered', 'mismatch', 'no-answer']),
+  protocolSeen: z.string().optional(),
+  tlsVersions: z.array(tlsVersion).optional(),
+  certificate: z.object({ subject: z.string(), issuer: z.string(), notAfter: z.string(), fingerprint256: z.string() }).optional(),
+});
 
 const hostDriftSchema = z.object({
   address: z.string().describe("the host's address: runs are matched by it"),
@@ -18,6 +26,9 @@ const hostDriftSchema = z.object({
   appeared: z.array(findingSchema),
   resolved: z.array(findingSchema),
   changed: z.array(z.object({ before: findingSchema, after: findingSchema, changes: z.array(z.enum(['severity', 'observed', 'waiver-expired'])) })),
+  services: z
+    .array(z.object({ port, changes: z.array(z.enum(['certificate', 'tls-versions', 'protocol'])), before: serviceSeenSchema, after: serviceSeenSchema }))
+    .describe('checked ports whose certificate, TLS versions or answering protocol changed'),
 });
 
 const driftBody = z.object({ before: runSchema, after: runSchema, equal: z.boolean(), hosts: z.array(hostDriftSchema) });

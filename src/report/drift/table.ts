@@ -4,7 +4,7 @@ import type { Drift } from '../../conformance/drift.js';
 import { toTerminalText } from '../../util/untrusted-text.js';
 import { describeHost } from '../view.js';
 import type { DriftRenderOptions } from './types.js';
-import { changedHosts, describeChange, describeFinding, formatDriftSummary, formatRun } from './view.js';
+import { changedHosts, describeChange, describeFinding, describeServiceChange, formatDriftSummary, formatRun } from './view.js';
 
 export function renderDriftTable(drift: Drift, options: DriftRenderOptions = {}): string {
   const colors = picocolors.createColors(options.color ?? false);
@@ -29,6 +29,7 @@ export function renderDriftTable(drift: Drift, options: DriftRenderOptions = {})
       const line = describeFinding(change.after);
       lines.push(`  ~ changed ${line.kind} ${line.port}: ${clean(describeChange(change))}`);
     }
+    for (const change of host.services) lines.push(`  ~ service tcp/${change.port}: ${clean(describeServiceChange(change))}`);
   }
   return `${lines.join('\n')}\n`;
 }

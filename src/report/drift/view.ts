@@ -4,7 +4,8 @@
  * lay this out, each escaping for its medium. Pure.
  */
 import type { Finding } from '../../conformance/model.js';
-import type { Drift, FindingChange, HostDrift } from '../../conformance/drift.js';
+import type { Drift, FindingChange, HostDrift, ServiceChange, ServiceSeen } from '../../conformance/drift.js';
+import { formatTlsVersion } from '../../conformance/services.js';
 import { formatPort, KIND_TITLES } from '../view.js';
 
 export const DRIFT_SCHEMA_ID = 'portmatrix/drift';
@@ -20,6 +21,7 @@ export interface DriftTotals {
   findingsResolved: number;
   findingsChanged: number;
   waiversExpired: number;
+  servicesChanged: number;
 }
 
 export function countDrift(drift: Drift): DriftTotals {
@@ -34,6 +36,7 @@ export function countDrift(drift: Drift): DriftTotals {
     findingsResolved: sum((host) => host.resolved.length),
     findingsChanged: sum((host) => host.changed.length),
     waiversExpired: sum((host) => host.changed.filter((change) => change.changes.includes('waiver-expired')).length),
+    servicesChanged: sum((host) => host.services.length),
   };
 }
 
@@ -47,6 +50,7 @@ export function formatDriftSummary(drift: Drift): string {
     `${changedHosts} of ${totals.hosts} host${totals.hosts === 1 ? '' : 's'} changed${hostParts.length > 0 ? ` (${hostParts.join(', ')})` : ''}`,
     `${totals.portsChanged} port${totals.portsChanged === 1 ? '' : 's'} changed state`,
     `findings: ${totals.findingsAppeared} appeared, ${totals.findingsResolved} resolved, ${totals.findingsChanged} changed${totals.waiversExpired > 0 ? ` (${totals.waiversExpired} by an expired waiver)` : ''}`,
+    ...(totals.servicesChanged > 0 ? [`${totals.servicesChanged} service${totals.servicesChanged === 1 ? '' : 's'} changed (certificate, TLS or protocol)`] : []),
   ].join('; ');
 }
 
@@ -66,6 +70,20 @@ export function describeChange(change: FindingChange): string {
   if (change.changes.includes('waiver-expired') && change.after.waiver) {
     parts.push(`waiver${change.after.waiver.ticket ? ` ${change.after.waiver.ticket}` : ''} expired ${change.after.waiver.expires}`);
   }
+  return parts.join('; ');
+}
+
+function describeCertificate(certificate: ServiceSeen['certificate']): string {
+  return certificate ? `${certificate.subject} (until ${certificate.notAfter.slice(0, 10)}, SHA-256 ${certificate.fingerprint256.slice(0, 11)}…)` : 'none';
+}
+
+/** "certificate CN=a (until 2026-12-11, SHA-256 AA:BB:CC:DD…) -> CN=b (...); TLS versions TLS 1.2, TLS 1.3 -> TLS 1.0" */
+export function describeServiceChange(change: ServiceChange): string {
+  const versions = (seen: ServiceSeen): string => (seen.tlsVersions && seen.tlsVersions.length > 0 ? seen.tlsVersions.map(formatTlsVersion).join(', ') : 'none');
+  const parts: string[] = [];
+  if (change.changes.includes('certificate')) parts.push(`certificate ${describeCertificate(change.before.certificate)} -> ${describeCertificate(change.after.certificate)}`);
+  if (change.changes.includes('tls-versions')) parts.push(`TLS versions ${versions(change.before)} -> ${versions(change.after)}`);
+  if (change.changes.includes('protocol')) parts.push(`answers ${change.before.protocolSeen ?? 'nothing'} -> ${change.after.protocolSeen ?? 'nothing'}`);
   return parts.join('; ');
 }
 
