@@ -3,7 +3,7 @@
  * the full port map, then what was scanned and how. Every text cell goes through escapeMarkdown.
  */
 import type { ScanResult } from '../result/model.js';
-import { escapeMarkdown } from '../util/untrusted-text.js';
+import { escapeMarkdown, toJsonText } from '../util/untrusted-text.js';
 import {
   buildReportView,
   countStates,
@@ -137,7 +137,7 @@ export function renderMarkdown(result: ScanResult): string {
   }
   const parameters = Object.entries(result.parameters);
   if (parameters.length > 0) {
-    out.push('', '<details><summary>Parameters</summary>', '', '```json', JSON.stringify(result.parameters, null, 2).replace(/`/g, '\\u0060'), '```', '', '</details>');
+    out.push('', '<details><summary>Parameters</summary>', '', '```json', toJsonText(result.parameters).replace(/`/g, '\\u0060'), '```', '', '</details>');
   }
   return `${out.join('\n')}\n`;
 }

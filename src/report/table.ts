@@ -27,13 +27,13 @@ export function renderTable(result: ScanResult, options: RenderOptions = {}): st
   const title = conformance
     ? `${conformance.matrix.product} ${conformance.matrix.version} (${conformance.matrix.id}) · components ${conformance.selection.components.join(', ')} · platform ${conformance.selection.platform}`
     : 'port scan (no matrix)';
-  lines.push(colors.bold(`${result.tool.name} ${result.tool.version} · ${clean(title)}`));
-  lines.push(`Scanned ${result.startedAt} → ${result.finishedAt} from ${clean(result.vantage.hostname)}${result.complete ? '' : colors.red(` · INCOMPLETE${result.incompleteReason ? `: ${clean(result.incompleteReason)}` : ''}`)}`);
+  lines.push(colors.bold(clean(`${result.tool.name} ${result.tool.version} · ${title}`)));
+  lines.push(`Scanned ${clean(`${result.startedAt} → ${result.finishedAt} from ${result.vantage.hostname}`)}${result.complete ? '' : colors.red(` · INCOMPLETE${result.incompleteReason ? `: ${clean(result.incompleteReason)}` : ''}`)}`);
   for (const host of result.hosts) {
     const states = countStates(host);
     lines.push(
       `Host ${clean(describeHost(host))}: ${states.open} open, ${states.closed} closed, ${states.filtered} filtered, ${states['open|filtered']} open|filtered` +
-        ` · tcp ${host.plan.tcp || 'not scanned'} · udp ${host.plan.udp || 'not scanned'}${host.complete ? '' : ' · incomplete'}`,
+        clean(` · tcp ${host.plan.tcp || 'not scanned'} · udp ${host.plan.udp || 'not scanned'}`) + (host.complete ? '' : ' · incomplete'),
     );
   }
   const verdict = formatVerdict(view);
@@ -64,7 +64,7 @@ export function renderTable(result: ScanResult, options: RenderOptions = {}): st
           ...(manyHosts ? [clean(finding.host)] : []),
           formatPort(finding.transport, finding.port),
           clean(formatDocumented(finding.expected)),
-          formatObserved(finding),
+          clean(formatObserved(finding)),
           clean(formatShortRef(finding.ref)),
         ],
         detail: clean(detail),

@@ -5,8 +5,8 @@
  */
 
 // C0 and C1 controls, DEL, the bidi overrides and isolates that reorder what is shown, and
-// lone surrogates (not text; a terminal shows garbage for them).
-const TERMINAL_UNSAFE = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+// noncharacters and lone surrogates (not text; a terminal shows garbage for them).
+const TERMINAL_UNSAFE = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069\ufffe\uffff]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
 
 /**
  * For one terminal line: every control character (escape sequences, carriage returns, line
@@ -67,7 +67,7 @@ export function toTerminalLines(text: string): string {
 
 // JSON.stringify escapes C0 controls but leaves DEL, C1 (U+009B is a one-character CSI), the bidi
 // controls and the JavaScript line separators raw.
-const JSON_DISPLAY_UNSAFE = /[\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+const JSON_DISPLAY_UNSAFE = /[\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufffe\uffff]/g;
 
 /** JSON text that is safe on a terminal too: the same value once parsed, every control written as \uXXXX. */
 export function toJsonText(value: unknown, indent = 2): string {
