@@ -5,7 +5,6 @@
  * `portmatrix merge`.
  */
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Option, type Command } from 'commander';
 import { parseInventoryText } from '../audit/inventory.js';
@@ -20,6 +19,7 @@ import { socketBudget } from '../scan/fd-limit.js';
 import { createHostRunner } from './audit-host-runner.js';
 import { exitCodeForSignal, watchStopSignals } from '../util/stop-signals.js';
 import { shouldColor } from './conformance-options.js';
+import { readInputText } from '../util/read-input.js';
 
 interface AuditFlags {
   shard?: string;
@@ -79,9 +79,7 @@ async function runAuditCommand(inventoryFile: string, flags: AuditFlags): Promis
   const warnWaiverDays = wholeNumber('--warn-waivers', flags.warnWaivers, 0, 3650);
   const shard = flags.shard === undefined ? undefined : parseShard(flags.shard);
   const { files, stdoutFormat } = planAuditOutputs(flags.format, flags.output);
-  const text = await readFile(inventoryFile, 'utf8').catch((error: NodeJS.ErrnoException) => {
-    throw new PortmatrixError('E_USAGE', `cannot read inventory ${inventoryFile}: ${error.code ?? error.message}`, { hint: 'pass an inventory YAML file', cause: error });
-  });
+  const text = await readInputText(inventoryFile, { label: `inventory ${inventoryFile}`, code: 'E_USAGE', hint: 'pass an inventory YAML file' });
   const entries = parseInventoryText(text, inventoryFile);
   const { all, selected } = await planAudit(entries, {
     inventoryDir: path.dirname(path.resolve(inventoryFile)),

@@ -3,12 +3,12 @@
  * -sU) against a matrix with the same findings and reports as a live scan. Hosts nmap saw down
  * are listed, never judged, and make the exit code 3 (the scan could not see them).
  */
-import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { PortmatrixError } from '../errors.js';
 import { buildScanResult } from '../result/build.js';
 import { parseNmapXml } from '../scan/nmap-xml.js';
 import { addConformanceOptions, attachConformance, conformanceExitCode, prepareConformance, writeReports, type ConformanceFlags } from './conformance-options.js';
+import { readInputText } from '../util/read-input.js';
 
 interface CheckFlags extends ConformanceFlags {
   nmapXml?: string;
@@ -68,13 +68,6 @@ export function registerCheckCommand(program: Command): Command {
   });
 }
 
-async function readNmapXml(file: string): Promise<string> {
-  try {
-    return await readFile(file, 'utf8');
-  } catch (error) {
-    throw new PortmatrixError('E_RESULT', `cannot read --nmap-xml ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, {
-      hint: 'pass the file nmap wrote with -oX',
-      cause: error,
-    });
-  }
+function readNmapXml(file: string): Promise<string> {
+  return readInputText(file, { label: `--nmap-xml ${file}`, code: 'E_RESULT', hint: 'pass the file nmap wrote with -oX' });
 }
