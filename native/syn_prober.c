@@ -53,7 +53,7 @@
 #define SYN_BYTES 24 /* TCP header with one MSS option, as a real stack sends */
 #define TAG_MASK 7u
 #define SOCKET_BUFFER_BYTES (8 << 20)
-#define DRAIN_WAIT_NS 100000000ll
+#define DRAIN_WAIT_NS 2000000000ll /* long enough for a worker starved on a loaded machine */
 
 #define TCP_FIN 0x01
 #define TCP_SYN 0x02
@@ -77,6 +77,12 @@ typedef struct {
   napi_ref callback_ref;
   napi_ref results_ref;
   napi_ref commands_ref;
+  napi_ref sent_at_ref;
+  napi_ref sent_tickets_ref;
+  double *sent_at;       /* the caller's Float64Array: when each slot's SYN went out (performance.now() ms) */
+  int32_t *sent_tickets; /* the caller's Int32Array: the ticket that sent_at belongs to */
+  uint64_t clock_base_ns;
+  double clock_base_ms;
   napi_async_context async_context;
   int32_t *results;
   uint32_t results_capacity;
@@ -380,6 +386,9 @@ static void send_batch(prober_t *prober, const uint32_t *slot_indexes, int count
     uint8_t send_number = (uint8_t)(prober->sends_of_port[slot->port]++ & TAG_MASK);
     build_syn(prober, slot->port, cookie(prober, slot->port) | send_number, segments[i]);
     prober->sent_ns[slot->port][send_number] = now_ns();
+    /* The engine's timeout runs from here, not from when JavaScript queued the probe. */
+    prober->sent_at[slot_indexes[i]] = prober->clock_base_ms + (double)(prober->sent_ns[slot->port][send_number] - prober->clock_base_ns) / 1e6;
+    __atomic_store_n(&prober->sent_tickets[slot_indexes[i]], slot->ticket, __ATOMIC_RELEASE);
     vectors[i].iov_base = segments[i];
     vectors[i].iov_len = SYN_BYTES;
     memset(&messages[i].msg_hdr, 0, sizeof messages[i].msg_hdr);
@@ -707,6 +716,8 @@ static void release(prober_t *prober) {
   napi_delete_reference(env, prober->callback_ref);
   napi_delete_reference(env, prober->results_ref);
   napi_delete_reference(env, prober->commands_ref);
+  napi_delete_reference(env, prober->sent_at_ref);
+  napi_delete_reference(env, prober->sent_tickets_ref);
   napi_async_destroy(env, prober->async_context);
   uv_close((uv_handle_t *)&prober->async, on_async_closed);
 }
@@ -762,15 +773,18 @@ static int parse_target(prober_t *prober, const char *address, int32_t family) {
   return 0;
 }
 
-/* createProber(address, family, slotCount, results: Int32Array, commands: Int32Array, onResults(count)) */
+/* createProber(address, family, slotCount, results: Int32Array, commands: Int32Array, onResults(count),
+   sentAt: Float64Array, sentTickets: Int32Array, nowMs) */
 static napi_value create_prober(napi_env env, napi_callback_info info) {
-  size_t argc = 6;
-  napi_value argv[6];
+  size_t argc = 9;
+  napi_value argv[9];
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  if (argc < 6) {
-    napi_throw_type_error(env, NULL, "createProber(address, family, slotCount, results, commands, onResults)");
+  if (argc < 9) {
+    napi_throw_type_error(env, NULL, "createProber(address, family, slotCount, results, commands, onResults, sentAt, sentTickets, nowMs)");
     return NULL;
   }
+  double now_ms = 0;
+  CHECK(napi_get_value_double(env, argv[8], &now_ms));
   char address[64];
   size_t address_length = 0;
   int32_t family = 0;
@@ -778,11 +792,16 @@ static napi_value create_prober(napi_env env, napi_callback_info info) {
   CHECK(napi_get_value_string_utf8(env, argv[0], address, sizeof address, &address_length));
   CHECK(napi_get_value_int32(env, argv[1], &family));
   CHECK(napi_get_value_uint32(env, argv[2], &slot_count));
-  int32_t *results = NULL, *commands = NULL;
-  size_t results_length = 0, commands_length = 0;
+  int32_t *results = NULL, *commands = NULL, *sent_tickets = NULL;
+  size_t results_length = 0, commands_length = 0, tickets_length = 0, sent_length = 0;
+  void *sent_raw = NULL;
+  napi_typedarray_type sent_type;
   if (!int32_array(env, argv[3], RECORD_INTS, &results, &results_length) ||
-      !int32_array(env, argv[4], COMMAND_INTS, &commands, &commands_length) || slot_count == 0) {
-    napi_throw_type_error(env, NULL, "results and commands must be Int32Arrays of at least one record; slotCount > 0");
+      !int32_array(env, argv[4], COMMAND_INTS, &commands, &commands_length) || slot_count == 0 ||
+      !int32_array(env, argv[7], slot_count, &sent_tickets, &tickets_length) ||
+      napi_get_typedarray_info(env, argv[6], &sent_type, &sent_length, &sent_raw, NULL, NULL) != napi_ok ||
+      sent_type != napi_float64_array || sent_length < slot_count) {
+    napi_throw_type_error(env, NULL, "results and commands must be Int32Arrays of at least one record, sentAt and sentTickets one entry per slot; slotCount > 0");
     return NULL;
   }
   prober_t *prober = calloc(1, sizeof *prober);
@@ -797,6 +816,10 @@ static napi_value create_prober(napi_env env, napi_callback_info info) {
     napi_throw_type_error(env, NULL, "not an IPv4/IPv6 address literal");
     return NULL;
   }
+  prober->sent_at = (double *)sent_raw;
+  prober->sent_tickets = sent_tickets;
+  prober->clock_base_ns = now_ns();
+  prober->clock_base_ms = now_ms;
   prober->results = results;
   prober->results_capacity = (uint32_t)(results_length / RECORD_INTS);
   prober->command_input = commands;
@@ -838,6 +861,8 @@ static napi_value create_prober(napi_env env, napi_callback_info info) {
   CHECK(napi_create_reference(env, argv[5], 1, &prober->callback_ref));
   CHECK(napi_create_reference(env, argv[3], 1, &prober->results_ref));
   CHECK(napi_create_reference(env, argv[4], 1, &prober->commands_ref));
+  CHECK(napi_create_reference(env, argv[6], 1, &prober->sent_at_ref));
+  CHECK(napi_create_reference(env, argv[7], 1, &prober->sent_tickets_ref));
   napi_value external;
   CHECK(napi_create_external(env, prober, NULL, NULL, &external));
   return external;

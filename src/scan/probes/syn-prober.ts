@@ -34,6 +34,9 @@ interface SynBinding {
     results: Int32Array,
     commands: Int32Array,
     onResults: (count: number) => void,
+    sentAt: Float64Array,
+    sentTickets: Int32Array,
+    nowMs: number,
   ): unknown;
   submit(prober: unknown, count: number): void;
   drain(prober: unknown): void;
@@ -80,8 +83,11 @@ export function createSynProber(options: { address: string; family: 4 | 6; slots
       slots: options.slots,
       outcomeName: (code) => OUTCOMES[code] ?? errnoName(-code),
       open(results, commands, onResults) {
-        handle = binding.createProber(options.address, options.family, options.slots, results, commands, onResults);
+        const sentAt = new Float64Array(options.slots);
+        const sentTickets = new Int32Array(options.slots);
+        handle = binding.createProber(options.address, options.family, options.slots, results, commands, onResults, sentAt, sentTickets, performance.now());
         return {
+          sentAt: (slot, ticket) => (sentTickets[slot] === ticket ? sentAt[slot] : undefined),
           submit: (count) => binding.submit(handle, count),
           drain: () => binding.drain(handle),
           destroy: () => {
