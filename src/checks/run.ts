@@ -4,6 +4,7 @@
  * Only the planned (open, checked) ports are ever contacted. A check never throws for a network
  * outcome: whatever happened is in its ServiceCheck.
  */
+import { getMaxListeners, setMaxListeners } from 'node:events';
 import net from 'node:net';
 import pLimit from 'p-limit';
 import type { CheckLimits } from '../defaults.js';
@@ -47,6 +48,8 @@ export interface RunChecksOptions {
 export async function runServiceChecks(options: RunChecksOptions): Promise<ServiceCheck[]> {
   const limit = pLimit(Math.max(1, options.limits.concurrency));
   const signal = options.signal ?? new AbortController().signal;
+  // Each running check waits on the signal once (connect, handshake or read): as many listeners as checks at once.
+  setMaxListeners(Math.max(getMaxListeners(signal), options.limits.concurrency + 10), signal);
   return Promise.all(options.planned.map((planned) => limit(() => runCheck(planned, options.limits.timeoutMs, signal))));
 }
 

@@ -1,0 +1,110 @@
+/**
+ * `npm run bench:checks`: what the service checks add to a full scan of the emulated IP Office
+ * 9.1 (default selection, in a network namespace): the same scan (`--ports all --udp matrix
+ * --profile fast --matrix ip-office-9.1`) with `--checks none` and `--checks documented`,
+ * alternating, N times; wall time of each, the checks stage's own time (checks.durationMs in the
+ * result), the ports checked and the connections they took. Then the checks alone under each
+ * profile's limits (gentle runs 2 at a time). Results under bench/results/ (git-ignored).
+ *
+ * Options: --repetitions N (3), --run-timeout SECONDS (300).
+ */
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import Table from 'cli-table3';
+import { checkServices } from '../src/checks/run.js';
+import { CHECK_LIMITS, type ProfileName } from '../src/defaults.js';
+import { startEmulator } from '../src/emulator/emulator.js';
+import { isRoot, removeStaleTestHosts } from '../src/emulator/netns.js';
+import type { ScanResult } from '../src/result/model.js';
+import { PACKAGE_ROOT } from '../src/version.js';
+import { runMeasured } from './child-run.js';
+
+const MATRIX = 'ip-office-9.1';
+const MODES = ['none', 'documented'] as const;
+/** Linux answers closed UDP ports with ~1 ICMP/s after a burst of ~6: let the bucket refill between runs (as bench/run.ts does). */
+const ICMP_REFILL_PAUSE_MS = 7_000;
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? (sorted[middle] ?? NaN) : ((sorted[middle - 1] ?? NaN) + (sorted[middle] ?? NaN)) / 2;
+}
+
+const seconds = (ms: number): string => `${(ms / 1000).toFixed(2)} s`;
+
+async function main(): Promise<number> {
+  const { values } = parseArgs({ options: { repetitions: { type: 'string', default: '3' }, 'run-timeout': { type: 'string', default: '300' } } });
+  const repetitions = Number(values.repetitions);
+  const timeoutMs = Number(values['run-timeout']) * 1000;
+  if (!Number.isInteger(repetitions) || repetitions < 1 || !(timeoutMs > 0)) {
+    process.stderr.write('usage: npm run bench:checks -- [--repetitions N (3)] [--run-timeout SECONDS (300)]\n');
+    return 2;
+  }
+  if (!isRoot()) {
+    process.stderr.write('bench:checks: needs root (the target is a network namespace)\n');
+    return 2;
+  }
+  await removeStaleTestHosts();
+  const work = path.join(tmpdir(), `portmatrix-bench-checks-${process.pid}`);
+  await mkdir(work, { recursive: true });
+  const emulator = await startEmulator({ matrix: MATRIX, mode: 'namespace', label: 'bench checks' });
+  try {
+    const runs: { repetition: number; mode: (typeof MODES)[number]; wallMs: number; scanMs: number; checksMs: number; checked: number; connections: number }[] = [];
+    let sample: ScanResult | undefined;
+    for (let repetition = 0; repetition < repetitions; repetition++) {
+      const order = repetition % 2 === 0 ? MODES : [...MODES].reverse();
+      for (const mode of order) {
+        if (runs.length > 0) await new Promise((resolve) => setTimeout(resolve, ICMP_REFILL_PAUSE_MS));
+        const output = path.join(work, `${mode}-${repetition}.json`);
+        const command = [process.execPath, path.join(PACKAGE_ROOT, 'bin', 'portmatrix.js'), 'scan', emulator.address, '--matrix', MATRIX];
+        command.push('--ports', 'all', '--udp', 'matrix', '--profile', 'fast', '--checks', mode, '--format', 'json', '--output', output, '--no-progress', '--fail-on', 'never');
+        const run = await runMeasured(command, { timeoutMs, outputFile: output });
+        if (run.exitCode !== 0) throw new Error(`${mode} run ${repetition}: exit ${String(run.exitCode ?? run.signal)}: ${run.stderrTail}`);
+        const result = JSON.parse(await readFile(output, 'utf8')) as ScanResult;
+        if (mode === 'documented') sample = result;
+        const services = result.checks?.services ?? [];
+        runs.push({
+          repetition,
+          mode,
+          wallMs: run.wallMs,
+          scanMs: Date.parse(result.finishedAt) - Date.parse(result.startedAt),
+          checksMs: result.checks?.durationMs ?? 0,
+          checked: services.length,
+          connections: services.reduce((sum, service) => sum + service.connections, 0),
+        });
+      }
+    }
+    const byMode = (mode: (typeof MODES)[number]) => runs.filter((run) => run.mode === mode);
+    const table = new Table({ head: ['--checks', 'wall (median)', 'range', 'checks stage (median)', 'ports checked', 'connections'], style: { head: [], border: [] } });
+    for (const mode of MODES) {
+      const list = byMode(mode);
+      const walls = list.map((run) => run.wallMs);
+      table.push([mode, seconds(median(walls)), `${seconds(Math.min(...walls))} - ${seconds(Math.max(...walls))}`, seconds(median(list.map((run) => run.checksMs))), String(list[0]?.checked ?? 0), String(list[0]?.connections ?? 0)]);
+    }
+    // The checks alone under each profile's limits, on the hosts the scan found.
+    const alone: Record<string, number> = {};
+    if (sample?.conformance) {
+      for (const profile of Object.keys(CHECK_LIMITS) as ProfileName[]) {
+        const section = await checkServices({ mode: 'documented', hosts: sample.hosts, expectations: sample.conformance.expectations, limits: CHECK_LIMITS[profile] });
+        alone[profile] = section.durationMs;
+      }
+    }
+    const added = median(byMode('documented').map((run) => run.wallMs)) - median(byMode('none').map((run) => run.wallMs));
+    process.stdout.write(`${table.toString()}\n`);
+    process.stdout.write(`Checks add ${seconds(median(byMode('documented').map((run) => run.checksMs)))} (stage time in the result); wall-time medians differ by ${seconds(added)}.\n`);
+    process.stdout.write(`Checks alone by profile limits: ${Object.entries(alone).map(([profile, ms]) => `${profile} ${seconds(ms)}`).join(', ')}\n`);
+    const resultsDir = path.join(PACKAGE_ROOT, 'bench', 'results');
+    await mkdir(resultsDir, { recursive: true });
+    const file = path.join(resultsDir, `checks-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
+    await writeFile(file, `${JSON.stringify({ target: { matrix: MATRIX, address: emulator.address, selection: emulator.selection }, runs, checksAloneMs: alone }, null, 2)}\n`);
+    process.stdout.write(`wrote ${path.relative(process.cwd(), file)}\n`);
+    return 0;
+  } finally {
+    await emulator.stop();
+    await rm(work, { recursive: true, force: true });
+  }
+}
+
+process.exitCode = await main();
