@@ -35,6 +35,7 @@ import { planUdpPorts } from '../scan/udp-plan.js';
 import { nativeProberProblem, type ProberKind } from '../scan/probes/connect-prober.js';
 import { readTargetsFile, resolveTargets } from '../scan/targets.js';
 import { findSourceAddress, readVantageHostname } from '../scan/vantage.js';
+import { checkCaps } from '../scan/check-caps.js';
 import { exitCodeForSignal, watchStopSignals } from '../util/stop-signals.js';
 import { toTerminalText } from '../util/untrusted-text.js';
 import { addConformanceOptions, createConformanceStages } from './conformance-options.js';
@@ -141,9 +142,7 @@ export function resolveCaps(options: ScanCommandOptions): { profile: ProfileName
     const value = options[cap.option];
     if (typeof value === 'string') caps[cap.key] = parseWholeNumber(cap.flag, value, VALUE_RANGES[cap.key]);
   }
-  if (caps.minRttTimeoutMs > caps.maxRttTimeoutMs) {
-    throw new PortmatrixError('E_USAGE', `--min-rtt-timeout ${caps.minRttTimeoutMs} is above --max-rtt-timeout ${caps.maxRttTimeoutMs}`, { hint: 'make the floor at most the ceiling' });
-  }
+  checkCaps(caps, (key) => CAP_OPTIONS.find((cap) => cap.key === key)?.flag ?? key);
   return { profile, caps };
 }
 

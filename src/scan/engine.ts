@@ -12,6 +12,7 @@ import type { HostScan, Observation } from './model.js';
 import { availableProberKind, type ProberKind } from './probes/connect-prober.js';
 import { scanTcp, type TcpScanStats, type TcpScanType } from './probes/tcp.js';
 import type { ResolvedTarget } from './targets.js';
+import { checkCaps } from './check-caps.js';
 
 export interface ScanOptions {
   targets: readonly ResolvedTarget[];
@@ -78,6 +79,7 @@ export async function scanHosts(
   options: ScanOptions,
   hooks: ScanHooks = {},
 ): Promise<{ hosts: HostScan[]; complete: boolean; details: EngineDetails }> {
+  checkCaps(options.caps);
   const runUdp = options.udpPorts.length > 0;
   // Loaded only when UDP is scanned: a TCP-only run does not pay for the payload builders.
   const udpScanner = runUdp ? await import('./probes/udp.js') : null;
