@@ -40,4 +40,11 @@ fi
 trap '[[ -z "${added_policy}" ]] || "${sudo[@]}" rm -f /usr/sbin/policy-rc.d' EXIT
 "${sudo[@]}" apt-get update -qq
 "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${packages[@]}" >/dev/null
+# A checkout installed before the compilers came could not build the native probers nor the
+# optional raw-socket module: install again now that it can (.ci/run runs npm ci afterwards anyway).
+root="$(cd "$(dirname "$0")/.." && pwd)"
+if [[ -d "${root}/node_modules" ]]; then
+  echo "test:deps: npm install again, to build the native parts with the new tools"
+  (cd "${root}" && npm install --no-audit --no-fund)
+fi
 echo "test:deps: done"

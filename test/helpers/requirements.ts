@@ -10,6 +10,8 @@ import { describe, it } from 'vitest';
 import { locateSourceDocuments } from '../../scripts/source-documents.js';
 import { isRoot } from '../../src/emulator/netns.js';
 import { nativeProberProblem } from '../../src/scan/probes/connect-prober.js';
+import { detectPrivileges } from '../../src/scan/privileges.js';
+import { synUnavailableReason } from '../../src/scan/probes/syn-prober.js';
 import { findExecutable } from '../../src/util/find-executable.js';
 import { PACKAGE_ROOT } from '../../src/version.js';
 
@@ -22,6 +24,10 @@ export interface Needs {
   sources?: boolean;
   /** The native connect prober, built and loadable (npm install builds it where g++, make and python3 are). */
   nativeProber?: boolean;
+  /** Raw ICMP sockets: CAP_NET_RAW and the optional raw-socket module (built at npm install like the prober). */
+  rawSocket?: boolean;
+  /** The native SYN prober, built, with raw sockets allowed. */
+  synProber?: boolean;
 }
 
 /** Where the skip log goes (set by the skip-summary reporter); one JSON line per skipped block. */
@@ -60,6 +66,15 @@ export function unmetNeeds(needs: Needs): string[] {
   if (needs.nativeProber) {
     const problem = nativeProberProblem();
     if (problem) unmet.push(problem);
+  }
+  if (needs.synProber) {
+    const problem = synUnavailableReason();
+    if (problem) unmet.push(problem);
+  }
+  if (needs.rawSocket) {
+    const privileges = detectPrivileges();
+    if (!privileges.capNetRaw) unmet.push('CAP_NET_RAW (root)');
+    if (!privileges.rawSocketModule) unmet.push('the optional raw-socket module (npm install builds it where g++, make and python3 are)');
   }
   if (needs.sources) {
     const located = locateSourceDocuments();

@@ -17,7 +17,7 @@ import { scanHosts } from '../../src/scan/engine.js';
 import { findFoldedState } from '../../src/scan/fold.js';
 import type { HostScan, Observation } from '../../src/scan/model.js';
 import type { TcpScanType } from '../../src/scan/probes/tcp.js';
-import { describeNetns } from '../helpers/netns.js';
+import { describeNetns, IMPAIRMENT_TOOLS } from '../helpers/netns.js';
 
 const LISTENERS = [22, 80, 443, 5060, 8443, 50791];
 let host: TestHost | undefined;
@@ -190,4 +190,4 @@ describeNetns('TCP SYN scan (raw sockets, namespace)', () => {
     expect(syn.stats.raw!.invalid).toBe(0);
     expect(syn.stats.raw!.answers).toBeGreaterThanOrEqual(1024);
   });
-});
+}, IMPAIRMENT_TOOLS, { synProber: true });

@@ -11,10 +11,10 @@ import { parseDriftSpec } from '../../src/emulator/drift.js';
 import { createTestHost, type TestHost } from '../../src/emulator/netns.js';
 import { truthOf } from '../../src/emulator/target-plan.js';
 import type { Observation } from '../../src/scan/model.js';
-import { openIcmpListener } from '../../src/scan/icmp-listener.js';
 import { scanUdp } from '../../src/scan/probes/udp.js';
 import { documentedUdpPorts, planUdpPorts } from '../../src/scan/udp-plan.js';
 import { describeNetns } from '../helpers/netns.js';
+import { itNeeding } from '../helpers/requirements.js';
 
 // The engine gives UDP a quarter of the gentle profile's rate and at most 64 sockets.
 const CAPS = { ...PROFILES.gentle, maxConcurrency: 64, maxRatePerSecond: 75 };
@@ -72,8 +72,9 @@ table inet portmatrix_udp_test {
     expect(observations.get(7001)?.attempts).toBeGreaterThanOrEqual(2);
   });
 
-  it.skipIf(openIcmpListener({ family: 4, address: '127.0.0.1' }) === null)(
+  itNeeding(
     'privileged: the raw ICMP socket reads code 13 as icmp-admin-prohibited and code 3 as icmp-port-unreach',
+    { rawSocket: true },
     async () => {
       await new Promise((resolve) => setTimeout(resolve, 2_000)); // the previous test spent ICMP tokens
       const observations = byPort(await scanUdp({ address: host.address, family: 4, ports: [7000, 7001, 7002, 7003], caps: CAPS, snmpCommunity: 'public', privileged: true }));
