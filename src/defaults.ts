@@ -150,3 +150,9 @@ export const DEFAULT_TLS_FLOOR = 'TLSv1.2' as const;
 
 /** A certificate that expires within this many days is a finding (policy `checks.certificateExpiryDays`). */
 export const DEFAULT_CERTIFICATE_EXPIRY_DAYS = 30;
+
+/** Runs a --history folder keeps (--keep). */
+export const DEFAULT_HISTORY_KEEP = 30;
+
+/** Exit code when a notification could not be delivered and --notify-required asked for it to count. */
+export const EXIT_NOTIFY_FAILED = 5;

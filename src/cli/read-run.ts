@@ -1,4 +1,5 @@
 /** Reading a saved run for `diff`: a scan result or a fleet audit (every host, each judged against its own matrix) as a DriftRun. */
+import { auditDriftRun } from '../audit/drift.js';
 import { AUDIT_SCHEMA_ID } from '../audit/model.js';
 import { parseAuditText } from '../audit/schema.js';
 import { driftRunOf, type DriftRun } from '../conformance/drift.js';
@@ -8,13 +9,5 @@ import { readResult } from './report-command.js';
 export async function readRunFile(file: string): Promise<DriftRun> {
   const text = await readResult(file);
   if (declaredSchema(text) !== AUDIT_SCHEMA_ID) return driftRunOf(parseResultText(text, file));
-  const audit = parseAuditText(text, file);
-  const runs = audit.hosts.map((host) => driftRunOf(host.result));
-  return {
-    startedAt: audit.startedAt,
-    matrices: [...new Set(runs.flatMap((run) => run.matrices))].sort(),
-    hosts: runs.flatMap((run) => run.hosts),
-    findings: runs.flatMap((run) => run.findings),
-    services: runs.flatMap((run) => run.services),
-  };
+  return auditDriftRun(parseAuditText(text, file));
 }

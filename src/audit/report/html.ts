@@ -3,6 +3,8 @@
  * HTML report), waivers about to expire, and where each part ran from. Self-contained, no script.
  */
 import { escapeHtml } from '../../util/untrusted-text.js';
+import type { Drift } from '../../conformance/drift.js';
+import { renderDriftHtmlSection } from '../../report/drift/html.js';
 import type { AuditResult } from '../model.js';
 import { buildAuditRows, formatAuditSummary } from './view.js';
 
@@ -10,7 +12,7 @@ const STYLE = `body{font:14px/1.45 system-ui,sans-serif;max-width:1200px;margin:
 table{border-collapse:collapse;width:100%;margin:6px 0 14px}th,td{border:1px solid #d9dce0;padding:4px 8px;text-align:left}th{background:#f5f6f7}
 td.n{text-align:right}tr.fail td.v{color:#c62828;font-weight:600}tr.ok td.v{color:#2e7d32}tr.skip td.v{color:#5f6368}`;
 
-export function renderAuditIndexHtml(audit: AuditResult): string {
+export function renderAuditIndexHtml(audit: AuditResult, sincePrevious?: Drift): string {
   const h = escapeHtml;
   const rows = buildAuditRows(audit);
   const out = [
@@ -32,6 +34,7 @@ export function renderAuditIndexHtml(audit: AuditResult): string {
     );
   }
   out.push('</table>');
+  if (sincePrevious) out.push(`<h2>Since the previous run (${h(sincePrevious.before.startedAt)})</h2>`, renderDriftHtmlSection(sincePrevious, 'h3'));
   if (audit.expiringWaivers.length > 0) {
     out.push(`<h2>Waivers expiring within ${audit.parameters.warnWaiverDays} days</h2>`, '<table><tr><th>Host</th><th>Port</th><th>Ticket</th><th>Reason</th><th>Expires</th><th>Days left</th></tr>');
     for (const waiver of audit.expiringWaivers) {

@@ -1,10 +1,12 @@
 /** The audit as one Markdown document: the summary table, expiring waivers, then each host's own report one heading level down. */
 import { renderMarkdown } from '../../report/markdown.js';
 import { escapeMarkdown } from '../../util/untrusted-text.js';
+import type { Drift } from '../../conformance/drift.js';
+import { renderDriftMarkdown } from '../../report/drift/markdown.js';
 import type { AuditResult } from '../model.js';
 import { buildAuditRows, formatAuditSummary } from './view.js';
 
-export function renderAuditMarkdown(audit: AuditResult): string {
+export function renderAuditMarkdown(audit: AuditResult, sincePrevious?: Drift): string {
   const md = escapeMarkdown;
   const rows = buildAuditRows(audit);
   const out = [
@@ -20,6 +22,11 @@ export function renderAuditMarkdown(audit: AuditResult): string {
     ),
     '',
   ];
+  if (sincePrevious) {
+    // The drift report's own headings, two levels down under this section.
+    const drift = renderDriftMarkdown(sincePrevious).split('\n').slice(2).map((line) => line.replace(/^(#+) /, '##$1 ')).join('\n');
+    out.push(`## Since the previous run (${md(sincePrevious.before.startedAt)})`, '', drift);
+  }
   if (audit.expiringWaivers.length > 0) {
     out.push(`## Waivers expiring within ${audit.parameters.warnWaiverDays} days`, '', '| Host | Port | Ticket | Reason | Expires | Days left |', '| --- | --- | --- | --- | --- | ---: |');
     for (const waiver of audit.expiringWaivers) {

@@ -12,19 +12,26 @@ table{border-collapse:collapse;width:100%;margin:6px 0 14px}th,td{border:1px sol
 .appeared{color:#c62828}.resolved{color:#2e7d32}.summary{font-weight:600}`;
 
 export function renderDriftHtml(drift: Drift): string {
-  const h = escapeHtml;
-  const cells = (values: string[], tag = 'td'): string => `<tr>${values.map((value) => `<${tag}>${h(value)}</${tag}>`).join('')}</tr>`;
   const title = `Drift: ${formatRun(drift.before)} → ${formatRun(drift.after)}`;
-  const out = [
+  return [
     '<!DOCTYPE html>',
     '<html lang="en"><head><meta charset="utf-8">',
     `<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; form-action 'none'; base-uri 'none'">`,
-    `<title>${h(title)}</title><style>${STYLE}</style></head><body>`,
-    `<h1>${h(title)}</h1>`,
-    `<p class="summary">${h(formatDriftSummary(drift))}</p>`,
-  ];
+    `<title>${escapeHtml(title)}</title><style>${STYLE}</style></head><body>`,
+    `<h1>${escapeHtml(title)}</h1>`,
+    renderDriftHtmlSection(drift, 'h2'),
+    '</body></html>',
+    '',
+  ].join('\n');
+}
+
+/** The drift's summary and per-host tables, for a page of its own or a section of another report ("since the previous run"). */
+export function renderDriftHtmlSection(drift: Drift, hostHeading: 'h2' | 'h3'): string {
+  const h = escapeHtml;
+  const cells = (values: string[], tag = 'td'): string => `<tr>${values.map((value) => `<${tag}>${h(value)}</${tag}>`).join('')}</tr>`;
+  const out = [`<p class="summary">${h(formatDriftSummary(drift))}</p>`];
   for (const host of changedHosts(drift)) {
-    out.push(`<h2>${h(describeHost(host))} (${host.status})</h2>`);
+    out.push(`<${hostHeading}>${h(describeHost(host))} (${host.status})</${hostHeading}>`);
     if (host.ports.length > 0) {
       out.push('<table>', cells(['Port', 'Before', 'After'], 'th'));
       for (const change of host.ports) out.push(cells([`${change.transport}/${change.port}`, change.before ?? 'not scanned', change.after ?? 'not scanned']));
@@ -45,6 +52,5 @@ export function renderDriftHtml(drift: Drift): string {
       out.push('</table>');
     }
   }
-  out.push('</body></html>');
-  return `${out.join('\n')}\n`;
+  return out.join('\n');
 }
