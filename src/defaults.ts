@@ -79,6 +79,15 @@ export const DEFAULT_UDP_CONFIRM: UdpConfirm = 'auto';
 /** Default SNMP community for the UDP sysDescr probe. */
 export const DEFAULT_SNMP_COMMUNITY = 'public';
 
+/**
+ * When a host's TCP answers stop meaning listeners (src/scan/answers-everything.ts): more than
+ * half of the scanned ports open, with at least minOpenPorts of them (an IP Office has ~40 TCP
+ * listeners, a Contact Center server a few hundred; a SYN proxy answers all 65535), or at least
+ * minInvalidAnswers answers failing validation and more than invalidShare of the probes sent
+ * (a genuine path sends none: answers to our source port come only from our own SYNs).
+ */
+export const ANSWERS_EVERYTHING = { minOpenPorts: 512, openShare: 0.5, minInvalidAnswers: 32, invalidShare: 0.01 } as const;
+
 /** Default severity that makes the exit code non-zero. */
 export const DEFAULT_FAIL_ON = 'error' as const;
 

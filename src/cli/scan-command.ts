@@ -273,6 +273,7 @@ export async function runScanCommand(targetSpecs: string[], options: ScanCommand
         tcpTiming: scan.details.tcp,
         checks: checksMode,
         checkLimits: checkLimits(profile, caps),
+        secondLook: scan.details.secondLook,
       },
       hosts: scan.hosts,
       ...(checksSection ? { checks: checksSection } : {}),

@@ -23,6 +23,12 @@
  *   port inside its configurable range that no other row claims, gives one listener-moved
  *   finding on that row (the nearest such port); the open port is not reported again as extra.
  *   Wide ranges only count near the default (see NARROW_RANGE_PORTS).
+ * - An open port that would be a deviation (extra, internal exposed, filtered reachable, optional
+ *   enabled, dynamic open) but did not answer open on the scan's second look is port-flapping
+ *   (a notice) instead.
+ * - A host that answers on (nearly) every TCP port (HostScan.answersEverything) gets one
+ *   answers-everything finding (port 0: the whole host) instead of a deviation per open TCP port;
+ *   documented ports that stayed dark are still judged.
  */
 import type { Expectation } from '../matrix/expectation.js';
 import type { FixedState } from '../matrix/model.js';
@@ -71,6 +77,7 @@ interface SeenPort {
   reason: Reason;
   banner?: string;
   detail?: string;
+  flapping?: true;
 }
 
 /** What a host scan says about one port; undefined when the port was not scanned. */
@@ -166,6 +173,31 @@ function findHostDeviations(host: HostScan, expectations: readonly Expectation[]
     ...extra,
   });
 
+  const anomaly = host.answersEverything;
+  if (anomaly) {
+    const forged = anomaly.invalidAnswers > 0 ? `; ${anomaly.invalidAnswers} answers failed validation against our SYNs` : '';
+    findings.push(
+      finding(
+        'answers-everything',
+        0,
+        { state: 'open', reason: 'syn-ack' },
+        `${anomaly.openPorts} of ${anomaly.scannedPorts} scanned TCP ports answered as open${forged}: a SYN proxy or middlebox answers for this host, so its open TCP ports are not reported one by one; scan from behind it`,
+        undefined,
+        { transport: 'tcp' },
+      ),
+    );
+  }
+  /** A deviation that rests on an open port: flapping when the second look did not confirm it, nothing when the host answers everything. */
+  const unexpectedOpen = (kind: FindingKind, port: number, seen: SeenPort, message: string, expectation?: Expectation, extra: Partial<Finding> = {}): Finding | null => {
+    if (anomaly && (expectation?.transport ?? extra.transport) === 'tcp') return null;
+    if (!seen.flapping) return finding(kind, port, seen, message, expectation, extra);
+    const transport = expectation?.transport ?? extra.transport ?? 'tcp';
+    return finding('port-flapping', port, seen, `${transport}/${port} ${seen.detail ?? 'was open on the main pass only'}: not reported as ${kind.replace(/-/g, ' ')}`, expectation, extra);
+  };
+  const push = (entry: Finding | null): void => {
+    if (entry) findings.push(entry);
+  };
+
   for (const expectation of fixed) {
     const state = effectiveState(expectation, conditionsMet);
     for (let port = expectation.start; port <= expectation.end; port++) {
@@ -181,9 +213,9 @@ function findHostDeviations(host: HostScan, expectations: readonly Expectation[]
       }
 
       if (expectation.internal) {
-        findings.push(
+        push(
           seen.state === 'open'
-            ? finding('internal-port-exposed', port, seen, `${label} is an intra-device port but is open from the scanner`, expectation)
+            ? unexpectedOpen('internal-port-exposed', port, seen, `${label} is an intra-device port but is open from the scanner`, expectation)
             : finding('conformant', port, seen, `${label} is an intra-device port and is ${observedText} from outside, as it should be`, expectation),
         );
         continue;
@@ -235,11 +267,11 @@ function findHostDeviations(host: HostScan, expectations: readonly Expectation[]
       if (seen.state !== 'open') {
         findings.push(finding('conformant', port, seen, `${label} is ${observedText}; documented ${state}`, expectation));
       } else if (state === 'filtered') {
-        findings.push(finding('filtered-port-reachable', port, seen, `${label} is documented filtered but accepts connections`, expectation));
+        push(unexpectedOpen('filtered-port-reachable', port, seen, `${label} is documented filtered but accepts connections`, expectation));
       } else if (expectation.optional) {
-        findings.push(finding('optional-listener-enabled', port, seen, `${label} is documented closed (optional) but is open`, expectation));
+        push(unexpectedOpen('optional-listener-enabled', port, seen, `${label} is documented closed (optional) but is open`, expectation));
       } else {
-        findings.push(finding('extra-listener', port, seen, `${label} is documented closed and not optional, but is open`, expectation));
+        push(unexpectedOpen('extra-listener', port, seen, `${label} is documented closed and not optional, but is open`, expectation));
       }
     }
   }
@@ -251,16 +283,16 @@ function findHostDeviations(host: HostScan, expectations: readonly Expectation[]
       (expectation) => expectation.transport === observation.transport && observation.port >= expectation.start && observation.port <= expectation.end,
     );
     const label = `${observation.transport}/${observation.port}${observation.service ? ` (${observation.service})` : ''}`;
-    findings.push(
+    push(
       range
-        ? finding(
+        ? unexpectedOpen(
             'dynamic-port-open',
             observation.port,
             observation,
             `${label} is open inside the dynamic range ${range.start}-${range.end} (${range.protocol || 'media'}); nothing should listen there at rest`,
             range,
           )
-        : finding('extra-listener', observation.port, observation, `${label} is open but no row of the matrix documents it`, undefined, {
+        : unexpectedOpen('extra-listener', observation.port, observation, `${label} is open but no row of the matrix documents it`, undefined, {
             transport: observation.transport,
           }),
     );

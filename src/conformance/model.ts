@@ -19,6 +19,8 @@ export type FindingKind =
   | 'certificate-expiring'
   | 'certificate-self-signed'
   | 'certificate-name-mismatch'
+  | 'port-flapping'
+  | 'answers-everything'
   | 'conformant';
 
 export type Severity = 'error' | 'warning' | 'notice' | 'off';
@@ -30,6 +32,7 @@ export interface Finding {
   /** The host's address (HostScan.address): a CIDR block or a name is several hosts. */
   host: string;
   transport: Transport;
+  /** 0 for a finding about the whole host (answers-everything): every port of the transport. */
   port: number;
   expected: DocumentedState | 'not documented';
   observed: PortState;
@@ -69,6 +72,8 @@ export const FINDING_KINDS: readonly FindingKind[] = [
   'certificate-expiring',
   'certificate-self-signed',
   'certificate-name-mismatch',
+  'port-flapping',
+  'answers-everything',
   'conformant',
 ];
 

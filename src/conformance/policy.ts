@@ -47,6 +47,10 @@ export const DEFAULT_SEVERITIES: Readonly<Record<FindingKind, Severity>> = {
   // Avaya appliances ship self-signed certificates and are reached by address: common, and a choice.
   'certificate-self-signed': 'notice',
   'certificate-name-mismatch': 'notice',
+  // Open on the main pass, dark on a second look: worth knowing, not an extra listener.
+  'port-flapping': 'notice',
+  // The host (or a box in front of it) answers every SYN: no TCP listener can be judged there.
+  'answers-everything': 'error',
   conformant: 'off',
 };
 

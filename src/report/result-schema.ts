@@ -50,6 +50,7 @@ const observationSchema = z.object({
   service: z.string().optional(),
   banner: z.string().optional().describe('untrusted text read from the network'),
   detail: z.string().optional().describe('why the port got its state, when the state alone does not say (e.g. why a UDP port stayed open|filtered)'),
+  flapping: z.literal(true).optional().describe('open on the main pass, not on a second look just before the report'),
 });
 
 const hostScanSchema = z.object({
@@ -61,6 +62,10 @@ const hostScanSchema = z.object({
   observations: z.array(observationSchema),
   folded: z.array(z.object({ transport, state: portState, reason, count: z.int().nonnegative() })),
   complete: z.boolean(),
+  answersEverything: z
+    .object({ transport: z.literal('tcp'), openPorts: z.int().nonnegative(), scannedPorts: z.int().nonnegative(), invalidAnswers: z.int().nonnegative() })
+    .optional()
+    .describe('the host answers on (nearly) every TCP port, or sends answers that fail validation: its open ports say nothing about listeners'),
 });
 
 const expectationRefSchema = rowRefSchema.extend({ matrix: z.string(), document: z.string(), rowId: z.string() });
@@ -85,7 +90,7 @@ export const findingSchema = z.object({
   severity,
   host: z.string().describe('address of the host (hosts[].address)'),
   transport,
-  port,
+  port: z.int().min(0).max(65535).describe('0: a finding about the whole host (every port of the transport)'),
   expected: z.union([documentedStateSchema, z.literal('not documented')]),
   observed: portState,
   reason,

@@ -31,6 +31,8 @@ export const KIND_TITLES: Record<FindingKind, string> = {
   'certificate-expiring': 'Certificate expiring',
   'certificate-self-signed': 'Certificate self-signed',
   'certificate-name-mismatch': 'Certificate name mismatch',
+  'port-flapping': 'Port flapping (open, then not on a second look)',
+  'answers-everything': 'Host answers on every port',
   conformant: 'Conformant',
 };
 
@@ -237,6 +239,8 @@ export function formatShortRef(ref: ExpectationRef | undefined): string {
 }
 
 export function formatPort(transport: string, start: number, end = start): string {
+  // Port 0: a finding about the whole host (every port of the transport).
+  if (start === 0) return `${transport}/*`;
   return start === end ? `${transport}/${start}` : `${transport}/${start}-${end}`;
 }
 

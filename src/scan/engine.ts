@@ -7,10 +7,12 @@ import type { ScanCaps, UdpConfirm } from '../defaults.js';
 import type { Expectation } from '../matrix/expectation.js';
 import { countPorts, formatPortSpec, type PortRange } from '../matrix/port-spec.js';
 import { socketBudget } from './fd-limit.js';
+import { detectAnswersEverything } from './answers-everything.js';
 import { foldObservations } from './fold.js';
 import type { HostScan, Observation } from './model.js';
 import { availableProberKind, type ProberKind } from './probes/connect-prober.js';
 import { scanTcp, type TcpScanStats, type TcpScanType } from './probes/tcp.js';
+import { selectSecondLookPorts, takeSecondLook } from './second-look.js';
 import type { ResolvedTarget } from './targets.js';
 import { checkCaps } from './check-caps.js';
 
@@ -57,6 +59,8 @@ export interface EngineDetails {
   effectiveTcpConcurrency: number;
   udpConcurrency: number;
   tcp: Record<string, TcpScanStats>;
+  /** Per host address: the open ports looked at again before the report, and what it cost. */
+  secondLook: Record<string, { ports: number; flapping: number; durationMs: number }>;
 }
 
 const PROGRESS_INTERVAL_MS = 200;
@@ -93,6 +97,7 @@ export async function scanHosts(
     effectiveTcpConcurrency: split.tcpWindow,
     udpConcurrency: runUdp ? split.udp.maxConcurrency : 0,
     tcp: {},
+    secondLook: {},
   };
   const hosts: HostScan[] = [];
   const started = performance.now();
@@ -172,9 +177,31 @@ export async function scanHosts(
       // What actually ran, not what was asked for or expected.
       details.prober = tcp.stats.prober;
     }
-    const hostComplete = tcp.complete && !hooks.signal?.aborted;
+    let hostComplete = tcp.complete && !hooks.signal?.aborted;
+    let tcpObservations = tcp.observations;
+    // A host that answers on (nearly) every port: one host-level finding, and nothing to look at twice.
+    const answersEverything =
+      hostComplete && tcp.stats
+        ? detectAnswersEverything({ observations: tcpObservations, scannedPorts: tcpPortCount, invalidAnswers: tcp.stats.raw?.invalid ?? 0, probesSent: tcp.stats.probesSent })
+        : null;
+    const recheck = hostComplete && !answersEverything && options.expectations?.length ? selectSecondLookPorts(tcpObservations, options.expectations) : [];
+    if (recheck.length > 0) {
+      const look = await takeSecondLook(tcpObservations, {
+        address: target.address,
+        family: target.family,
+        ports: recheck,
+        caps: split.tcp,
+        maxInFlight: split.tcpWindow,
+        scanType: details.tcpScanType,
+        ...(options.prober ? { prober: options.prober } : {}),
+        ...(hooks.signal ? { signal: hooks.signal } : {}),
+      });
+      details.secondLook[target.address] = { ports: look.ports, flapping: look.flapping, durationMs: look.durationMs };
+      tcpObservations = look.observations;
+      hostComplete &&= look.complete && !hooks.signal?.aborted;
+    }
     // An interrupted UDP run returns what it had; only decided ports are kept.
-    const { observations, folded } = foldObservations([...tcp.observations, ...udp]);
+    const { observations, folded } = foldObservations([...tcpObservations, ...udp]);
     hosts.push({
       target: target.target,
       address: target.address,
@@ -184,6 +211,7 @@ export async function scanHosts(
       observations,
       folded,
       complete: hostComplete,
+      ...(answersEverything ? { answersEverything } : {}),
     });
     report(true);
     if (!hostComplete) {

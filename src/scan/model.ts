@@ -37,6 +37,20 @@ export interface Observation {
   banner?: string;
   /** Why the port got its state when the state alone does not say (our own text): e.g. why a UDP port stayed open|filtered. */
   detail?: string;
+  /** Open on the main pass but not on a second look just before the report (src/scan/second-look.ts). */
+  flapping?: true;
+}
+
+/**
+ * A host whose TCP answers cannot be told from listeners: a SYN proxy or middlebox that answers
+ * every SYN, or one that sends answers failing validation (src/scan/answers-everything.ts).
+ */
+export interface AnswersEverything {
+  transport: 'tcp';
+  openPorts: number;
+  scannedPorts: number;
+  /** Answers from the host that failed validation against our sequence numbers (SYN scan only). */
+  invalidAnswers: number;
 }
 
 /** Ports that were scanned but are not listed one by one (as nmap folds them; see HostScan.folded). */
@@ -69,4 +83,6 @@ export interface HostScan {
   folded: FoldedPorts[];
   /** False when the scan of this host stopped early (interrupt, fatal error). */
   complete: boolean;
+  /** Set when the host answers on (nearly) every TCP port: its open ports say nothing about listeners. */
+  answersEverything?: AnswersEverything;
 }

@@ -8,6 +8,7 @@
  *   --mode wrong-ack   SYN-ACK and RST from the probed port acknowledging seq + 1 + 2^24
  *   --mode wrong-port  SYN-ACK and RST acknowledging seq + 1, but from the next port up
  *   --mode valid       SYN-ACK acknowledging seq + 1 from the probed port (a host that answers everything)
+ *   --mode valid-once  the same, for the first SYN to each port only (a listener that came and went)
  *
  * Usage: syn-answerer --mode M --ports LOW-HIGH
  * Prints "ready" on stdout once the sockets are open; on SIGTERM/SIGINT prints
@@ -28,7 +29,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-enum mode { MODE_VALID, MODE_WRONG_ACK, MODE_WRONG_PORT };
+enum mode { MODE_VALID, MODE_VALID_ONCE, MODE_WRONG_ACK, MODE_WRONG_PORT };
 
 static volatile sig_atomic_t stopping = 0;
 static void on_signal(int signal_number) { (void)signal_number; stopping = 1; }
@@ -82,6 +83,7 @@ int main(int argc, char **argv) {
   for (int i = 1; i + 1 < argc; i += 2) {
     if (strcmp(argv[i], "--mode") == 0) {
       if (strcmp(argv[i + 1], "valid") == 0) mode = MODE_VALID;
+      else if (strcmp(argv[i + 1], "valid-once") == 0) mode = MODE_VALID_ONCE;
       else if (strcmp(argv[i + 1], "wrong-ack") == 0) mode = MODE_WRONG_ACK;
       else if (strcmp(argv[i + 1], "wrong-port") == 0) mode = MODE_WRONG_PORT;
       else high = -2;
@@ -90,7 +92,7 @@ int main(int argc, char **argv) {
     }
   }
   if (low < 1 || high > 65535 || high < low) {
-    fprintf(stderr, "usage: syn-answerer --mode valid|wrong-ack|wrong-port --ports LOW-HIGH\n");
+    fprintf(stderr, "usage: syn-answerer --mode valid|valid-once|wrong-ack|wrong-port --ports LOW-HIGH\n");
     return 2;
   }
   int capture = socket(AF_PACKET, SOCK_DGRAM, htons(ETH_P_IP));
@@ -104,6 +106,7 @@ int main(int argc, char **argv) {
   printf("ready\n");
   fflush(stdout);
   unsigned long answered = 0;
+  static uint8_t answered_port[65536];
   uint8_t packet[2048];
   while (!stopping) {
     struct pollfd ready = {capture, POLLIN, 0};
@@ -117,13 +120,14 @@ int main(int argc, char **argv) {
     const uint8_t *tcp = packet + header;
     uint16_t source_port = get16(tcp), port = get16(tcp + 2);
     if ((tcp[13] & 0x12) != 0x02 || port < low || port > high) continue; /* SYN without ACK, in range */
+    if (mode == MODE_VALID_ONCE && answered_port[port]++) continue;
     uint32_t ack = get32(tcp + 4) + 1;
     uint16_t from_port = port;
     if (mode == MODE_WRONG_ACK) ack += 1u << 24;
     if (mode == MODE_WRONG_PORT) from_port = port == 65535 ? 1 : port + 1;
     /* Answer from the probed address (the SYN's destination) to the scanner. */
     int failed = send_answer(sender, packet + 16, packet + 12, from_port, source_port, 0x12, ack);
-    if (mode != MODE_VALID) failed |= send_answer(sender, packet + 16, packet + 12, from_port, source_port, 0x14, ack);
+    if (mode == MODE_WRONG_ACK || mode == MODE_WRONG_PORT) failed |= send_answer(sender, packet + 16, packet + 12, from_port, source_port, 0x14, ack);
     if (!failed) answered++;
   }
   fprintf(stderr, "answered %lu\n", answered);
