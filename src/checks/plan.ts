@@ -131,7 +131,8 @@ export function planChecks(options: PlanChecksOptions): PlannedCheck[] {
         planned.push({ ...where, spec: first.spec, basis: 'documented', rowIds: [...new Set(agreeing)], documentedProtocol: first.row.protocol });
         continue;
       }
-      if (options.mode !== 'all') continue;
+      // A host that answers on every port would get 65535 checks; a port gone on the second look, one that cannot answer.
+      if (options.mode !== 'all' || host.answersEverything || observation.flapping) continue;
       const known = WELL_KNOWN[port];
       planned.push({ ...where, spec: known ?? SPECS.probe, basis: known ? 'well-known-port' : 'probe', rowIds: [] });
     }

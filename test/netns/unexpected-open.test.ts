@@ -51,7 +51,7 @@ describeNetns('open ports that are not listeners (namespace)', () => {
   }
 }
 `);
-    const { code, stdout } = await runCli(['scan', host.address, '--syn', '--matrix', 'ip-office-9.1', '--udp', 'none', '--profile', 'fast', '--no-progress', '--format', 'json']);
+    const { code, stdout } = await runCli(['scan', host.address, '--syn', '--matrix', 'ip-office-9.1', '--udp', 'none', '--checks', 'none', '--profile', 'fast', '--no-progress', '--format', 'json']);
     expect(code).toBe(1);
     const result = JSON.parse(stdout) as ScanResult;
     expect(result.parameters.scanType).toBe('syn');
