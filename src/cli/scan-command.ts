@@ -202,8 +202,6 @@ export async function runScanCommand(targetSpecs: string[], options: ScanCommand
   const privileges = detectPrivileges();
   const scanType = decideScanType({ request: options.syn === true ? 'syn' : options.connect === true ? 'connect' : 'auto', privileges });
   if (scanType.note) process.stderr.write(`portmatrix: note: ${scanType.note}\n`);
-  const nativeProblem = scanType.scanType === 'connect' && prober !== 'net-socket' ? nativeProberProblem() : undefined;
-  if (nativeProblem) process.stderr.write(`portmatrix: note: ${nativeProblem}; this scan uses net.Socket (slower)\n`);
   const checksMode = parseChecksMode(options.checks);
   const { expectations } = await stages.prepare(options);
   const tcpPorts = parsePortOption(options.ports, '--ports', documentedPorts(expectations, 'tcp'));
@@ -218,6 +216,9 @@ export async function runScanCommand(targetSpecs: string[], options: ScanCommand
   if (countPorts(tcpPorts) === 0 && udpPorts.length === 0) {
     throw new PortmatrixError('E_USAGE', 'nothing to scan: --ports none and --udp none', { hint: 'give --ports all (the default) or a port list, or --udp matrix (the default) or a port list' });
   }
+  // Said once, when the input is good and the scan is about to start.
+  const nativeProblem = scanType.scanType === 'connect' && countPorts(tcpPorts) > 0 && prober !== 'net-socket' ? nativeProberProblem() : undefined;
+  if (nativeProblem) process.stderr.write(`portmatrix: note: ${nativeProblem}; this scan uses net.Socket (slower)\n`);
 
   const stop = watchStopSignals();
   const progressBar = options.progress && process.stderr.isTTY ? createProgressBar(process.stderr) : null;

@@ -54,7 +54,7 @@ async function scan(extra: string[], prefix: string[] = []) {
 }
 
 describe('TCP scan type', () => {
-  itNeeding('as root: SYN by default (reset for a closed port), --connect on request; the type is in the result', { root: true }, async () => {
+  itNeeding('as root: SYN by default (reset for a closed port), --connect on request; the type is in the result', { root: true, synProber: true, nativeProber: true }, async () => {
     const syn = await scan([]);
     expect(syn.stderr).toBe('');
     expect(syn.result.parameters).toMatchObject({ scanType: 'syn', prober: 'raw-syn' });
@@ -66,7 +66,7 @@ describe('TCP scan type', () => {
     expect(xml.stdout).toContain('<scaninfo type="syn" protocol="tcp"');
   });
 
-  itNeeding('without CAP_NET_RAW: connect by default without a word; --syn says why in one line', { root: true, tools: ['setpriv'] }, async () => {
+  itNeeding('without CAP_NET_RAW: connect by default without a word; --syn says why in one line', { root: true, tools: ['setpriv'], nativeProber: true }, async () => {
     // Root without CAP_NET_RAW in its bounding set: raw sockets are refused, everything else is as before.
     const withoutRaw = ['setpriv', '--bounding-set', '-net_raw'];
     const quiet = await scan([], withoutRaw);

@@ -2,6 +2,7 @@
 import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { escapeHtml, escapeMarkdown, escapeXml, toJsonText, toTerminalLines, toTerminalText } from '../../../src/util/untrusted-text.js';
+import { itNeeding } from '../../helpers/requirements.js';
 
 const HOSTILE = 'a\u001b]0;title\u0007b\u001b[2Jc\u009b31md\re\nf\u202eg\ud800h';
 
@@ -20,7 +21,7 @@ describe('toTerminalText', () => {
 });
 
 describe('escapeXml', () => {
-  it('drops what XML forbids, escapes markup and keeps tab/LF/CR as references: xmllint reads it back', () => {
+  itNeeding('drops what XML forbids, escapes markup and keeps tab/LF/CR as references: xmllint reads it back', { tools: ['xmllint'] }, () => {
     const text = `${HOSTILE}\uffff\ufffe\u0000<&>"'\t`;
     const escaped = escapeXml(text);
     const xml = `<?xml version="1.0"?><r a="${escaped}">${escaped}</r>`;
