@@ -20,7 +20,7 @@ import { parseArgs } from 'node:util';
 import type { AuditResult } from '../src/audit/model.js';
 import { PROFILES, type ProfileName } from '../src/defaults.js';
 import { createTestHost, type TestHost } from '../src/emulator/netns.js';
-import { countPorts, parsePortSpec } from '../src/matrix/port-spec.js';
+import { countPorts, parsePortSpec } from '../src/model/port-range.js';
 import type { ScanResult } from '../src/result/model.js';
 import { PACKAGE_ROOT } from '../src/version.js';
 import { runMeasured, type ChildRun } from './child-run.js';

@@ -28,7 +28,7 @@ import type { PortTruth } from '../src/emulator/target-plan.js';
 import { isRoot, removeStaleTestHosts } from '../src/emulator/netns.js';
 import { measurePath } from '../src/emulator/impairment.js';
 import type { PathMeasurement } from '../src/emulator/impairment.js';
-import type { Transport } from '../src/scan/model.js';
+import type { Transport } from '../src/model/port-state.js';
 import type { ScanResult } from '../src/result/model.js';
 import { runMeasured } from './child-run.js';
 import type { ChildRun } from './child-run.js';

@@ -2,10 +2,10 @@
  * Port states as each tool reported them, read back from its saved output, and their
  * comparison with the emulator's truth.
  */
-import { parsePortSpec } from '../src/matrix/port-spec.js';
-import type { PortRange } from '../src/matrix/port-spec.js';
-import { findFoldedState } from '../src/scan/fold.js';
-import type { PortState, Transport } from '../src/scan/model.js';
+import { parsePortSpec } from '../src/model/port-range.js';
+import type { PortRange } from '../src/model/port-range.js';
+import { findFoldedState } from '../src/model/host-ports.js';
+import type { PortState, Transport } from '../src/model/port-state.js';
 import type { ScanResult } from '../src/result/model.js';
 import { truthOf } from '../src/emulator/target-plan.js';
 import type { PortTruth } from '../src/emulator/target-plan.js';

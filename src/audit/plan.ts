@@ -7,7 +7,7 @@
 import path from 'node:path';
 import { PROFILES, DEFAULT_PROFILE } from '../defaults.js';
 import { PortmatrixError } from '../errors.js';
-import { countPorts, parsePortSpec } from '../matrix/port-spec.js';
+import { countPorts, parsePortSpec } from '../model/port-range.js';
 import { resolveTargets, type NameResolver } from '../scan/targets.js';
 import type { InventoryEntry, HostSettings } from './inventory.js';
 import { selectShard, type Shard } from './shard.js';

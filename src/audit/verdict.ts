@@ -1,10 +1,12 @@
 /** The one exit code of an audit, and the waivers about to expire. Pure. */
 import type { AuditHost, ExpiringWaiver } from './model.js';
 
-/** Worst first: interrupted, a host not judged (3), findings (1), conformant (0). */
-const PRECEDENCE = [130, 3, 1, 0];
+/** Worst first: interrupted (128+signal), a host not judged (3), findings (1), conformant (0). */
+const PRECEDENCE = [3, 1, 0];
 
 export function combineExitCodes(codes: readonly number[]): number {
+  const stopped = codes.find((code) => code >= 128);
+  if (stopped !== undefined) return stopped;
   for (const code of PRECEDENCE) if (codes.includes(code)) return code;
   return codes.length === 0 ? 0 : Math.max(...codes);
 }

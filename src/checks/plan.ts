@@ -8,7 +8,7 @@
  * port gets the check of its well-known port, or a probe (TLS or not, and any greeting).
  */
 import type { Expectation } from '../matrix/expectation.js';
-import type { HostScan } from '../scan/model.js';
+import type { HostScan } from '../model/port-state.js';
 import type { ChecksMode, CheckBasis, CheckSpec } from './model.js';
 
 const SPECS = {

@@ -9,7 +9,7 @@ import net from 'node:net';
 import pLimit from 'p-limit';
 import type { CheckLimits } from '../defaults.js';
 import type { Expectation } from '../matrix/expectation.js';
-import type { HostScan } from '../scan/model.js';
+import type { HostScan } from '../model/port-state.js';
 import type { AppProtocol, ChecksMode, ChecksSection, ServiceCheck, TlsSeen } from './model.js';
 import { planChecks, type PlannedCheck } from './plan.js';
 import type { AppAnswer } from './probes/app.js';

@@ -25,7 +25,7 @@ import { PortmatrixError } from '../errors.js';
 import { socketBudget } from '../scan/fd-limit.js';
 import { createHostRunner } from './audit-host-runner.js';
 import { exitCodeForSignal, watchStopSignals } from '../util/stop-signals.js';
-import { shouldColor } from './conformance-options.js';
+import { shouldColor } from '../output/reports.js';
 import { readInputText } from '../util/read-input.js';
 import { readResult } from './report-command.js';
 

@@ -7,7 +7,10 @@ import type { Command } from 'commander';
 import { PortmatrixError } from '../errors.js';
 import { buildScanResult } from '../result/build.js';
 import { parseNmapXml } from '../scan/nmap-xml.js';
-import { addConformanceOptions, attachConformance, conformanceExitCode, prepareConformance, writeReports, type ConformanceFlags } from './conformance-options.js';
+import { planOutputs, writeReports } from '../output/reports.js';
+import { attachConformance, conformanceExitCode, prepareConformance } from '../run/conformance-check.js';
+import { toTerminalText } from '../util/untrusted-text.js';
+import { addConformanceOptions, toConformanceRequest, type ConformanceFlags } from './conformance-options.js';
 import { readInputText } from '../util/read-input.js';
 
 interface CheckFlags extends ConformanceFlags {
@@ -39,13 +42,14 @@ export function registerCheckCommand(program: Command): Command {
     if (flags.matrix === undefined) {
       throw new PortmatrixError('E_USAGE', 'check: --matrix is required', { hint: 'name the port matrix to judge against, e.g. --matrix ip-office-9.1' });
     }
-    const setup = await prepareConformance(flags);
+    const outputs = await planOutputs(flags.format, flags.output);
+    const check = await prepareConformance(toConformanceRequest(flags)!);
     const nmap = parseNmapXml(await readNmapXml(file), file);
     if (nmap.hosts.length === 0 && nmap.downCount === 0) {
       throw new PortmatrixError('E_RESULT', `${file}: no host in the nmap scan`, { hint: 'pass the XML of a scan that reached at least one host' });
     }
     const result = attachConformance(
-      setup,
+      check,
       buildScanResult({
         startedAt: new Date(nmap.startedAt),
         finishedAt: new Date(nmap.finishedAt),
@@ -57,14 +61,14 @@ export function registerCheckCommand(program: Command): Command {
         hosts: nmap.hosts,
       }),
     );
-    const written = await writeReports(setup.outputs, result, { stdout: process.stdout, env: process.env }, { summaryOnTerminal: true });
-    for (const path of written) process.stderr.write(`wrote ${path}\n`);
+    const written = await writeReports(outputs, result, { stdout: process.stdout, env: process.env }, { summaryOnTerminal: true });
+    for (const path of written) process.stderr.write(`wrote ${toTerminalText(path)}\n`);
     for (const host of nmap.down) process.stderr.write(`portmatrix: ${host.address} was down in the nmap scan (${host.reason}): not judged\n`);
     const unnamed = nmap.downCount - nmap.down.length;
     if (unnamed > 0) {
       process.stderr.write(`portmatrix: ${unnamed} host${unnamed === 1 ? ' was' : 's were'} down in the nmap scan (nmap names them only with -v): not judged\n`);
     }
-    process.exitCode = nmap.downCount > 0 ? 3 : conformanceExitCode(setup, result);
+    process.exitCode = nmap.downCount > 0 ? 3 : conformanceExitCode(result);
   });
 }
 

@@ -14,10 +14,9 @@ import type { RunningEmulator } from '../emulator/emulator.js';
 import { isRoot, namespaceUnavailable } from '../emulator/netns.js';
 import { DEFAULT_UDP_CONFIRM } from '../defaults.js';
 import { PortmatrixError } from '../errors.js';
-import type { ScanResult } from '../result/model.js';
-import { createConformanceStages } from './conformance-options.js';
-import type { ScanCommandOptions, ScanStages } from './scan-command.js';
-import { runScanCommand } from './scan-command.js';
+import { planOutputs } from '../output/reports.js';
+import type { RunOptions } from '../run.js';
+import { runAndReport } from './run-and-report.js';
 
 const DEMO_MATRIX = 'ip-office-9.1';
 /**
@@ -26,7 +25,7 @@ const DEMO_MATRIX = 'ip-office-9.1';
  * unprivileged loopback demo can bind it too).
  */
 export const DEMO_DRIFT = 'extra:tcp/31337,missing:tcp/8000,expose:tcp/4444,plain:tcp/8443';
-const DEMO_FORMATS = ['table', 'json', 'markdown', 'html', 'junit'];
+const DEMO_FORMATS = ['table', 'json', 'markdown', 'html', 'junit'] as const;
 const FINDING_FOR_DEVIATION = {
   'extra-listener': ['extra-listener'],
   'missing-listener': ['missing-listener'],
@@ -117,33 +116,20 @@ async function runDemo(options: DemoOptions): Promise<number> {
     const base = path.join(options.outputDir, `${DEMO_MATRIX}-demo`);
     log(`Scanning: portmatrix scan ${emulator.address} --matrix ${DEMO_MATRIX} --ports all --udp ${options.udp ? 'matrix' : 'none'} --profile fast --format ${DEMO_FORMATS.join(',')} --output ${base}\n`);
 
-    const conformance = createConformanceStages();
-    let finished: ScanResult | undefined;
-    const stages: ScanStages = {
-      prepare: (scanOptions) => conformance.prepare(scanOptions),
-      finish: async (result, scanOptions) => {
-        const outcome = await conformance.finish(result, scanOptions);
-        finished = outcome.result;
-        return outcome;
-      },
-    };
-    const scanOptions: ScanCommandOptions = {
+    const runOptions: RunOptions = {
+      targets: [emulator.address],
+      maxHosts: 1,
       ports: 'all',
       udp: options.udp ? 'matrix' : 'none',
       // Our own emulated target: the fast profile is safe here (never the default for real hosts).
       profile: 'fast',
-      maxHosts: '1',
-      progress: true,
-      snmpCommunity: 'public',
-      udpConfirm: DEFAULT_UDP_CONFIRM,
-      matrix: DEMO_MATRIX,
-      format: DEMO_FORMATS,
-      output: base,
+      conformance: { matrix: DEMO_MATRIX },
     };
-    const scanExit = await runScanCommand([emulator.address], scanOptions, stages);
-    if (scanExit === 130 || !finished) return scanExit;
+    const outcome = await runAndReport(runOptions, { outputs: await planOutputs(DEMO_FORMATS, base), progress: true });
+    const scanExit = outcome.exitCode;
+    if (!outcome.result.complete) return scanExit;
 
-    const verdict = judgeDemo(emulator, finished.conformance?.findings ?? []);
+    const verdict = judgeDemo(emulator, outcome.result.conformance?.findings ?? []);
     log('');
     log(`Injected deviations found by the scan: ${verdict.found.length}/${emulator.deviations.length}${verdict.found.length ? ` (${verdict.found.join('; ')})` : ''}`);
     if (verdict.notFound.length > 0) log(`NOT found: ${verdict.notFound.join('; ')}`);

@@ -8,7 +8,8 @@ import { diffRuns } from '../conformance/drift.js';
 import { DRIFT_FORMATS, DRIFT_RENDERERS } from '../report/drift/index.js';
 import type { DriftFormat } from '../report/drift/index.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
-import { addOutputOptions, planFormatOutputs, shouldColor } from './conformance-options.js';
+import { planFormatOutputs, shouldColor } from '../output/reports.js';
+import { addOutputOptions } from './conformance-options.js';
 import { readRunFile } from './read-run.js';
 
 const DRIFT_EXTENSIONS: Record<DriftFormat, string> = { table: '.txt', json: '.json', markdown: '.md', html: '.html' };

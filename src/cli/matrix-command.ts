@@ -6,7 +6,7 @@ import type { LoadedMatrix } from '../matrix/load.js';
 import { resolveSelection, rowApplies, selectExpectations } from '../matrix/select.js';
 import type { DocumentedState, Matrix, MatrixRow } from '../matrix/model.js';
 import type { Expectation } from '../matrix/expectation.js';
-import { formatPortSpec } from '../matrix/port-spec.js';
+import { formatPortSpec } from '../model/port-range.js';
 import { toJsonText, toTerminalText } from '../util/untrusted-text.js';
 import { registerMatrixImportCommand } from './matrix-import-command.js';
 

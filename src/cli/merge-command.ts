@@ -9,7 +9,7 @@ import { renderAuditTable } from '../audit/report/table.js';
 import { AUDIT_FILE_FORMATS, renderAuditJson, writeAuditReports, type AuditFileFormat } from '../audit/report/write.js';
 import { parseAuditText } from '../audit/schema.js';
 import { PortmatrixError } from '../errors.js';
-import { shouldColor } from './conformance-options.js';
+import { shouldColor } from '../output/reports.js';
 import { readResult } from './report-command.js';
 
 interface MergeFlags {

@@ -12,7 +12,9 @@ import { parseResultText } from '../report/parse-result.js';
 import type { ScanResult } from '../result/model.js';
 import { readInputText } from '../util/read-input.js';
 import { toTerminalText } from '../util/untrusted-text.js';
-import { addOutputOptions, planOutputs, readPolicy, writeReports } from './conformance-options.js';
+import { planOutputs, writeReports } from '../output/reports.js';
+import { readPolicyFile } from '../run/conformance-check.js';
+import { addOutputOptions } from './conformance-options.js';
 
 interface ReportFlags {
   format?: string[];
@@ -49,7 +51,7 @@ async function rejudge(saved: ScanResult, flags: ReportFlags, file: string): Pro
       hint: 'judge a result of "portmatrix scan --matrix ..."',
     });
   }
-  const policy = flags.policy === undefined ? undefined : await readPolicy(flags.policy);
+  const policy = flags.policy === undefined ? undefined : await readPolicyFile(flags.policy);
   if (policy) checkPolicyRows(policy, saved.conformance.expectations);
   return rejudgeResult(saved, {
     ...(policy ? { policy } : {}),

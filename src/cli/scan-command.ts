@@ -1,13 +1,11 @@
 /**
- * `portmatrix scan <targets...>`: flags -> caps, targets and port plans -> scan engine ->
- * ScanResult -> output stage. The conformance step plugs in between the result and the
- * output (see `ScanStages`), so this file stays glue.
+ * `portmatrix scan <targets...>`: flags -> typed run options -> run (src/run.ts) -> reports.
+ * Glue only: every flag is checked here or in prepareRun before any packet is sent.
  */
 import { Command, Option } from 'commander';
 import { CHECKS_MODES, type ChecksMode } from '../checks/model.js';
 import {
   AUTO_CONFIRM_MAX_SILENT,
-  CHECK_LIMITS,
   DEFAULT_CHECKS_MODE,
   DEFAULT_MAX_HOSTS,
   DEFAULT_PROFILE,
@@ -15,7 +13,6 @@ import {
   DEFAULT_UDP_CONFIRM,
   PROFILES,
   UDP_CONFIRM_MODES,
-  type CheckLimits,
   type ProfileName,
   type ScanCaps,
   type UdpConfirm,
@@ -23,24 +20,15 @@ import {
   type ValueRange,
 } from '../defaults.js';
 import { PortmatrixError } from '../errors.js';
-import type { Expectation } from '../matrix/expectation.js';
-import { countPorts, formatPortSpec, normalizeRanges, type PortRange } from '../matrix/port-spec.js';
-import { buildScanResult } from '../result/build.js';
-import type { ScanResult } from '../result/model.js';
-import { scanHosts, type ScanProgress } from '../scan/engine.js';
-import { readSoftFdLimit } from '../scan/fd-limit.js';
-import { parsePortOption } from '../scan/port-plan.js';
-import { decideScanType, detectPrivileges } from '../scan/privileges.js';
-import { planUdpPorts } from '../scan/udp-plan.js';
-import { nativeProberProblem, type ProberKind } from '../scan/probes/connect-prober.js';
-import { readTargetsFile, resolveTargets } from '../scan/targets.js';
-import { findSourceAddress, readVantageHostname } from '../scan/vantage.js';
-import { checkCaps } from '../scan/check-caps.js';
-import { exitCodeForSignal, watchStopSignals } from '../util/stop-signals.js';
-import { toTerminalText } from '../util/untrusted-text.js';
-import { addConformanceOptions, createConformanceStages } from './conformance-options.js';
+import { planOutputs } from '../output/reports.js';
+import { resolveCaps, type RunOptions, type ScanMode } from '../run.js';
+import { parsePortSelection } from '../scan/port-plan.js';
+import type { ProberKind } from '../scan/probes/connect-prober.js';
+import { readTargetsFile } from '../scan/targets.js';
+import { addConformanceOptions, toConformanceRequest, type ConformanceFlags } from './conformance-options.js';
+import { runAndReport } from './run-and-report.js';
 
-export interface ScanCommandOptions {
+export interface ScanCommandOptions extends ConformanceFlags {
   ports: string;
   udp: string;
   profile: string;
@@ -52,27 +40,15 @@ export interface ScanCommandOptions {
   initialRttTimeout?: string;
   maxHosts: string;
   targetsFile?: string;
-  format?: string[];
-  output?: string;
   seed?: string;
   prober?: string;
   progress: boolean;
   snmpCommunity: string;
   udpConfirm: string;
   /** --checks: none, documented (default), all. */
-  checks?: string;
-  [option: string]: unknown;
-}
-
-/**
- * What the conformance step adds (src/cli/conformance-options.ts). prepare: checks the
- * conformance and output flags before any scanning and returns the selected expectations
- * (for `--ports matrix` and for UDP payloads); finish: adds conformance to the result,
- * writes the requested reports, and returns the exit code.
- */
-export interface ScanStages {
-  prepare(options: ScanCommandOptions): Promise<{ expectations: Expectation[] }>;
-  finish(result: ScanResult, options: ScanCommandOptions): Promise<{ result: ScanResult; exitCode: number }>;
+  checks: string;
+  syn?: boolean;
+  connect?: boolean;
 }
 
 const CAP_OPTIONS: { flag: string; key: keyof ScanCaps; option: keyof ScanCommandOptions; what: string }[] = [
@@ -131,169 +107,53 @@ function parseWholeNumber(flag: string, value: string, { min, max }: ValueRange)
   return Number(text);
 }
 
-/** Profile caps, then each flag on its own. */
-export function resolveCaps(options: ScanCommandOptions): { profile: ProfileName; caps: ScanCaps } {
-  if (!Object.hasOwn(PROFILES, options.profile)) {
-    throw new PortmatrixError('E_USAGE', `--profile ${JSON.stringify(options.profile)} is not a profile`, { hint: `use one of ${Object.keys(PROFILES).join(', ')}` });
-  }
-  const profile = options.profile as ProfileName;
-  const caps: ScanCaps = { ...PROFILES[profile] };
+/** The cap flags given, each checked, and checked together with the profile's (messages name the flags). */
+function parseCapFlags(options: ScanCommandOptions): Partial<ScanCaps> {
+  const caps: Partial<ScanCaps> = {};
   for (const cap of CAP_OPTIONS) {
     const value = options[cap.option];
     if (typeof value === 'string') caps[cap.key] = parseWholeNumber(cap.flag, value, VALUE_RANGES[cap.key]);
   }
-  checkCaps(caps, (key) => CAP_OPTIONS.find((cap) => cap.key === key)?.flag ?? key);
-  return { profile, caps };
+  resolveCaps(options.profile, caps, (key) => CAP_OPTIONS.find((cap) => cap.key === key)?.flag ?? key);
+  return caps;
 }
 
-function parseChecksMode(value: string | undefined): ChecksMode {
-  const mode = value ?? DEFAULT_CHECKS_MODE;
-  if (!(CHECKS_MODES as readonly string[]).includes(mode)) {
-    throw new PortmatrixError('E_USAGE', `--checks ${JSON.stringify(mode)} is not a mode`, { hint: `use one of ${CHECKS_MODES.join(', ')}` });
-  }
-  return mode as ChecksMode;
-}
-
-/** The profile's check limits, never more at once than the scan's own concurrency cap. */
-function checkLimits(profile: ProfileName, caps: ScanCaps): CheckLimits {
-  const limits = CHECK_LIMITS[profile];
-  return { concurrency: Math.min(limits.concurrency, caps.maxConcurrency), timeoutMs: limits.timeoutMs };
-}
-
-export function documentedPorts(expectations: readonly Expectation[], transport: 'tcp' | 'udp'): PortRange[] {
-  return expectations.filter((expectation) => expectation.transport === transport && !expectation.dynamic).map(({ start, end }) => ({ start, end }));
-}
-
-function formatDuration(ms: number): string {
-  const seconds = Math.round(ms / 1000);
-  return seconds >= 60 ? `${Math.floor(seconds / 60)}m${String(seconds % 60).padStart(2, '0')}s` : `${seconds}s`;
-}
-
-export function createProgressBar(stream: Pick<NodeJS.WriteStream, 'write' | 'columns'>): { update(progress: ScanProgress): void; clear(): void } {
-  let shown = false;
-  return {
-    update(progress) {
-      const width = 24;
-      const fraction = progress.portsTotal > 0 ? progress.portsDone / progress.portsTotal : 1;
-      const filled = Math.round(fraction * width);
-      const host = progress.hostCount > 1 ? ` host ${progress.hostIndex + 1}/${progress.hostCount}` : '';
-      const eta = progress.etaMs === null ? '' : ` ETA ${formatDuration(progress.etaMs)}`;
-      const confirming = progress.udpConfirming > 0 ? `  confirming ${progress.udpConfirming} silent UDP port${progress.udpConfirming === 1 ? '' : 's'} (~1/s: the target's ICMP limit)` : '';
-      const line = `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${progress.portsDone}/${progress.portsTotal} ports${host}  ${progress.openSoFar} open  ${Math.round(progress.ratePerSecond)}/s${eta}${confirming}`;
-      // A terminal that reports 0 or no columns (some CI consoles, serial lines) gets the whole line, not 20 characters of it.
-      const columns = stream.columns > 0 ? stream.columns : undefined;
-      stream.write(`\r\u001b[2K${columns === undefined ? line : line.slice(0, columns - 1)}`);
-      shown = true;
-    },
-    clear() {
-      if (shown) stream.write('\r\u001b[2K');
-    },
-  };
-}
-
-export async function runScanCommand(targetSpecs: string[], options: ScanCommandOptions, stages: ScanStages = createConformanceStages()): Promise<number> {
-  const { profile, caps } = resolveCaps(options);
-  const maxHosts = parseWholeNumber('--max-hosts', options.maxHosts, VALUE_RANGES.maxHosts);
-  const seed = options.seed === undefined ? Math.floor(Math.random() * 2 ** 32) : parseWholeNumber('--seed', options.seed, VALUE_RANGES.seed);
-  const prober = options.prober as ProberKind | undefined;
+/** --syn, --connect, or neither (SYN where this process can, else connect). */
+function scanModeOf(options: ScanCommandOptions): ScanMode {
   if (options.syn === true && options.connect === true) {
     throw new PortmatrixError('E_USAGE', '--syn and --connect both given', { hint: 'choose one scan type (without either: SYN when root, else connect)' });
   }
-  const privileges = detectPrivileges();
-  const scanType = decideScanType({ request: options.syn === true ? 'syn' : options.connect === true ? 'connect' : 'auto', privileges });
-  if (scanType.note) process.stderr.write(`portmatrix: note: ${scanType.note}\n`);
-  const checksMode = parseChecksMode(options.checks);
-  const { expectations } = await stages.prepare(options);
-  const tcpPorts = parsePortOption(options.ports, '--ports', documentedPorts(expectations, 'tcp'));
-  // --udp matrix: the documented UDP ports of the selection plus COMMON_UDP_PORTS (without --matrix, the common list).
-  const udpPorts = planUdpPorts(options.udp, expectations);
-  const udpRanges = normalizeRanges(udpPorts.map((port) => ({ start: port, end: port })));
-  const udpConfirm = options.udpConfirm as UdpConfirm;
-  // Raw ICMP codes (admin-prohibited vs port-unreachable) need CAP_NET_RAW and the optional raw-socket module.
-  const privileged = privileges.capNetRaw && privileges.rawSocketModule;
-  const specs = [...targetSpecs, ...(options.targetsFile ? await readTargetsFile(options.targetsFile) : [])];
-  const targets = await resolveTargets(specs, { maxHosts });
-  if (countPorts(tcpPorts) === 0 && udpPorts.length === 0) {
-    throw new PortmatrixError('E_USAGE', 'nothing to scan: --ports none and --udp none', { hint: 'give --ports all (the default) or a port list, or --udp matrix (the default) or a port list' });
-  }
-  // Said once, when the input is good and the scan is about to start.
-  const nativeProblem = scanType.scanType === 'connect' && countPorts(tcpPorts) > 0 && prober !== 'net-socket' ? nativeProberProblem() : undefined;
-  if (nativeProblem) process.stderr.write(`portmatrix: note: ${nativeProblem}; this scan uses net.Socket (slower)\n`);
-
-  const stop = watchStopSignals();
-  const progressBar = options.progress && process.stderr.isTTY ? createProgressBar(process.stderr) : null;
-  const startedAt = new Date();
-  try {
-    const scan = await scanHosts(
-      { targets, tcpPorts, udpPorts, caps, expectations, snmpCommunity: options.snmpCommunity, privileged, seed, udpConfirm, tcpScanType: scanType.scanType, ...(prober ? { prober } : {}) },
-      { signal: stop.abortSignal, ...(progressBar ? { onProgress: (progress: ScanProgress) => progressBar.update(progress) } : {}) },
-    );
-    progressBar?.clear();
-    // Service checks only after a whole scan: an interrupted run writes what it has at once.
-    const checked =
-      scan.complete && checksMode !== 'none' && !stop.abortSignal.aborted
-        ? await (await import('../checks/run.js')).checkServices({
-            mode: checksMode,
-            hosts: scan.hosts,
-            expectations,
-            limits: checkLimits(profile, caps),
-            signal: stop.abortSignal,
-          })
-        : undefined;
-    // Checks cut short by a stop signal saw nothing worth reporting: the ports stay, the checks go.
-    const complete = scan.complete && !stop.abortSignal.aborted;
-    const checksSection = complete ? checked : undefined;
-    const finishedAt = new Date();
-    const sourceAddresses = (await Promise.all(targets.map((target) => findSourceAddress(target.address, target.family)))).filter(
-      (address): address is string => address !== null,
-    );
-    const built = buildScanResult({
-      startedAt,
-      finishedAt,
-      complete,
-      ...(complete ? {} : { incompleteReason: `interrupted by ${stop.received ?? 'a stop signal'}${scan.complete ? ' during the service checks' : ''}` }),
-      vantage: { hostname: readVantageHostname(), sourceAddresses },
-      parameters: {
-        command: 'scan',
-        targets: specs,
-        profile,
-        caps,
-        ports: formatPortSpec(tcpPorts),
-        udp: formatPortSpec(udpRanges),
-        maxHosts,
-        seed,
-        scanType: scanType.scanType,
-        privileges,
-        prober: scan.details.prober,
-        effectiveTcpConcurrency: scan.details.effectiveTcpConcurrency,
-        udpConcurrency: scan.details.udpConcurrency,
-        udpScanned: udpPorts.length > 0,
-        udpConfirm,
-        udpRawIcmp: privileged,
-        fdSoftLimit: readSoftFdLimit(),
-        tcpTiming: scan.details.tcp,
-        checks: checksMode,
-        checkLimits: checkLimits(profile, caps),
-        secondLook: scan.details.secondLook,
-      },
-      hosts: scan.hosts,
-      ...(checksSection ? { checks: checksSection } : {}),
-    });
-    const { result, exitCode } = await stages.finish(built, options);
-    if (!result.complete) {
-      const signal = stop.received ?? 'SIGINT';
-      const holder = options.output ? `${toTerminalText(options.output)} holds` : 'the output above is';
-      process.stderr.write(`portmatrix: interrupted by ${signal}: ${holder} what was scanned, marked incomplete\n`);
-      return exitCodeForSignal(signal);
-    }
-    return exitCode;
-  } finally {
-    progressBar?.clear();
-    stop.dispose();
-  }
+  return options.syn === true ? 'syn' : options.connect === true ? 'connect' : 'auto';
 }
 
-export function registerScanCommand(program: Command, stages: ScanStages = createConformanceStages()): Command {
+/** The command line as typed run options. Throws PortmatrixError (exit 2) for a bad flag. */
+export async function toRunOptions(targetSpecs: readonly string[], options: ScanCommandOptions): Promise<RunOptions> {
+  const conformance = toConformanceRequest(options);
+  return {
+    targets: [...targetSpecs, ...(options.targetsFile ? await readTargetsFile(options.targetsFile) : [])],
+    maxHosts: parseWholeNumber('--max-hosts', options.maxHosts, VALUE_RANGES.maxHosts),
+    ports: parsePortSelection(options.ports, '--ports'),
+    udp: parsePortSelection(options.udp, '--udp'),
+    profile: options.profile as ProfileName,
+    caps: parseCapFlags(options),
+    ...(options.seed === undefined ? {} : { seed: parseWholeNumber('--seed', options.seed, VALUE_RANGES.seed) }),
+    scanMode: scanModeOf(options),
+    ...(options.prober ? { prober: options.prober as ProberKind } : {}),
+    snmpCommunity: options.snmpCommunity,
+    udpConfirm: options.udpConfirm as UdpConfirm,
+    checks: options.checks as ChecksMode,
+    ...(conformance ? { conformance } : {}),
+  };
+}
+
+export async function runScanCommand(targetSpecs: string[], options: ScanCommandOptions): Promise<number> {
+  const outputs = await planOutputs(options.format, options.output);
+  const runOptions = await toRunOptions(targetSpecs, options);
+  const { exitCode } = await runAndReport(runOptions, { outputs, progress: options.progress });
+  return exitCode;
+}
+
+export function registerScanCommand(program: Command): Command {
   const command = program
     .command('scan')
     .description('scan hosts: every TCP port by default, sorted into open / closed / filtered with a reason and RTT')
@@ -338,7 +198,7 @@ export function registerScanCommand(program: Command, stages: ScanStages = creat
     if (targets.length === 0 && !options.targetsFile) {
       throw new PortmatrixError('E_USAGE', 'scan: no targets', { hint: 'name a host, e.g. portmatrix scan 198.18.0.10, or use --targets-file' });
     }
-    process.exitCode = await runScanCommand(targets, options, stages);
+    process.exitCode = await runScanCommand(targets, options);
   });
   return command;
 }

@@ -32,10 +32,9 @@
  */
 import type { Expectation } from '../matrix/expectation.js';
 import type { FixedState } from '../matrix/model.js';
-import { countPorts, parsePortSpec, rangesContain } from '../matrix/port-spec.js';
-import type { PortRange } from '../matrix/port-spec.js';
-import { findFoldedState } from '../scan/fold.js';
-import type { HostScan, Observation, PortState, Reason, Transport } from '../scan/model.js';
+import { countPorts, rangesContain } from '../model/port-range.js';
+import { createPortLookup, type SeenPort } from '../model/host-ports.js';
+import type { HostScan, Observation, PortState, Transport } from '../model/port-state.js';
 import type { Finding, FindingKind } from './model.js';
 import type { ServiceCheck } from '../checks/model.js';
 import { applyPolicy, DEFAULT_SEVERITIES, serviceThresholds } from './policy.js';
@@ -70,34 +69,6 @@ export function checkConformance(options: ConformanceOptions): Finding[] {
   // A waiver may name a host by its address, by the name it was resolved from, or by the target as written.
   const hostNames = new Map(options.hosts.map((host) => [host.address, [host.address, host.target, ...(host.name === undefined ? [] : [host.name])]]));
   return applyPolicy(findings, { policy: options.policy, strict: options.strict ?? false, now, hostNames });
-}
-
-interface SeenPort {
-  state: PortState;
-  reason: Reason;
-  banner?: string;
-  detail?: string;
-  flapping?: true;
-}
-
-/** What a host scan says about one port; undefined when the port was not scanned. */
-function createPortLookup(host: HostScan): (transport: Transport, port: number) => SeenPort | undefined {
-  const observed = new Map<string, Observation>();
-  for (const observation of host.observations) observed.set(portKey(observation.transport, observation.port), observation);
-  const plans: Record<Transport, PortRange[]> = { tcp: planRanges(host.plan.tcp), udp: planRanges(host.plan.udp) };
-  return (transport, port) => {
-    const observation = observed.get(portKey(transport, port));
-    if (observation) return observation;
-    // On an incomplete host a planned port may never have been probed: unknown, not closed.
-    if (!host.complete || !rangesContain(plans[transport], port)) return undefined;
-    return findFoldedState(host.folded, transport) ?? { state: 'closed', reason: transport === 'tcp' ? 'conn-refused' : 'icmp-port-unreach' };
-  };
-}
-
-function planRanges(spec: string): PortRange[] {
-  if (spec.trim() === '') return [];
-  const parsed = parsePortSpec(spec);
-  return parsed.ok ? parsed.ranges : [];
 }
 
 function portKey(transport: Transport, port: number): string {

@@ -7,10 +7,8 @@
  * (each host judged against its own matrix), so one drift serves `scan --baseline`, history
  * and `portmatrix diff` of scans and audits alike.
  */
-import { parsePortSpec, rangesContain } from '../matrix/port-spec.js';
-import type { ScanResult } from '../result/model.js';
-import { findFoldedState } from '../scan/fold.js';
-import type { HostScan, PortState, Transport } from '../scan/model.js';
+import { createPortLookup } from '../model/host-ports.js';
+import type { HostScan, PortState, Transport } from '../model/port-state.js';
 import type { CertificateSeen, CheckOutcome, ServiceCheck, TlsVersion } from '../checks/model.js';
 import { compareText } from './diff.js';
 import type { Finding } from './model.js';
@@ -81,8 +79,16 @@ export interface Drift {
   hosts: HostDrift[];
 }
 
+/** What drift reads of a scan result (src/result/ScanResult is one), named here so conformance never imports the result stage above it. */
+export interface ResultForDrift {
+  startedAt: string;
+  hosts: HostScan[];
+  conformance?: { matrix: { id: string }; findings: Finding[] };
+  checks?: { services: ServiceCheck[] };
+}
+
 /** A scan result as a run to diff. */
-export function driftRunOf(result: ScanResult): DriftRun {
+export function driftRunOf(result: ResultForDrift): DriftRun {
   return {
     startedAt: result.startedAt,
     matrices: result.conformance ? [result.conformance.matrix.id] : [],
@@ -92,7 +98,7 @@ export function driftRunOf(result: ScanResult): DriftRun {
   };
 }
 
-export function diffResults(before: ScanResult, after: ScanResult): Drift {
+export function diffResults(before: ResultForDrift, after: ResultForDrift): Drift {
   return diffRuns(driftRunOf(before), driftRunOf(after));
 }
 
@@ -199,9 +205,5 @@ function diffPorts(old: HostScan | undefined, now: HostScan | undefined): PortCh
 }
 
 function foldedState(host: HostScan | undefined, transport: Transport, port: number): PortState | null {
-  const plan = host?.plan[transport] ?? '';
-  const parsed = plan === '' ? undefined : parsePortSpec(plan);
-  if (!host || !parsed?.ok || !rangesContain(parsed.ranges, port)) return null;
-  return findFoldedState(host.folded, transport)?.state ?? 'closed';
+  return host ? (createPortLookup(host)(transport, port)?.state ?? null) : null;
 }
-

@@ -1,6 +1,6 @@
 import type { ExpectationRef } from '../matrix/expectation.js';
 import type { DocumentedState } from '../matrix/model.js';
-import type { PortState, Reason, Transport } from '../scan/model.js';
+import type { PortState, Reason, Transport } from '../model/port-state.js';
 
 export type FindingKind =
   | 'missing-listener'
@@ -51,7 +51,7 @@ export interface Finding {
   /** listener-moved: the open port inside the row's configurable range that probably took over. */
   movedTo?: { port: number; state: PortState; reason: Reason; banner?: string };
   banner?: string;
-  /** The observation's detail (src/scan/model.ts), e.g. why a UDP port stayed open|filtered. */
+  /** The observation's detail (src/model/port-state.ts), e.g. why a UDP port stayed open|filtered. */
   detail?: string;
 }
 

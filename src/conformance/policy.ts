@@ -15,9 +15,9 @@
  */
 import { z } from 'zod';
 import { PortmatrixError } from '../errors.js';
-import { parsePortSpec, rangesContain } from '../matrix/port-spec.js';
-import type { PortRange } from '../matrix/port-spec.js';
-import type { Transport } from '../scan/model.js';
+import { parsePortSpec, rangesContain } from '../model/port-range.js';
+import type { PortRange } from '../model/port-range.js';
+import type { Transport } from '../model/port-state.js';
 import type { Expectation } from '../matrix/expectation.js';
 import type { MatrixRow } from '../matrix/model.js';
 import { describeValue, formatProblem, locateZodIssues, offsetOfPath, parseYamlText } from '../util/yaml-location.js';

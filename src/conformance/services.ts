@@ -13,7 +13,7 @@
 import type { CertificateSeen, ServiceCheck, TlsSeen } from '../checks/model.js';
 import { TLS_VERSIONS } from '../checks/model.js';
 import type { Expectation } from '../matrix/expectation.js';
-import type { HostScan } from '../scan/model.js';
+import type { HostScan } from '../model/port-state.js';
 import type { Finding, FindingKind } from './model.js';
 import { DEFAULT_SEVERITIES, type ServiceThresholds } from './policy.js';
 

@@ -5,7 +5,7 @@
  * plain:tcp/443,oldtls:tcp/8443" (the last two: a documented TLS service answering in plain text,
  * or offering TLS 1.0 alone, for the service checks).
  */
-import type { Transport } from '../scan/model.js';
+import type { Transport } from '../model/port-state.js';
 
 export interface PortRef {
   transport: Transport;

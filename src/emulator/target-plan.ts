@@ -22,8 +22,8 @@
  */
 import { specForProtocol } from '../checks/plan.js';
 import type { Expectation } from '../matrix/expectation.js';
-import { normalizeRanges, type PortRange } from '../matrix/port-spec.js';
-import type { PortState, Transport } from '../scan/model.js';
+import { normalizeRanges, type PortRange } from '../model/port-range.js';
+import type { PortState, Transport } from '../model/port-state.js';
 import type { DriftSpec, PortRef } from './drift.js';
 
 export type EmulatedUdpService = 'snmp' | 'sip' | 'ntp' | 'tftp' | 'dns' | 'generic';

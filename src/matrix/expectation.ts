@@ -1,6 +1,6 @@
 import type { Condition, DocumentedState, RowRef } from './model.js';
-import type { PortRange } from './port-spec.js';
-import type { Transport } from '../scan/model.js';
+import type { PortRange } from '../model/port-range.js';
+import type { Transport } from '../model/port-state.js';
 
 /** Where an expectation comes from, precise enough for an auditor to look it up. */
 export interface ExpectationRef extends RowRef {

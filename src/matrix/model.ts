@@ -3,7 +3,7 @@
  * matrices/schema.json (scripts/write-schema.ts), so the two cannot disagree.
  */
 import { z } from 'zod';
-import { parsePortSpec } from './port-spec.js';
+import { parsePortSpec } from '../model/port-range.js';
 
 /** One port 1-65535 without leading zeros; lets schema.json (editors) check port specs too. */
 const PORT_PATTERN = '(?:6553[0-5]|655[0-2]\\d|65[0-4]\\d{2}|6[0-4]\\d{3}|[1-5]\\d{4}|[1-9]\\d{0,3})';

@@ -3,11 +3,11 @@
  * Pure: no I/O.
  */
 import { PortmatrixError } from '../errors.js';
-import type { Transport } from '../scan/model.js';
+import type { Transport } from '../model/port-state.js';
 import type { Expectation, Selection } from './expectation.js';
 import type { Matrix, MatrixRow } from './model.js';
-import { parsePortSpec } from './port-spec.js';
-import type { PortRange } from './port-spec.js';
+import { parsePortSpec } from '../model/port-range.js';
+import type { PortRange } from '../model/port-range.js';
 
 export interface SelectOptions {
   /** Component ids; absent or empty: the components marked `default: true`. */

@@ -8,7 +8,7 @@
 import { SERVICE_FINDING_KINDS, type Finding } from '../conformance/model.js';
 import { failsAt } from '../conformance/policy.js';
 import type { ScanResult } from '../result/model.js';
-import type { HostScan } from '../scan/model.js';
+import type { HostScan } from '../model/port-state.js';
 import { escapeXml } from '../util/untrusted-text.js';
 import { buildReportView, formatDocumented, formatObserved, formatPort, formatRef, formatWaiver, KIND_TITLES } from './view.js';
 

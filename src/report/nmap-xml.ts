@@ -10,9 +10,9 @@
  * IANA service name where there is one, as nmap's table lookup does.
  */
 import type { ServiceCheck } from '../checks/model.js';
-import { countPorts, parsePortSpec } from '../matrix/port-spec.js';
+import { countPorts, parsePortSpec } from '../model/port-range.js';
 import type { ScanResult } from '../result/model.js';
-import type { FoldedPorts, HostScan, Observation, Reason, Transport } from '../scan/model.js';
+import type { FoldedPorts, HostScan, Observation, Reason, Transport } from '../model/port-state.js';
 import { escapeXml } from '../util/untrusted-text.js';
 import { TCP_SERVICE_NAMES } from './tcp-service-names.js';
 

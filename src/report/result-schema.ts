@@ -12,8 +12,8 @@ import type { FailOn, FindingKind, Severity } from '../conformance/model.js';
 import { documentedStateSchema, rowRefSchema } from '../matrix/model.js';
 import { RESULT_SCHEMA_ID, RESULT_SCHEMA_VERSION } from '../result/model.js';
 import type { ScanResult } from '../result/model.js';
-import { PORT_STATES, TRANSPORTS } from '../scan/model.js';
-import type { PortState, Reason, Transport } from '../scan/model.js';
+import { PORT_STATES, TRANSPORTS } from '../model/port-state.js';
+import type { PortState, Reason, Transport } from '../model/port-state.js';
 
 const REASONS = {
   'syn-ack': true,

@@ -12,7 +12,7 @@ import { compareSeverity, exitCodeFor } from '../conformance/policy.js';
 import type { Expectation, ExpectationRef } from '../matrix/expectation.js';
 import type { DocumentedState } from '../matrix/model.js';
 import type { ScanResult } from '../result/model.js';
-import type { HostScan, PortState } from '../scan/model.js';
+import type { HostScan, PortState } from '../model/port-state.js';
 
 export const KIND_TITLES: Record<FindingKind, string> = {
   'missing-listener': 'Missing listener',

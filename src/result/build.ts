@@ -1,6 +1,6 @@
 /** Builds the saved result of a run (src/result/model.ts). Pure: the caller passes times and vantage. */
 import type { ChecksSection } from '../checks/model.js';
-import type { HostScan } from '../scan/model.js';
+import type { HostScan } from '../model/port-state.js';
 import { RESULT_SCHEMA_ID, RESULT_SCHEMA_VERSION, type ScanResult } from './model.js';
 import { TOOL_NAME, TOOL_VERSION } from '../version.js';
 

@@ -1,7 +1,7 @@
 import type { ChecksSection } from '../checks/model.js';
 import type { Finding, FailOn } from '../conformance/model.js';
 import type { Expectation, Selection } from '../matrix/expectation.js';
-import type { HostScan } from '../scan/model.js';
+import type { HostScan } from '../model/port-state.js';
 
 export const RESULT_SCHEMA_ID = 'portmatrix/result';
 export const RESULT_SCHEMA_VERSION = 1;

@@ -5,7 +5,7 @@
  * thousands of extra listeners. Pure.
  */
 import { ANSWERS_EVERYTHING } from '../defaults.js';
-import type { AnswersEverything, Observation } from './model.js';
+import type { AnswersEverything, Observation } from '../model/port-state.js';
 
 export interface TcpAnswerCounts {
   observations: readonly Observation[];

@@ -2,7 +2,7 @@
  * How a TCP connect attempt ended -> what it says about the port. Pure and table-driven:
  * one row per outcome, so every state/reason pair the engine can produce is listed here.
  */
-import type { PortState, Reason } from './model.js';
+import type { PortState, Reason } from '../model/port-state.js';
 
 /**
  * Connect scan: 'connected', 'self-connect', 'timeout', or an errno name (ECONNREFUSED, EHOSTUNREACH ...).

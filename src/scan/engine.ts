@@ -4,24 +4,23 @@
  * file-descriptor limit. The most common dark state is folded into counts. Never prints.
  */
 import type { ScanCaps, UdpConfirm } from '../defaults.js';
-import type { Expectation } from '../matrix/expectation.js';
-import { countPorts, formatPortSpec, type PortRange } from '../matrix/port-spec.js';
+import { countPorts, formatPortSpec, type PortRange } from '../model/port-range.js';
 import { socketBudget } from './fd-limit.js';
 import { detectAnswersEverything } from './answers-everything.js';
 import { foldObservations } from './fold.js';
-import type { HostScan, Observation } from './model.js';
+import type { HostScan, Observation } from '../model/port-state.js';
 import { availableProberKind, type ProberKind } from './probes/connect-prober.js';
 import { scanTcp, type TcpScanStats, type TcpScanType } from './probes/tcp.js';
 import { selectSecondLookPorts, takeSecondLook } from './second-look.js';
 import type { ResolvedTarget } from './targets.js';
 import { checkCaps } from './check-caps.js';
+import type { UdpProbe } from './udp-plan.js';
 
 export interface ScanOptions {
   targets: readonly ResolvedTarget[];
-  tcpPorts: readonly PortRange[];
-  udpPorts: readonly number[];
+  /** The port plan as data: TCP ranges (walked in a seeded pseudo-random order) and the ordered UDP probes. */
+  plan: ScanPlan;
   caps: ScanCaps;
-  expectations?: readonly Expectation[];
   snmpCommunity?: string;
   /** Seed of the port order (repeatable runs); random when absent. */
   seed?: number;
@@ -31,6 +30,13 @@ export interface ScanOptions {
   privileged?: boolean;
   /** Which silent UDP ports are confirmed at the target's ICMP rate (src/scan/probes/udp.ts). */
   udpConfirm?: UdpConfirm;
+}
+
+export interface ScanPlan {
+  tcp: readonly PortRange[];
+  udp: readonly UdpProbe[];
+  /** With a matrix: the documented TCP listeners; an open port outside them gets a second look before it is reported. */
+  documentedTcpListeners?: readonly PortRange[];
 }
 
 export interface ScanProgress {
@@ -84,12 +90,12 @@ export async function scanHosts(
   hooks: ScanHooks = {},
 ): Promise<{ hosts: HostScan[]; complete: boolean; details: EngineDetails }> {
   checkCaps(options.caps);
-  const runUdp = options.udpPorts.length > 0;
+  const runUdp = options.plan.udp.length > 0;
   // Loaded only when UDP is scanned: a TCP-only run does not pay for the payload builders.
   const udpScanner = runUdp ? await import('./probes/udp.js') : null;
   const split = splitCaps(options.caps, socketBudget(), runUdp);
-  const tcpPortCount = countPorts(options.tcpPorts);
-  const perHost = tcpPortCount + (runUdp ? options.udpPorts.length : 0);
+  const tcpPortCount = countPorts(options.plan.tcp);
+  const perHost = tcpPortCount + options.plan.udp.length;
   const portsTotal = perHost * options.targets.length;
   const details: EngineDetails = {
     tcpScanType: options.tcpScanType ?? 'connect',
@@ -143,7 +149,7 @@ export async function scanHosts(
         ? scanTcp({
             address: target.address,
             family: target.family,
-            ports: options.tcpPorts,
+            ports: options.plan.tcp,
             caps: split.tcp,
             maxInFlight: split.tcpWindow,
             ...(options.seed === undefined ? {} : { seed: options.seed }),
@@ -157,8 +163,7 @@ export async function scanHosts(
       ? udpScanner.scanUdp({
           address: target.address,
           family: target.family,
-          ports: [...options.udpPorts],
-          ...(options.expectations ? { expectations: options.expectations } : {}),
+          plan: options.plan.udp,
           caps: split.udp,
           snmpCommunity: options.snmpCommunity ?? 'public',
           ...(hooks.signal ? { signal: hooks.signal } : {}),
@@ -184,7 +189,7 @@ export async function scanHosts(
       hostComplete && tcp.stats
         ? detectAnswersEverything({ observations: tcpObservations, scannedPorts: tcpPortCount, invalidAnswers: tcp.stats.raw?.invalid ?? 0, probesSent: tcp.stats.probesSent })
         : null;
-    const recheck = hostComplete && !answersEverything && options.expectations?.length ? selectSecondLookPorts(tcpObservations, options.expectations) : [];
+    const recheck = hostComplete && !answersEverything && options.plan.documentedTcpListeners ? selectSecondLookPorts(tcpObservations, options.plan.documentedTcpListeners) : [];
     if (recheck.length > 0) {
       const look = await takeSecondLook(tcpObservations, {
         address: target.address,
@@ -207,7 +212,7 @@ export async function scanHosts(
       address: target.address,
       family: target.family,
       ...(target.name === undefined ? {} : { name: target.name }),
-      plan: { tcp: formatPortSpec(options.tcpPorts), udp: runUdp ? formatPortSpec(options.udpPorts.map((port) => ({ start: port, end: port }))) : '' },
+      plan: { tcp: formatPortSpec(options.plan.tcp), udp: formatPortSpec(options.plan.udp.map(({ port }) => ({ start: port, end: port }))) },
       observations,
       folded,
       complete: hostComplete,

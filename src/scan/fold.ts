@@ -7,7 +7,7 @@
  * ports, and ports that carry a banner or a detail, are never folded: they are what a reader
  * looks for. So an unlisted planned port of a complete host has its transport's folded state.
  */
-import type { FoldedPorts, Observation, PortState, Reason, Transport } from './model.js';
+import type { FoldedPorts, Observation, PortState, Transport } from '../model/port-state.js';
 
 export type FoldableState = Extract<PortState, 'closed' | 'filtered'>;
 
@@ -41,17 +41,4 @@ export function foldObservations(observations: readonly Observation[]): { observ
   kept.sort((a, b) => (a.transport === b.transport ? a.port - b.port : a.transport < b.transport ? -1 : 1));
   const folded = [...entries.values()].sort((a, b) => (a.transport === b.transport ? b.count - a.count || a.reason.localeCompare(b.reason) : a.transport < b.transport ? -1 : 1));
   return { observations: kept, folded };
-}
-
-/**
- * What an unlisted planned port of a complete host was: its transport's folded state, with the
- * reason most of those ports gave. Undefined when nothing of that transport was folded.
- */
-export function findFoldedState(folded: readonly FoldedPorts[], transport: Transport): { state: PortState; reason: Reason } | undefined {
-  // Sorted by count within a transport by foldObservations, but saved results may come from elsewhere.
-  let best: FoldedPorts | undefined;
-  for (const entry of folded) {
-    if (entry.transport === transport && entry.count > 0 && (!best || entry.count > best.count)) best = entry;
-  }
-  return best ? { state: best.state, reason: best.reason } : undefined;
 }

@@ -15,10 +15,10 @@
  */
 import { XMLParser } from 'fast-xml-parser';
 import { PortmatrixError } from '../errors.js';
-import { formatPortSpec, normalizeRanges, parsePortSpec, rangesContain, type PortRange } from '../matrix/port-spec.js';
+import { formatPortSpec, normalizeRanges, parsePortSpec, rangesContain, type PortRange } from '../model/port-range.js';
 import { foldObservations } from './fold.js';
-import type { HostScan, Observation, PortState, Reason, Transport } from './model.js';
-import { PORT_STATES, TRANSPORTS } from './model.js';
+import type { HostScan, Observation, PortState, Reason, Transport } from '../model/port-state.js';
+import { PORT_STATES, TRANSPORTS } from '../model/port-state.js';
 
 export interface NmapScan {
   scanner: { version: string; args: string };

@@ -3,23 +3,18 @@
  * like `1-1024,5060,50790-50820`; and the walk over a plan in pseudo-random order.
  */
 import { PortmatrixError } from '../errors.js';
-import { MAX_PORT, MIN_PORT, normalizeRanges, parsePortSpec, type PortRange } from '../matrix/port-spec.js';
+import { MAX_PORT, MIN_PORT, normalizeRanges, parsePortSpec, type PortRange } from '../model/port-range.js';
 import { createIndexPermutation } from './permutation.js';
 
 export type PortOption = '--ports' | '--udp';
 
-export function parsePortOption(value: string, option: PortOption, documented: PortRange[]): PortRange[] {
+/** Which ports to scan, as the user chose them: a keyword (matrix: the documented ports of the selection) or ranges. */
+export type PortSelection = 'all' | 'matrix' | 'none' | readonly PortRange[];
+
+/** `all | matrix | none | 1-1024,5060` to a selection. Throws PortmatrixError (exit 2) on a bad spec, naming the option. */
+export function parsePortSelection(value: string, option: PortOption): PortSelection {
   const keyword = value.trim().toLowerCase();
-  if (keyword === 'all') return [{ start: MIN_PORT, end: MAX_PORT }];
-  if (keyword === 'none') return [];
-  if (keyword === 'matrix') {
-    if (documented.length === 0) {
-      throw new PortmatrixError('E_USAGE', `${option} matrix: no matrix selected, so no documented ports`, {
-        hint: `add --matrix <id>, or give ${option} all or a list like 1-1024,5060`,
-      });
-    }
-    return normalizeRanges(documented);
-  }
+  if (keyword === 'all' || keyword === 'none' || keyword === 'matrix') return keyword;
   const parsed = parsePortSpec(value);
   if (!parsed.ok) {
     throw new PortmatrixError('E_PORT_SPEC', `${option} ${JSON.stringify(value)}: ${parsed.error}`, {
@@ -27,6 +22,26 @@ export function parsePortOption(value: string, option: PortOption, documented: P
     });
   }
   return normalizeRanges(parsed.ranges);
+}
+
+/** A selection to ranges; `matrix` takes the documented ports and fails when there are none. */
+export function resolvePortSelection(selection: PortSelection, option: PortOption, documented: readonly PortRange[]): PortRange[] {
+  if (selection === 'all') return [{ start: MIN_PORT, end: MAX_PORT }];
+  if (selection === 'none') return [];
+  if (selection === 'matrix') {
+    if (documented.length === 0) {
+      throw new PortmatrixError('E_USAGE', `${option} matrix: no matrix selected, so no documented ports`, {
+        hint: `add --matrix <id>, or give ${option} all or a list like 1-1024,5060`,
+      });
+    }
+    return normalizeRanges(documented);
+  }
+  return normalizeRanges(selection);
+}
+
+/** parsePortSelection then resolvePortSelection: a port option's text to ranges. */
+export function parsePortOption(value: string, option: PortOption, documented: readonly PortRange[]): PortRange[] {
+  return resolvePortSelection(parsePortSelection(value, option), option, documented);
 }
 
 /** Every port of a plan, each once, in a seeded pseudo-random order, without building the list. */

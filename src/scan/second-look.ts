@@ -6,21 +6,17 @@
  * that was not what it seemed, is not reported as an extra listener.
  */
 import type { ScanCaps } from '../defaults.js';
-import type { Expectation } from '../matrix/expectation.js';
-import type { Observation } from './model.js';
+import { rangesContain, type PortRange } from '../model/port-range.js';
+import type { Observation } from '../model/port-state.js';
 import type { ProberKind } from './probes/connect-prober.js';
 import { scanTcp, type TcpScanType } from './probes/tcp.js';
 
-/** Open TCP ports that no external, non-dynamic row documents as a listener (open or conditional). Pure. */
-export function selectSecondLookPorts(observations: readonly Observation[], expectations: readonly Expectation[]): number[] {
-  const listeners = expectations.filter(
-    (expectation) =>
-      expectation.transport === 'tcp' && !expectation.internal && !expectation.dynamic && (expectation.state === 'open' || typeof expectation.state === 'object'),
-  );
+/** Open TCP ports outside the documented listeners (src/matrix/documented-ports.ts documentedTcpListeners). Pure. */
+export function selectSecondLookPorts(observations: readonly Observation[], documentedListeners: readonly PortRange[]): number[] {
   return observations
     .filter((observation) => observation.transport === 'tcp' && observation.state === 'open')
     .map((observation) => observation.port)
-    .filter((port) => !listeners.some((expectation) => port >= expectation.start && port <= expectation.end));
+    .filter((port) => !rangesContain(documentedListeners, port));
 }
 
 export interface SecondLookOptions {

@@ -2,10 +2,11 @@
  * Which UDP ports a scan covers. UDP cannot be swept like TCP (a Linux target answers closed
  * ports with about one ICMP message per second), so `--udp matrix` means the documented UDP
  * ports of the selection plus our own short list of UDP services that turn up on telephony and
- * management hosts. Pure.
+ * management hosts. The matrix's part arrives as data (documented ports, protocol hints):
+ * scan never reads matrix rows. Pure.
  */
-import type { Expectation } from '../matrix/expectation.js';
-import { parsePortOption } from './port-plan.js';
+import { choosePayload, type UdpService } from './payloads/index.js';
+import { parsePortSelection, resolvePortSelection, type PortSelection } from './port-plan.js';
 
 /** Our own list (not nmap's): telephony signalling and the management services around it. */
 export const COMMON_UDP_PORTS: readonly number[] = [
@@ -39,21 +40,40 @@ export const COMMON_UDP_PORTS: readonly number[] = [
   10162, // SNMP traps (System Manager)
 ];
 
-/** The documented UDP listeners of a selection (dynamic media ranges are not probed one by one). */
-export function documentedUdpPorts(expectations: readonly Expectation[]): number[] {
-  const ports = new Set<number>();
-  for (const expectation of expectations) {
-    if (expectation.transport !== 'udp' || expectation.dynamic) continue;
-    for (let port = expectation.start; port <= expectation.end; port++) ports.add(port);
-  }
-  return [...ports].sort((a, b) => a - b);
+/** What the layer above knows about a UDP port: the protocol a matrix row names there, and whether a row documents it. */
+export interface UdpPortHint {
+  protocol?: string;
+  documented: boolean;
 }
 
-/** `--udp matrix | all | none | <spec>` to a sorted list of ports. Throws PortmatrixError on a bad spec. */
-export function planUdpPorts(option: string, expectations: readonly Expectation[]): number[] {
-  if (option.trim().toLowerCase() === 'matrix') {
-    return [...new Set([...documentedUdpPorts(expectations), ...COMMON_UDP_PORTS])].sort((a, b) => a - b);
-  }
-  const ranges = parsePortOption(option, '--udp', []);
-  return ranges.flatMap(({ start, end }) => Array.from({ length: end - start + 1 }, (_, index) => start + index));
+/**
+ * One UDP port of a scan plan and the payload it gets. Tier orders the sweep and decides how
+ * hard silence is confirmed: 0 documented (first in the ICMP burst, confirmed to the end),
+ * 1 a known service or a common port, 2 the rest.
+ */
+export interface UdpProbe {
+  port: number;
+  service: UdpService;
+  tier: 0 | 1 | 2;
+}
+
+/** The UDP scan plan: each port once, with its payload, in the order it is probed. Pure. */
+export function planUdpProbes(ports: readonly number[], hints: ReadonlyMap<number, UdpPortHint> = new Map()): UdpProbe[] {
+  const probes = [...new Set(ports)].map((port): UdpProbe => {
+    const hint = hints.get(port);
+    const { service } = choosePayload({ port, ...(hint?.protocol ? { protocol: hint.protocol } : {}) });
+    const tier = hint?.documented ? 0 : service !== 'generic' || COMMON_UDP_PORTS.includes(port) ? 1 : 2;
+    return { port, service, tier };
+  });
+  return probes.sort((a, b) => a.tier - b.tier || a.port - b.port);
+}
+
+/**
+ * The UDP ports of a selection, sorted: `matrix` is the documented ports plus COMMON_UDP_PORTS
+ * (the common list alone without a matrix). A string is parsed as --udp. Throws PortmatrixError on a bad spec.
+ */
+export function planUdpPorts(selection: PortSelection | string, documented: readonly number[]): number[] {
+  const chosen = typeof selection === 'string' ? parsePortSelection(selection, '--udp') : selection;
+  if (chosen === 'matrix') return [...new Set([...documented, ...COMMON_UDP_PORTS])].sort((a, b) => a - b);
+  return resolvePortSelection(chosen, '--udp', []).flatMap(({ start, end }) => Array.from({ length: end - start + 1 }, (_, index) => start + index));
 }

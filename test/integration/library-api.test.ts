@@ -6,11 +6,14 @@ import { createServer, type Server } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   checkConformance,
+  EXIT_INTERRUPTED,
   loadMatrix,
   PROFILES,
   resolveTargets,
+  run,
   scanHosts,
   selectExpectations,
+  type Matrix,
   type MatrixInput,
 } from '../../src/index.js';
 import { parseMatrixText } from '../../src/matrix/load.js';
@@ -49,7 +52,8 @@ describe('library API', () => {
     expect(ssh?.ref.rowId).toBe('ip-office-in-1');
   });
 
-  it('scans loopback and reports a missing and an extra listener against a matrix of its own', async () => {
+  /** Two ports with listeners (one documented, one extra) and a documented free one (missing), and a matrix of its own. */
+  async function loopbackScenario(): Promise<{ documented: number; extra: number; missing: number; matrix: Matrix }> {
     const [documented, extra] = servers.map(portOf) as [number, number];
     // A free port: listen, read the port back, close; nothing listens there during the scan.
     const probe = await listen();
@@ -76,11 +80,15 @@ describe('library API', () => {
         ref: { table: 'Table 1', row: String(index + 1) },
       })),
     };
-    const matrix = parseMatrixText(stringify(input), 'loopback-test.yaml');
+    return { documented, extra, missing, matrix: parseMatrixText(stringify(input), 'loopback-test.yaml') };
+  }
+
+  it('scans loopback and reports a missing and an extra listener against a matrix of its own', async () => {
+    const { documented, extra, missing, matrix } = await loopbackScenario();
     const { expectations } = selectExpectations(matrix, {});
     const targets = await resolveTargets(['127.0.0.1'], { maxHosts: 1 });
     const ports = [documented, missing, extra].map((port) => ({ start: port, end: port }));
-    const { hosts, complete } = await scanHosts({ targets, tcpPorts: ports, udpPorts: [], caps: PROFILES.fast, expectations });
+    const { hosts, complete } = await scanHosts({ targets, plan: { tcp: ports, udp: [] }, caps: PROFILES.fast });
     expect(complete).toBe(true);
 
     const deviations = checkConformance({ expectations, hosts })
@@ -92,5 +100,36 @@ describe('library API', () => {
         ['missing-listener', missing, 'error', 'core-2'],
       ].sort(),
     );
+  });
+
+  it('run(): the whole pipeline as the README shows it, with the exit code decided inside', async () => {
+    const { documented, extra, missing, matrix } = await loopbackScenario();
+    const ports = [documented, missing, extra].map((port) => ({ start: port, end: port }));
+    const { result, hosts, exitCode } = await run({
+      targets: ['127.0.0.1'],
+      ports,
+      udp: 'none',
+      profile: 'fast',
+      conformance: { matrix: { matrix, path: 'loopback-test.yaml', builtin: false }, failOn: 'error' },
+    });
+    expect(result.complete).toBe(true);
+    expect(hosts).toEqual([{ target: '127.0.0.1', address: '127.0.0.1', status: 'up' }]);
+    expect(result.parameters).toMatchObject({ command: 'scan', profile: 'fast', udp: '', udpScanned: false, scanType: 'connect' });
+    const deviations = result.conformance!.findings.filter((finding) => finding.kind !== 'conformant').map((finding) => [finding.kind, finding.port]);
+    expect(deviations.sort()).toEqual([['extra-listener', extra], ['missing-listener', missing]].sort());
+    expect(exitCode).toBe(1);
+
+    // The same run at --fail-on never is conformant; an aborted one returns what it has, marked incomplete, with exit 130.
+    expect((await run({ targets: ['127.0.0.1'], ports, udp: 'none', profile: 'fast', conformance: { matrix: { matrix, path: 'x', builtin: false }, failOn: 'never' } })).exitCode).toBe(0);
+    const aborted = await run({ targets: ['127.0.0.1'], ports, udp: 'none', profile: 'fast' }, { signal: AbortSignal.abort('SIGTERM') });
+    expect(aborted.result).toMatchObject({ complete: false, incompleteReason: 'interrupted by SIGTERM' });
+    expect(aborted.exitCode).toBe(143);
+    expect((await run({ targets: ['127.0.0.1'], ports, udp: 'none' }, { signal: AbortSignal.abort() })).exitCode).toBe(EXIT_INTERRUPTED);
+  });
+
+  it('run() rejects bad input before any packet is sent', async () => {
+    await expect(run({ targets: ['999.1.1.1'], ports: 'all', udp: 'none' })).rejects.toMatchObject({ code: 'E_TARGET', exitCode: 2 });
+    await expect(run({ targets: ['127.0.0.1'], ports: 'matrix', udp: 'none' })).rejects.toThrow('--ports matrix: no matrix selected, so no documented ports');
+    await expect(run({ targets: ['127.0.0.1'], ports: 'none', udp: 'none' })).rejects.toThrow('nothing to scan');
   });
 });

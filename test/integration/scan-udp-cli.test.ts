@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ScanResult } from '../../src/result/model.js';
-import { findFoldedState } from '../../src/scan/fold.js';
+import { findFoldedState } from '../../src/model/host-ports.js';
 
 const REPO = join(import.meta.dirname, '..', '..');
 const CLI = join(REPO, 'bin', 'portmatrix.js');

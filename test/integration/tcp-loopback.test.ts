@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PROFILES } from '../../src/defaults.js';
 import type { ScanResult } from '../../src/result/model.js';
 import { scanHosts } from '../../src/scan/engine.js';
-import type { HostScan } from '../../src/scan/model.js';
+import type { HostScan } from '../../src/model/port-state.js';
 import { itNeeding } from '../helpers/requirements.js';
 
 const REPO = join(import.meta.dirname, '..', '..');
@@ -87,8 +87,7 @@ describe('connect scan on loopback (library)', () => {
     const ports = [...listenerPorts, ...closedPorts].map((port) => ({ start: port, end: port }));
     const { hosts, complete, details } = await scanHosts({
       targets: [{ target: '127.0.0.1', address: '127.0.0.1', family: 4 }],
-      tcpPorts: ports,
-      udpPorts: [],
+      plan: { tcp: ports, udp: [] },
       caps: PROFILES.fast,
       prober,
     });
@@ -110,8 +109,7 @@ describe('connect scan on loopback (library)', () => {
     const before = loopbackListeners();
     const { hosts, details } = await scanHosts({
       targets: [{ target: '127.0.0.1', address: '127.0.0.1', family: 4 }],
-      tcpPorts: [{ start: low!, end: high! }],
-      udpPorts: [],
+      plan: { tcp: [{ start: low!, end: high! }], udp: [] },
       caps: PROFILES.fast,
     });
     const after = loopbackListeners();

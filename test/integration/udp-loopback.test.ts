@@ -5,8 +5,10 @@
 import dgram from 'node:dgram';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PROFILES } from '../../src/defaults.js';
-import type { Observation } from '../../src/scan/model.js';
+import type { Observation } from '../../src/model/port-state.js';
+import { udpPortHints } from '../../src/matrix/documented-ports.js';
 import { scanUdp } from '../../src/scan/probes/udp.js';
+import { planUdpProbes } from '../../src/scan/udp-plan.js';
 
 const CAPS = { ...PROFILES.gentle, initialRttTimeoutMs: 300, maxRttTimeoutMs: 600 };
 let responder: dgram.Socket;
@@ -41,8 +43,7 @@ describe('scanUdp on loopback', () => {
     const closedPorts = [9, 19, 7, 13];
     const observations: Observation[] = [];
     const result = await scanUdp({
-      address: '127.0.0.1', family: 4, ports: [responderPort, silentPort, ...closedPorts], caps: CAPS, snmpCommunity: 'public',
-      expectations: [{ transport: 'udp', start: responderPort, end: responderPort, dynamic: false, state: 'open', optional: false, internal: false, protocol: 'UDP/SIP', component: 'c', description: '', ref: { matrix: 'm', document: 'd', rowId: 'r', table: 't', row: '1' } }],
+      address: '127.0.0.1', family: 4, plan: planUdpProbes([responderPort, silentPort, ...closedPorts], udpPortHints([{ transport: 'udp', start: responderPort, end: responderPort, dynamic: false, state: 'open', optional: false, internal: false, protocol: 'UDP/SIP', component: 'c', description: '', ref: { matrix: 'm', document: 'd', rowId: 'r', table: 't', row: '1' } }], [responderPort])), caps: CAPS, snmpCommunity: 'public',
       onObservation: (observation) => observations.push(observation),
     });
     const byPort = new Map(result.map((observation) => [observation.port, observation]));
@@ -60,7 +61,7 @@ describe('scanUdp on loopback', () => {
 
   it('stops when aborted and returns only what it decided', async () => {
     const controller = new AbortController();
-    const pending = scanUdp({ address: '127.0.0.1', family: 4, ports: [silentPort], caps: CAPS, snmpCommunity: 'public', signal: controller.signal });
+    const pending = scanUdp({ address: '127.0.0.1', family: 4, plan: planUdpProbes([silentPort]), caps: CAPS, snmpCommunity: 'public', signal: controller.signal });
     setTimeout(() => controller.abort(), 50);
     const started = performance.now();
     expect(await pending).toEqual([]);

@@ -12,9 +12,11 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PROFILES } from '../../src/defaults.js';
 import type { Expectation } from '../../src/matrix/expectation.js';
-import type { Observation } from '../../src/scan/model.js';
+import type { Observation } from '../../src/model/port-state.js';
+import { udpPortHints } from '../../src/matrix/documented-ports.js';
 import { scanUdp } from '../../src/scan/probes/udp.js';
 import { itNeeding } from '../helpers/requirements.js';
+import { planUdpProbes } from '../../src/scan/udp-plan.js';
 
 const KAMAILIO_MODULES = '/usr/lib/x86_64-linux-gnu/kamailio/modules';
 const START_TIMEOUT_MS = 8_000;
@@ -53,7 +55,7 @@ async function probeUntilOpen(address: string, port: number, protocol: string): 
   const deadline = performance.now() + START_TIMEOUT_MS;
   let observation: Observation | undefined;
   while (performance.now() < deadline) {
-    [observation] = await scanUdp({ address, family: 4, ports: [port], expectations: [row(port, protocol)], caps: CAPS, snmpCommunity: 'public' });
+    [observation] = await scanUdp({ address, family: 4, plan: planUdpProbes([port], udpPortHints([row(port, protocol)], [port])), caps: CAPS, snmpCommunity: 'public' });
     if (observation?.state === 'open') return observation;
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
@@ -80,11 +82,11 @@ describe('UDP payloads against real servers on loopback', () => {
     startServer(['snmpd', '-f', '-Lo', '-C', '-c', config, '-p', path.join(workDir, 'snmpd.pid'), `udp:127.0.0.1:${port}`]);
     const [observation] = await (async () => {
       await probeUntilOpenWithCommunity(port, 'pm-c0mmunity');
-      return scanUdp({ address: '127.0.0.1', family: 4, ports: [port], expectations: [row(port, 'UDP/SNMP')], caps: CAPS, snmpCommunity: 'pm-c0mmunity' });
+      return scanUdp({ address: '127.0.0.1', family: 4, plan: planUdpProbes([port], udpPortHints([row(port, 'UDP/SNMP')], [port])), caps: CAPS, snmpCommunity: 'pm-c0mmunity' });
     })();
     expect(observation).toMatchObject({ state: 'open', reason: 'udp-response', service: 'snmp', banner: 'portmatrix test agent 7.4' });
     // net-snmp drops a request with a wrong community: no reply, no ICMP.
-    const [wrong] = await scanUdp({ address: '127.0.0.1', family: 4, ports: [port], expectations: [row(port, 'UDP/SNMP')], caps: CAPS, snmpCommunity: 'public' });
+    const [wrong] = await scanUdp({ address: '127.0.0.1', family: 4, plan: planUdpProbes([port], udpPortHints([row(port, 'UDP/SNMP')], [port])), caps: CAPS, snmpCommunity: 'public' });
     expect(wrong?.state).toBe('open|filtered');
   });
 
@@ -140,7 +142,7 @@ describe('UDP payloads against real servers on loopback', () => {
 async function probeUntilOpenWithCommunity(port: number, community: string): Promise<void> {
   const deadline = performance.now() + START_TIMEOUT_MS;
   while (performance.now() < deadline) {
-    const [observation] = await scanUdp({ address: '127.0.0.1', family: 4, ports: [port], caps: CAPS, snmpCommunity: community });
+    const [observation] = await scanUdp({ address: '127.0.0.1', family: 4, plan: planUdpProbes([port]), caps: CAPS, snmpCommunity: community });
     if (observation?.state === 'open') return;
     await new Promise((resolve) => setTimeout(resolve, 200));
   }

@@ -29,7 +29,7 @@ import { truthOf } from '../../src/emulator/target-plan.js';
 import type { PortTruth } from '../../src/emulator/target-plan.js';
 import type { Expectation } from '../../src/matrix/expectation.js';
 import type { ScanResult } from '../../src/result/model.js';
-import { findFoldedState } from '../../src/scan/fold.js';
+import { findFoldedState } from '../../src/model/host-ports.js';
 import { describeNetns } from '../helpers/netns.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');

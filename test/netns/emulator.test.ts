@@ -14,7 +14,7 @@ import { buildSipOptions, decodeSipMessage } from '../../src/scan/payloads/sip.j
 import { buildSnmpGetRequest, decodeSnmpMessage, readSysDescr } from '../../src/scan/payloads/snmp.js';
 import { buildTftpReadRequest, decodeTftpPacket } from '../../src/scan/payloads/tftp.js';
 import { selectExpectations } from '../../src/matrix/select.js';
-import type { PortState } from '../../src/scan/model.js';
+import type { PortState } from '../../src/model/port-state.js';
 import { describeNetns } from '../helpers/netns.js';
 
 const DRIFT = parseDriftSpec('extra:tcp/31337,extra:udp/31338,missing:tcp/22,toggle:tcp/80,expose:tcp/4444');

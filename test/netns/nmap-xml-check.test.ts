@@ -15,7 +15,7 @@ import type { Finding } from '../../src/conformance/model.js';
 import { parseDriftSpec } from '../../src/emulator/drift.js';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/emulator.js';
 import { createTestHost } from '../../src/emulator/netns.js';
-import { formatPortSpec } from '../../src/matrix/port-spec.js';
+import { formatPortSpec } from '../../src/model/port-range.js';
 import type { ScanResult } from '../../src/result/model.js';
 import { describeNetns } from '../helpers/netns.js';
 

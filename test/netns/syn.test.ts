@@ -14,8 +14,8 @@ import { ensureNativeTool } from '../../src/emulator/native-tool.js';
 import { impairPath } from '../../src/emulator/impairment.js';
 import { createTestHost, type TestHost } from '../../src/emulator/netns.js';
 import { scanHosts } from '../../src/scan/engine.js';
-import { findFoldedState } from '../../src/scan/fold.js';
-import type { HostScan, Observation } from '../../src/scan/model.js';
+import { findFoldedState } from '../../src/model/host-ports.js';
+import type { HostScan, Observation } from '../../src/model/port-state.js';
 import type { TcpScanType } from '../../src/scan/probes/tcp.js';
 import { describeNetns, IMPAIRMENT_TOOLS } from '../helpers/netns.js';
 

@@ -8,8 +8,8 @@ import { PROFILES } from '../../src/defaults.js';
 import { createTestHost, type TestHost } from '../../src/emulator/netns.js';
 import { impairPath } from '../../src/emulator/impairment.js';
 import { scanHosts } from '../../src/scan/engine.js';
-import { findFoldedState } from '../../src/scan/fold.js';
-import type { HostScan, Observation } from '../../src/scan/model.js';
+import { findFoldedState } from '../../src/model/host-ports.js';
+import type { HostScan, Observation } from '../../src/model/port-state.js';
 import { describeNetns, IMPAIRMENT_TOOLS } from '../helpers/netns.js';
 
 const LISTENERS = [22, 80, 443, 5060, 8443, 50791];
@@ -66,8 +66,7 @@ describeNetns('TCP connect scan through firewalls and impaired paths (namespace)
     const plan = [{ start: 1, end: 4000 }, { start: 5060, end: 5060 }, { start: 8443, end: 8443 }, { start: 50791, end: 50791 }];
     const { hosts, complete } = await scanHosts({
       targets: [{ target: target.address, address: target.address, family: 4 }],
-      tcpPorts: plan,
-      udpPorts: [],
+      plan: { tcp: plan, udp: [] },
       caps: PROFILES.fast,
     });
     expect(complete).toBe(true);
@@ -97,8 +96,7 @@ describeNetns('TCP connect scan through firewalls and impaired paths (namespace)
     expect(path.measurement.rttMeanMs).toBeGreaterThan(10);
     const { hosts, complete, details } = await scanHosts({
       targets: [{ target: target.address, address: target.address, family: 4 }],
-      tcpPorts: [{ start: 1, end: 65535 }],
-      udpPorts: [],
+      plan: { tcp: [{ start: 1, end: 65535 }], udp: [] },
       caps: PROFILES.fast,
     });
     expect(complete).toBe(true);

@@ -10,9 +10,10 @@ import { startEmulator, type RunningEmulator } from '../../src/emulator/emulator
 import { parseDriftSpec } from '../../src/emulator/drift.js';
 import { createTestHost, type TestHost } from '../../src/emulator/netns.js';
 import { truthOf } from '../../src/emulator/target-plan.js';
-import type { Observation } from '../../src/scan/model.js';
+import type { Observation } from '../../src/model/port-state.js';
 import { scanUdp } from '../../src/scan/probes/udp.js';
-import { documentedUdpPorts, planUdpPorts } from '../../src/scan/udp-plan.js';
+import { documentedUdpPorts, udpPortHints } from '../../src/matrix/documented-ports.js';
+import { planUdpPorts, planUdpProbes } from '../../src/scan/udp-plan.js';
 import { describeNetns } from '../helpers/netns.js';
 import { itNeeding } from '../helpers/requirements.js';
 
@@ -52,7 +53,7 @@ table inet portmatrix_udp_test {
 }`);
     // The responder needs a moment to bind: bounded wait for its first answer.
     for (let tries = 0; tries < 50; tries++) {
-      const [observation] = await scanUdp({ address: host.address, family: 4, ports: [7000], caps: CAPS, snmpCommunity: 'public' });
+      const [observation] = await scanUdp({ address: host.address, family: 4, plan: planUdpProbes([7000]), caps: CAPS, snmpCommunity: 'public' });
       if (observation?.state === 'open') break;
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
@@ -63,7 +64,7 @@ table inet portmatrix_udp_test {
   });
 
   it('responder open, nothing listening closed, DROP open|filtered, REJECT admin-prohibited filtered (unprivileged: EHOSTUNREACH)', async () => {
-    const observations = byPort(await scanUdp({ address: host.address, family: 4, ports: [7000, 7001, 7002, 7003], caps: CAPS, snmpCommunity: 'public', privileged: false }));
+    const observations = byPort(await scanUdp({ address: host.address, family: 4, plan: planUdpProbes([7000, 7001, 7002, 7003]), caps: CAPS, snmpCommunity: 'public', privileged: false }));
     expect(observations.get(7000)).toMatchObject({ state: 'open', reason: 'udp-response' });
     expect(observations.get(7001)).toMatchObject({ state: 'open|filtered', reason: 'no-response', rttMs: null });
     // Linux turns ICMP code 13 into EHOSTUNREACH on a connected socket: filtered, without the code.
@@ -77,7 +78,7 @@ table inet portmatrix_udp_test {
     { rawSocket: true },
     async () => {
       await new Promise((resolve) => setTimeout(resolve, 2_000)); // the previous test spent ICMP tokens
-      const observations = byPort(await scanUdp({ address: host.address, family: 4, ports: [7000, 7001, 7002, 7003], caps: CAPS, snmpCommunity: 'public', privileged: true }));
+      const observations = byPort(await scanUdp({ address: host.address, family: 4, plan: planUdpProbes([7000, 7001, 7002, 7003]), caps: CAPS, snmpCommunity: 'public', privileged: true }));
       expect(observations.get(7000)?.state).toBe('open');
       expect(observations.get(7001)?.state).toBe('open|filtered');
       expect(observations.get(7002)).toMatchObject({ state: 'filtered', reason: 'icmp-admin-prohibited' });
@@ -100,10 +101,10 @@ describeNetns('scanUdp on an emulated IP Office 9.1 (default ICMP rate limits)',
     );
     emulator = await startEmulator({ matrix: 'ip-office-9.1', mode: 'namespace', drift, label: 'udp-ipo' });
     const documented = documentedUdpPorts(emulator.expectations);
-    const plan = planUdpPorts('matrix', emulator.expectations);
+    const plan = planUdpPorts('matrix', documentedUdpPorts(emulator.expectations));
     const ports = [...plan, ...undocumentedPorts(plan)];
     // Over 120 silent ports: the documented ones are confirmed, the others may stay open|filtered.
-    const observations = byPort(await scanUdp({ address: emulator.address, family: 4, ports, expectations: emulator.expectations, caps: CAPS, snmpCommunity: 'public', confirm: 'documented' }));
+    const observations = byPort(await scanUdp({ address: emulator.address, family: 4, plan: planUdpProbes(ports, udpPortHints(emulator.expectations, ports)), caps: CAPS, snmpCommunity: 'public', confirm: 'documented' }));
     expect(observations.size).toBe(ports.length);
     const wrong = documented.filter((port) => observations.get(port)?.state !== truthOf(emulator!.truth, 'udp', port));
     expect(wrong.map((port) => `${port}: ${observations.get(port)?.state} (truth ${truthOf(emulator!.truth, 'udp', port)})`)).toEqual([]);
@@ -155,8 +156,8 @@ table inet portmatrix_udp_loss {
   chain output { type filter hook output priority -10; policy accept; meta l4proto udp numgen random mod 1000 < 25 drop; }
 }`);
     const documented = documentedUdpPorts(emulator.expectations);
-    const ports = [...planUdpPorts('matrix', emulator.expectations)];
-    const observations = byPort(await scanUdp({ address: emulator.address, family: 4, ports, expectations: emulator.expectations, caps: CAPS, snmpCommunity: 'public' }));
+    const ports = [...planUdpPorts('matrix', documentedUdpPorts(emulator.expectations))];
+    const observations = byPort(await scanUdp({ address: emulator.address, family: 4, plan: planUdpProbes(ports, udpPortHints(emulator.expectations, ports)), caps: CAPS, snmpCommunity: 'public' }));
     const openDocumented = documented.filter((port) => truthOf(emulator!.truth, 'udp', port) === 'open');
     expect(openDocumented.length).toBeGreaterThan(5);
     const missed = openDocumented.filter((port) => observations.get(port)?.state !== 'open');

@@ -16,6 +16,7 @@ import { createTestHost, type TestHost } from '../../src/emulator/netns.js';
 import { loadMatrix } from '../../src/matrix/load.js';
 import { selectExpectations } from '../../src/matrix/select.js';
 import type { ScanResult } from '../../src/result/model.js';
+import { documentedTcpListeners } from '../../src/matrix/documented-ports.js';
 import { scanHosts } from '../../src/scan/engine.js';
 import { describeNetns } from '../helpers/netns.js';
 
@@ -86,10 +87,8 @@ describeNetns('open ports that are not listeners (namespace)', () => {
       for (let attempt = 0; attempt < 50 && !(await target.exec(['ss', '-Hltn'])).stdout.includes(':31337 '); attempt++) await new Promise((resolve) => setTimeout(resolve, 100));
       const { hosts, details } = await scanHosts({
         targets: [{ target: target.address, address: target.address, family: 4 }],
-        tcpPorts: [{ start: 31337, end: 31337 }, { start: 40100, end: 40101 }],
-        udpPorts: [],
+        plan: { tcp: [{ start: 31337, end: 31337 }, { start: 40100, end: 40101 }], udp: [], documentedTcpListeners: documentedTcpListeners(expectations) },
         caps: PROFILES.fast,
-        expectations,
         tcpScanType,
       });
       answerer.kill('SIGTERM');

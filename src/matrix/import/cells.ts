@@ -3,9 +3,9 @@
  * Pure. Each parser returns what it read plus `repairs` (what it had to fix, in words a reviewer
  * can check against the document) or an `error` when the cell cannot be read without a human.
  */
-import type { Transport } from '../../scan/model.js';
+import type { Transport } from '../../model/port-state.js';
 import type { DocumentedState, FixedState } from '../model.js';
-import { formatPortSpec, MAX_PORT, MIN_PORT, type PortRange } from '../port-spec.js';
+import { formatPortSpec, MAX_PORT, MIN_PORT, type PortRange } from '../../model/port-range.js';
 
 /** Superscript note markers (⁽⁷⁾), "(Note 1)", "See Note 6", "See Notes 2, 4", "see note 5". */
 const SUPERSCRIPT_DIGITS = '⁰¹²³⁴⁵⁶⁷⁸⁹';

@@ -4,7 +4,7 @@
  * their line numbers and left out, unless an override supplies what the document does not.
  */
 import { PortmatrixError } from '../../errors.js';
-import type { Transport } from '../../scan/model.js';
+import type { Transport } from '../../model/port-state.js';
 import {
   matrixSchema,
   type Condition,
@@ -16,7 +16,7 @@ import {
   type Matrix,
   type MatrixRow,
 } from '../model.js';
-import { countPorts, parsePortSpec } from '../port-spec.js';
+import { countPorts, parsePortSpec } from '../../model/port-range.js';
 import {
   cleanProtocolText,
   parsePortCell,

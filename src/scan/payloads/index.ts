@@ -84,8 +84,10 @@ export function serviceForProtocol(protocol: string): UdpService | null {
 /** A row's protocol text decides when it names one; a trap receiver (162) still gets a payload only if one fits. */
 export function choosePayload(options: { port: number; protocol?: string; family?: 4 | 6 }): UdpPayload {
   const fromRow = options.protocol ? serviceForProtocol(options.protocol) : null;
-  let service = fromRow ?? WELL_KNOWN_UDP_SERVICES[options.port] ?? 'generic';
-  // DHCPv4 cannot be asked over IPv6.
-  if (service === 'dhcp' && options.family === 6) service = 'generic';
-  return PAYLOADS[service];
+  return payloadFor(fromRow ?? WELL_KNOWN_UDP_SERVICES[options.port] ?? 'generic', options.family);
+}
+
+/** A service's payload for an address family: DHCPv4 cannot be asked over IPv6. */
+export function payloadFor(service: UdpService, family?: 4 | 6): UdpPayload {
+  return PAYLOADS[service === 'dhcp' && family === 6 ? 'generic' : service];
 }

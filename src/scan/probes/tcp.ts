@@ -6,9 +6,9 @@
  */
 import { PortmatrixError } from '../../errors.js';
 import type { ScanCaps } from '../../defaults.js';
-import type { PortRange } from '../../matrix/port-spec.js';
+import type { PortRange } from '../../model/port-range.js';
 import { classifyConnectOutcome } from '../classify.js';
-import type { Observation, PortState, Reason } from '../model.js';
+import type { Observation, PortState, Reason } from '../../model/port-state.js';
 import { createPortWalk } from '../port-plan.js';
 import {
   allowedAttempts,

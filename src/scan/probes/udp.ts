@@ -23,19 +23,18 @@
 import dgram from 'node:dgram';
 import { setMaxListeners } from 'node:events';
 import { AUTO_CONFIRM_MAX_SILENT, DEFAULT_UDP_CONFIRM, type ScanCaps, type UdpConfirm } from '../../defaults.js';
-import type { Expectation } from '../../matrix/expectation.js';
 import { classifyConnectOutcome } from '../classify.js';
 import { openIcmpListener, type IcmpListener, type IcmpReport } from '../icmp-listener.js';
-import type { Observation, PortState, Reason } from '../model.js';
-import { choosePayload, type ProbeContext, type UdpPayload } from '../payloads/index.js';
-import { COMMON_UDP_PORTS } from '../udp-plan.js';
+import type { Observation, PortState, Reason } from '../../model/port-state.js';
+import { payloadFor, type ProbeContext, type UdpPayload } from '../payloads/index.js';
+import type { UdpProbe } from '../udp-plan.js';
 import { computeTimeoutMs, createRttEstimator, createTokenBucket, takeToken, updateRtt, type RttEstimator } from '../timing.js';
 
 export interface UdpScanOptions {
   address: string;
   family: 4 | 6;
-  ports: number[];
-  expectations?: readonly Expectation[];
+  /** Which ports, with which payload, in which order (src/scan/udp-plan.ts planUdpProbes). */
+  plan: readonly UdpProbe[];
   caps: ScanCaps;
   snmpCommunity: string;
   signal?: AbortSignal;
@@ -64,11 +63,9 @@ const MAX_SOCKETS = 256;
 /** Privileged mode: an errno may beat the raw socket's copy of the same ICMP message by a moment. */
 const RAW_ICMP_GRACE_MS = 15;
 
-type Tier = 0 | 1 | 2;
-
 interface PortTask {
   port: number;
-  tier: Tier;
+  tier: UdpProbe['tier'];
   payload: UdpPayload;
   attempts: number;
   /** Silent probes sent while the modelled ICMP bucket held a token. */
@@ -203,19 +200,6 @@ function probeOnce(task: PortTask, timeoutMs: number, environment: ProbeEnvironm
   });
 }
 
-function tierOf(port: number, documented: ReadonlySet<number>, payload: UdpPayload): Tier {
-  if (documented.has(port)) return 0;
-  if (payload.service !== 'generic' || COMMON_UDP_PORTS.includes(port)) return 1;
-  return 2;
-}
-
-function protocolFor(port: number, expectations: readonly Expectation[]): { protocol?: string; documented: boolean } {
-  const rows = expectations.filter((row) => row.transport === 'udp' && port >= row.start && port <= row.end);
-  const fixed = rows.find((row) => !row.dynamic);
-  const row = fixed ?? rows[0];
-  return { ...(row ? { protocol: row.protocol } : {}), documented: fixed !== undefined };
-}
-
 export async function scanUdp(options: UdpScanOptions): Promise<Observation[]> {
   // Every probe and waiting worker listens for abort: they listen on a signal of this scan's own,
   // sized for them, which follows the caller's, instead of piling listeners on the caller's signal.
@@ -234,20 +218,17 @@ export async function scanUdp(options: UdpScanOptions): Promise<Observation[]> {
 
 async function runUdpScan(options: UdpScanOptions, signal: AbortSignal): Promise<Observation[]> {
   const { caps } = options;
-  const expectations = options.expectations ?? [];
   const limit = options.icmpLimit ?? LINUX_ICMP_LIMIT;
   const confirm = options.confirm ?? DEFAULT_UDP_CONFIRM;
 
-  const documented = new Set<number>();
-  const tasks: PortTask[] = [];
-  for (const port of [...new Set(options.ports)]) {
-    const row = protocolFor(port, expectations);
-    if (row.documented) documented.add(port);
-    const payload = choosePayload({ port, family: options.family, ...(row.protocol ? { protocol: row.protocol } : {}) });
-    tasks.push({ port, tier: 0, payload, attempts: 0, confirmedSilences: 0, observation: null });
-  }
-  for (const task of tasks) task.tier = tierOf(task.port, documented, task.payload);
-  tasks.sort((a, b) => a.tier - b.tier || a.port - b.port);
+  const tasks: PortTask[] = options.plan.map(({ port, service, tier }) => ({
+    port,
+    tier,
+    payload: payloadFor(service, options.family),
+    attempts: 0,
+    confirmedSilences: 0,
+    observation: null,
+  }));
 
   const icmp = options.privileged ? openIcmpListener({ family: options.family, address: options.address }) : null;
   const environment: ProbeEnvironment = { options, icmp, signal };

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { planChecks, specForProtocol } from '../../../src/checks/plan.js';
 import type { Expectation } from '../../../src/matrix/expectation.js';
-import type { HostScan } from '../../../src/scan/model.js';
+import type { HostScan } from '../../../src/model/port-state.js';
 
 describe('specForProtocol', () => {
   // Protocol texts as the five documents write them (matrices/*.yaml), with the check each asks for.

@@ -1,6 +1,6 @@
 /** The progress line fits the terminal it is given, and a terminal that reports 0 or no columns gets all of it. */
 import { describe, expect, it } from 'vitest';
-import { createProgressBar } from '../../../src/cli/scan-command.js';
+import { createProgressBar } from '../../../src/cli/progress-bar.js';
 import type { ScanProgress } from '../../../src/scan/engine.js';
 
 const PROGRESS: ScanProgress = { hostIndex: 0, hostCount: 1, address: '198.18.0.2', portsDone: 1200, portsTotal: 65535, openSoFar: 3, ratePerSecond: 300, etaMs: 214_000, udpConfirming: 0 };

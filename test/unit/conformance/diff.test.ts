@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { checkConformance } from '../../../src/conformance/diff.js';
 import type { Finding } from '../../../src/conformance/model.js';
 import type { Expectation } from '../../../src/matrix/expectation.js';
-import type { HostScan } from '../../../src/scan/model.js';
+import type { HostScan } from '../../../src/model/port-state.js';
 import { conformantHost, driftedHost, EXPECTATIONS, hardenedHost, NOW } from './sample.js';
 
 function deviations(findings: Finding[]): string[] {

@@ -2,18 +2,20 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { attachConformance, conformanceExitCode, planOutputs, prepareConformance, shouldColor } from '../../../src/cli/conformance-options.js';
+import { toConformanceRequest } from '../../../src/cli/conformance-options.js';
+import { planOutputs, shouldColor } from '../../../src/output/reports.js';
+import { attachConformance, conformanceExitCode, prepareConformance } from '../../../src/run/conformance-check.js';
 import { PortmatrixError } from '../../../src/errors.js';
 import type { Expectation } from '../../../src/matrix/expectation.js';
-import type { HostScan, Observation } from '../../../src/scan/model.js';
+import type { HostScan, Observation } from '../../../src/model/port-state.js';
 import { buildResult } from './sample.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const policyFile = path.join(repoRoot, 'fixtures/policy/waivers.yaml');
 
-async function failure(promise: Promise<unknown>): Promise<PortmatrixError> {
+async function failure(pending: Promise<unknown> | (() => unknown)): Promise<PortmatrixError> {
   try {
-    await promise;
+    await (typeof pending === 'function' ? pending() : pending);
   } catch (error) {
     expect(error).toBeInstanceOf(PortmatrixError);
     expect((error as PortmatrixError).exitCode).toBe(2);
@@ -48,36 +50,36 @@ function hostMatching(expectations: readonly Expectation[]): HostScan {
 
 describe('prepareConformance', () => {
   it('loads the built-in IP Office 9.1 matrix, selection and policy; a host with the documented listeners exits 0', async () => {
-    const setup = await prepareConformance({ matrix: 'ip-office-9.1', component: ['ip-office', 'voicemail-pro'], platform: 'linux', policy: policyFile, failOn: 'notice' });
-    expect(setup.check?.selection).toEqual({ matrix: 'ip-office-9.1', components: ['ip-office', 'voicemail-pro'], platform: 'linux' });
-    expect(setup.outputs).toEqual([{ format: 'table' }]);
+    const check = await prepareConformance(toConformanceRequest({ matrix: 'ip-office-9.1', component: ['ip-office', 'voicemail-pro'], platform: 'linux', policy: policyFile, failOn: 'notice' })!);
+    expect(check.selection).toEqual({ matrix: 'ip-office-9.1', components: ['ip-office', 'voicemail-pro'], platform: 'linux' });
+    expect(await planOutputs(undefined, undefined)).toEqual([{ format: 'table' }]);
     const template = buildResult({ hosts: [] });
-    const host = hostMatching(setup.check!.expectations);
-    const result = attachConformance(setup, { ...template, hosts: [host] });
+    const host = hostMatching(check.expectations);
+    const result = attachConformance(check, { ...template, hosts: [host] });
     const deviations = result.conformance!.findings.filter((finding) => finding.kind !== 'conformant');
     expect(deviations).toEqual([]);
-    expect(conformanceExitCode(setup, result)).toBe(0);
+    expect(conformanceExitCode(result)).toBe(0);
     expect(result.conformance!.findings.every((finding) => finding.ref?.matrix === 'ip-office-9.1')).toBe(true);
 
     // Take one documented, non-optional listener away: exactly one error citing its row.
-    const required = setup.check!.expectations.find((expectation) => expectation.state === 'open' && !expectation.optional && !expectation.internal && !expectation.dynamic)!;
+    const required = check.expectations.find((expectation) => expectation.state === 'open' && !expectation.optional && !expectation.internal && !expectation.dynamic)!;
     const broken = { ...host, observations: host.observations.filter((observation) => !(observation.transport === required.transport && observation.port === required.start)) };
-    const after = attachConformance(setup, { ...template, hosts: [broken] });
+    const after = attachConformance(check, { ...template, hosts: [broken] });
     const errors = after.conformance!.findings.filter((finding) => finding.severity !== 'off');
     expect(errors.map((finding) => [finding.kind, finding.ref?.rowId])).toEqual([['missing-listener', required.ref.rowId]]);
-    expect(conformanceExitCode(setup, after)).toBe(1);
+    expect(conformanceExitCode(after)).toBe(1);
   });
 
   it('rejects bad flags before anything is scanned', async () => {
-    expect((await failure(prepareConformance({ policy: policyFile }))).message).toBe('--policy needs --matrix');
-    expect((await failure(prepareConformance({ matrix: 'ip-office-9.1', component: ['nope'] }))).message).toContain('unknown component "nope"');
+    expect((await failure(() => toConformanceRequest({ policy: policyFile }))).message).toBe('--policy needs --matrix');
+    expect((await failure(prepareConformance({ matrix: 'ip-office-9.1', components: ['nope'] }))).message).toContain('unknown component "nope"');
     expect((await failure(prepareConformance({ matrix: 'no-such-matrix' }))).code).toBe('E_MATRIX_NOT_FOUND');
     expect((await failure(prepareConformance({ matrix: 'ip-office-9.1', policy: 'fixtures/policy/missing.yaml' }))).message).toBe(
       'cannot read policy file fixtures/policy/missing.yaml: ENOENT',
     );
     const broken = path.join(repoRoot, 'fixtures/policy/broken/no-expiry.yaml');
     expect((await failure(prepareConformance({ matrix: 'ip-office-9.1', policy: broken }))).message).toMatch(/no-expiry\.yaml:2:5: waivers\[0\]\.expires: missing required field "expires"$/);
-    expect((await failure(prepareConformance({ matrix: 'ip-office-9.1', format: ['json', 'svg'] }))).message).toBe('unknown --format "svg"');
+    expect((await failure(planOutputs(['json', 'svg'], undefined))).message).toBe('unknown --format "svg"');
   });
 });
 

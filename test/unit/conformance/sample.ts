@@ -10,7 +10,7 @@ import type { Expectation } from '../../../src/matrix/expectation.js';
 import { RESULT_SCHEMA_ID, RESULT_SCHEMA_VERSION } from '../../../src/result/model.js';
 import type { ScanResult } from '../../../src/result/model.js';
 import { foldObservations } from '../../../src/scan/fold.js';
-import type { HostScan, Observation } from '../../../src/scan/model.js';
+import type { HostScan, Observation } from '../../../src/model/port-state.js';
 
 export const NOW = new Date('2025-06-01T12:00:00Z');
 const DOCUMENT = 'IP Office Platform 9.1 Port Matrix';

@@ -3,7 +3,7 @@ import type { ServiceCheck, TlsVersion } from '../../../src/checks/model.js';
 import { checkConformance } from '../../../src/conformance/diff.js';
 import { parsePolicyText } from '../../../src/conformance/policy.js';
 import type { Expectation } from '../../../src/matrix/expectation.js';
-import type { HostScan } from '../../../src/scan/model.js';
+import type { HostScan } from '../../../src/model/port-state.js';
 
 const NOW = new Date('2026-06-01T00:00:00Z');
 

@@ -6,7 +6,8 @@
 import { describe, expect, it } from 'vitest';
 import { checkConformance } from '../../../src/conformance/diff.js';
 import { detectAnswersEverything } from '../../../src/scan/answers-everything.js';
-import type { HostScan, Observation } from '../../../src/scan/model.js';
+import { documentedTcpListeners } from '../../../src/matrix/documented-ports.js';
+import type { HostScan, Observation } from '../../../src/model/port-state.js';
 import { selectSecondLookPorts } from '../../../src/scan/second-look.js';
 import { EXPECTATIONS, NOW } from './sample.js';
 
@@ -27,7 +28,7 @@ describe('second look', () => {
   it('looks again only at open TCP ports no external row documents as a listener', () => {
     const observations = [open(80), open(443), open(23), open(50791), open(31337), open(7070), { ...open(161), transport: 'udp' as const }];
     // 80/443 documented open, 7070 conditional: listeners. 23 documented closed, 50791 internal, 31337 undocumented: looked at again.
-    expect(selectSecondLookPorts(observations, EXPECTATIONS)).toEqual([23, 50791, 31337]);
+    expect(selectSecondLookPorts(observations, documentedTcpListeners(EXPECTATIONS))).toEqual([23, 50791, 31337]);
   });
 
   it('a port that did not confirm is port-flapping (notice) where it would have been an extra listener or an exposed internal port', () => {

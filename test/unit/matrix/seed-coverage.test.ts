@@ -13,7 +13,7 @@ import { readFileSync } from 'node:fs';
 import { expect, it } from 'vitest';
 import { listBuiltinMatrices } from '../../../src/matrix/load.js';
 import type { Matrix } from '../../../src/matrix/model.js';
-import { parsePortSpec, rangesContain } from '../../../src/matrix/port-spec.js';
+import { parsePortSpec, rangesContain } from '../../../src/model/port-range.js';
 import { sourceDocumentPath } from '../../../scripts/source-documents.js';
 import { describeNeeding } from '../../helpers/requirements.js';
 

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { PortmatrixError } from '../../../src/errors.js';
 import { listBuiltinMatrices, parseMatrixText } from '../../../src/matrix/load.js';
 import type { Matrix } from '../../../src/matrix/model.js';
-import { countPorts, parsePortSpec } from '../../../src/matrix/port-spec.js';
+import { countPorts, parsePortSpec } from '../../../src/model/port-range.js';
 import { selectExpectations } from '../../../src/matrix/select.js';
 import type { Expectation } from '../../../src/matrix/expectation.js';
 

@@ -7,7 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { RENDERERS } from '../../../src/report/index.js';
 import type { ScanResult } from '../../../src/result/model.js';
-import type { HostScan, Observation } from '../../../src/scan/model.js';
+import type { HostScan, Observation } from '../../../src/model/port-state.js';
 import { buildResult } from '../conformance/sample.js';
 import { itNeeding } from '../../helpers/requirements.js';
 

@@ -7,7 +7,7 @@ import { renderMarkdown } from '../../../src/report/markdown.js';
 import { renderTable } from '../../../src/report/table.js';
 import type { ScanResult } from '../../../src/result/model.js';
 import { foldObservations } from '../../../src/scan/fold.js';
-import type { Observation } from '../../../src/scan/model.js';
+import type { Observation } from '../../../src/model/port-state.js';
 import { buildResult, driftedHost, hardenedHost } from '../conformance/sample.js';
 
 const RESULTS_DIR = new URL('../../../fixtures/results/', import.meta.url);

@@ -19,10 +19,8 @@ describe('checkCaps', () => {
   it('scanHosts checks before it probes', async () => {
     const scan = scanHosts({
       targets: [{ target: '127.0.0.1', address: '127.0.0.1', family: 4 }],
-      tcpPorts: [{ start: 1, end: 10 }],
-      udpPorts: [],
+      plan: { tcp: [{ start: 1, end: 10 }], udp: [] },
       caps: { ...PROFILES.gentle, maxConcurrency: 1e24 },
-      expectations: [],
     } as Parameters<typeof scanHosts>[0]);
     await expect(scan).rejects.toThrow('caps.maxConcurrency 1e+24: expected a whole number from 1 to 65536');
   });

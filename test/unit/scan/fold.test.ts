@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { findFoldedState, foldObservations } from '../../../src/scan/fold.js';
-import type { Observation, PortState, Reason, Transport } from '../../../src/scan/model.js';
+import { findFoldedState } from '../../../src/model/host-ports.js';
+import { foldObservations } from '../../../src/scan/fold.js';
+import type { Observation, PortState, Reason, Transport } from '../../../src/model/port-state.js';
 
 function seen(transport: Transport, port: number, state: PortState, reason: Reason, banner?: string): Observation {
   return { transport, port, state, reason, rttMs: state === 'filtered' ? null : 0.2, attempts: 1, ...(banner === undefined ? {} : { banner }) };

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Expectation } from '../../../src/matrix/expectation.js';
-import { COMMON_UDP_PORTS, documentedUdpPorts, planUdpPorts } from '../../../src/scan/udp-plan.js';
+import { documentedUdpPorts } from '../../../src/matrix/documented-ports.js';
+import { COMMON_UDP_PORTS, planUdpPorts } from '../../../src/scan/udp-plan.js';
 
 function row(transport: 'tcp' | 'udp', start: number, end: number, dynamic = false): Expectation {
   return {
@@ -13,7 +14,7 @@ describe('planUdpPorts', () => {
   const expectations = [row('udp', 50795, 50795), row('tcp', 22, 22), row('udp', 40750, 50750, true), row('udp', 161, 161)];
 
   it('matrix: the documented UDP ports (no dynamic media ranges, no TCP) plus our common UDP services', () => {
-    const ports = planUdpPorts('matrix', expectations);
+    const ports = planUdpPorts('matrix', documentedUdpPorts(expectations));
     expect(ports).toContain(50795);
     expect(ports).not.toContain(22);
     expect(ports).not.toContain(45000);
@@ -23,10 +24,10 @@ describe('planUdpPorts', () => {
   });
 
   it('all, none and specs', () => {
-    expect(planUdpPorts('none', expectations)).toEqual([]);
-    expect(planUdpPorts('all', expectations)).toHaveLength(65535);
-    expect(planUdpPorts('161,5060-5062', expectations)).toEqual([161, 5060, 5061, 5062]);
-    expect(() => planUdpPorts('70000', expectations)).toThrow(/--udp "70000": port 70000 is outside 1-65535/);
+    expect(planUdpPorts('none', documentedUdpPorts(expectations))).toEqual([]);
+    expect(planUdpPorts('all', documentedUdpPorts(expectations))).toHaveLength(65535);
+    expect(planUdpPorts('161,5060-5062', documentedUdpPorts(expectations))).toEqual([161, 5060, 5061, 5062]);
+    expect(() => planUdpPorts('70000', documentedUdpPorts(expectations))).toThrow(/--udp "70000": port 70000 is outside 1-65535/);
   });
 
   it('documentedUdpPorts lists each documented UDP port once', () => {

@@ -1,0 +1,41 @@
+/**
+ * What scan and demo share at the edge: run the pipeline under the stop signals, with the progress bar,
+ * then write the reports (the summary table goes to the terminal when every report went to a
+ * file) and say what was written. The run itself decides the exit code.
+ */
+import { writeReports, type OutputTarget, type TerminalOptions } from '../output/reports.js';
+import { executeRun, prepareRun, type RunOptions, type RunOutcome } from '../run.js';
+import { watchStopSignals } from '../util/stop-signals.js';
+import { toTerminalText } from '../util/untrusted-text.js';
+import { createProgressBar } from './progress-bar.js';
+
+export interface RunAndReportOptions {
+  outputs: readonly OutputTarget[];
+  progress: boolean;
+  terminal?: TerminalOptions;
+}
+
+export async function runAndReport(options: RunOptions, edge: RunAndReportOptions): Promise<RunOutcome> {
+  const terminal = edge.terminal ?? { stdout: process.stdout, env: process.env };
+  const prepared = await prepareRun(options);
+  for (const note of prepared.notes) process.stderr.write(`portmatrix: note: ${note}\n`);
+
+  const stop = watchStopSignals();
+  const progressBar = edge.progress && process.stderr.isTTY ? createProgressBar(process.stderr) : null;
+  let outcome: RunOutcome;
+  try {
+    outcome = await executeRun(prepared, { signal: stop.abortSignal, ...(progressBar ? { onProgress: (progress) => progressBar.update(progress) } : {}) });
+    progressBar?.clear();
+    // Still listening while the reports are written: a second signal then is only acknowledged.
+    const written = await writeReports(edge.outputs, outcome.result, terminal, { summaryOnTerminal: true });
+    for (const file of written) process.stderr.write(`wrote ${toTerminalText(file)}\n`);
+    if (!outcome.result.complete) {
+      const holder = written.length > 0 ? `${toTerminalText(written.join(', '))} hold${written.length === 1 ? 's' : ''}` : 'the output above is';
+      process.stderr.write(`portmatrix: interrupted by ${stop.received ?? 'a stop signal'}: ${holder} what was scanned, marked incomplete\n`);
+    }
+  } finally {
+    progressBar?.clear();
+    stop.dispose();
+  }
+  return outcome;
+}
