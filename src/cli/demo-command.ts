@@ -12,7 +12,6 @@ import { parseDriftSpec, formatDriftSpec } from '../emulator/drift.js';
 import { startEmulator } from '../emulator/emulator.js';
 import type { RunningEmulator } from '../emulator/emulator.js';
 import { isRoot, namespaceUnavailable } from '../emulator/netns.js';
-import { DEFAULT_UDP_CONFIRM } from '../defaults.js';
 import { PortmatrixError } from '../errors.js';
 import { planOutputs } from '../output/reports.js';
 import type { RunOptions } from '../run.js';
