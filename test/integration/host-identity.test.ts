@@ -187,7 +187,7 @@ describe('a host name with several addresses is several hosts', () => {
       { target: 'pbx-pair.test', address: FIRST, family: 4, name: 'pbx-pair.test' },
       { target: 'pbx-pair.test', address: SECOND, family: 4, name: 'pbx-pair.test' },
     ]);
-    const scan = await scanHosts({ targets, tcpPorts: [{ start: 443, end: 443 }, { start: 8443, end: 8443 }], udpPorts: [], caps: PROFILES.fast, seed: 1 });
+    const scan = await scanHosts({ targets, plan: { tcp: [{ start: 443, end: 443 }, { start: 8443, end: 8443 }], udp: [] }, caps: PROFILES.fast, seed: 1 });
     expect(scan.hosts.map((host) => [host.address, host.name, host.observations.filter((o) => o.state === 'open').map((o) => o.port)])).toEqual([
       [FIRST, 'pbx-pair.test', [8443]],
       [SECOND, 'pbx-pair.test', [443]],

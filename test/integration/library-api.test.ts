@@ -110,6 +110,7 @@ describe('library API', () => {
       ports,
       udp: 'none',
       profile: 'fast',
+      scanMode: 'connect',
       conformance: { matrix: { matrix, path: 'loopback-test.yaml', builtin: false }, failOn: 'error' },
     });
     expect(result.complete).toBe(true);

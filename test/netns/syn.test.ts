@@ -51,7 +51,7 @@ async function passiveOpens(target: TestHost): Promise<number> {
 }
 
 async function scan(address: string, family: 4 | 6, tcpPorts: { start: number; end: number }[], tcpScanType: TcpScanType) {
-  const result = await scanHosts({ targets: [{ target: address, address, family }], tcpPorts, udpPorts: [], caps: PROFILES.fast, tcpScanType });
+  const result = await scanHosts({ targets: [{ target: address, address, family }], plan: { tcp: tcpPorts, udp: [] }, caps: PROFILES.fast, tcpScanType });
   expect(result.complete).toBe(true);
   expect(result.details.tcpScanType).toBe(tcpScanType);
   return { scan: result.hosts[0]!, stats: result.details.tcp[address]! };

@@ -124,13 +124,12 @@ describeNetns('scanUdp on an emulated IP Office 9.1 (default ICMP rate limits)',
     // default rule (all, for a plan this small) none may be left open|filtered.
     const drift = parseDriftSpec('missing:udp/69,missing:udp/161,missing:udp/5060');
     emulator = await startEmulator({ matrix: 'ip-office-9.1', mode: 'namespace', drift, label: 'udp-all' });
-    const ports = planUdpPorts('matrix', emulator.expectations);
+    const ports = planUdpPorts('matrix', documentedUdpPorts(emulator.expectations));
     const progress: number[] = [];
     const observations = await scanUdp({
       address: emulator.address,
       family: 4,
-      ports,
-      expectations: emulator.expectations,
+      plan: planUdpProbes(ports, udpPortHints(emulator.expectations, ports)),
       caps: CAPS,
       snmpCommunity: 'public',
       onConfirmProgress: ({ pendingPorts, etaMs }) => progress.push(pendingPorts > 0 ? etaMs : 0),
