@@ -124,7 +124,7 @@ async function runDemo(options: DemoOptions): Promise<number> {
       profile: 'fast',
       conformance: { matrix: DEMO_MATRIX },
     };
-    const outcome = await runAndReport(runOptions, { outputs: await planOutputs(DEMO_FORMATS, base), progress: true });
+    const outcome = await runAndReport(runOptions, { outputs: await planOutputs(DEMO_FORMATS, base), progress: true, outputName: base });
     const scanExit = outcome.exitCode;
     if (!outcome.result.complete) return scanExit;
 

@@ -12,6 +12,8 @@ import { createProgressBar } from './progress-bar.js';
 export interface RunAndReportOptions {
   outputs: readonly OutputTarget[];
   progress: boolean;
+  /** --output as given, to say where an interrupted run's result is. */
+  outputName?: string;
   terminal?: TerminalOptions;
 }
 
@@ -30,7 +32,7 @@ export async function runAndReport(options: RunOptions, edge: RunAndReportOption
     const written = await writeReports(edge.outputs, outcome.result, terminal, { summaryOnTerminal: true });
     for (const file of written) process.stderr.write(`wrote ${toTerminalText(file)}\n`);
     if (!outcome.result.complete) {
-      const holder = written.length > 0 ? `${toTerminalText(written.join(', '))} hold${written.length === 1 ? 's' : ''}` : 'the output above is';
+      const holder = edge.outputName === undefined ? 'the output above is' : `${toTerminalText(edge.outputName)} holds`;
       process.stderr.write(`portmatrix: interrupted by ${stop.received ?? 'a stop signal'}: ${holder} what was scanned, marked incomplete\n`);
     }
   } finally {

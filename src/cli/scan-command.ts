@@ -149,7 +149,7 @@ export async function toRunOptions(targetSpecs: readonly string[], options: Scan
 export async function runScanCommand(targetSpecs: string[], options: ScanCommandOptions): Promise<number> {
   const outputs = await planOutputs(options.format, options.output);
   const runOptions = await toRunOptions(targetSpecs, options);
-  const { exitCode } = await runAndReport(runOptions, { outputs, progress: options.progress });
+  const { exitCode } = await runAndReport(runOptions, { outputs, progress: options.progress, ...(options.output === undefined ? {} : { outputName: options.output }) });
   return exitCode;
 }
 
