@@ -173,6 +173,18 @@ export function planTarget(options: PlanTargetOptions): TargetPlan {
     }
   }
 
+  // The service a port speaks comes from the first row that names a checkable protocol, the row
+  // the service checks read (src/checks/plan.ts), so a port two rows document is served as checked.
+  const checkedProtocol = new Map<string, string>();
+  for (const expectation of options.expectations) {
+    if (expectation.dynamic || expectation.transport !== 'tcp' || !specForProtocol(expectation.protocol, expectation.start)) continue;
+    for (let port = expectation.start; port <= expectation.end; port += 1) {
+      const k = key('tcp', port);
+      if (!checkedProtocol.has(k) && specForProtocol(expectation.protocol, port)) checkedProtocol.set(k, expectation.protocol);
+    }
+  }
+  const protocolOf = (transport: Transport, port: number, expectation: Expectation): string => checkedProtocol.get(key(transport, port)) ?? expectation.protocol;
+
   const missing = new Set((drift.missingListeners ?? []).map(refKey));
   const toggled = new Set((drift.toggledOptional ?? []).map(refKey));
   const exposed = new Set((drift.exposedInternal ?? []).map(refKey));
@@ -215,7 +227,7 @@ export function planTarget(options: PlanTargetOptions): TargetPlan {
     if (silent.has(k)) {
       if (transport !== 'udp') throw new Error(`drift: ${k}: only a UDP listener can be silent (a TCP handshake is the kernel's)`);
       if (state !== 'open' || expectation.internal) throw new Error(`drift: ${k} is not a documented-open UDP listener reachable from outside, so it cannot be silent`);
-      listeners.push({ transport, port, scope: 'external', service: serviceFor(transport, port, expectation.protocol), silent: true });
+      listeners.push({ transport, port, scope: 'external', service: serviceFor(transport, port, protocolOf(transport, port, expectation)), silent: true });
       truth[transport][port] = 'open|filtered';
       deviations.push({ kind: 'listener-silent', transport, port, documented: text, emulated: 'open|filtered' });
       continue;
@@ -226,13 +238,13 @@ export function planTarget(options: PlanTargetOptions): TargetPlan {
         deviations.push({ kind: 'internal-exposed', transport, port, documented: `intra-device ${text}`, emulated: 'open' });
       } else {
         // Intra-device: the service runs, but on loopback only, so it is dark from outside.
-        if (state === 'open') listeners.push({ transport, port, scope: 'loopback-only', service: serviceFor(transport, port, expectation.protocol) });
+        if (state === 'open') listeners.push({ transport, port, scope: 'loopback-only', service: serviceFor(transport, port, protocolOf(transport, port, expectation)) });
         truth[transport][port] = 'closed';
         continue;
       }
     }
     if (state === 'open') {
-      let service = serviceFor(transport, port, expectation.protocol);
+      let service = serviceFor(transport, port, protocolOf(transport, port, expectation));
       const plainService = transport === 'tcp' ? PLAIN_OF_TLS[service as EmulatedTcpService] : undefined;
       if (plain.has(k) || oldTls.has(k)) {
         if (!plainService) throw new Error(`drift: ${k} is documented ${expectation.protocol || 'without a protocol'}, not a TLS service`);
