@@ -4,7 +4,7 @@
  * another, and every probe carries a ticket so an outcome that crossed an abort is dropped.
  * The records are 6 int32: slot, code, rtt (microseconds), icmp type, icmp code, ticket.
  */
-import type { ConnectProber, ProbeOutcomeHandler, ProberKind } from './connect-prober.js';
+import type { ConnectProber, ProbeOutcomeHandler, ProberKind } from './prober.js';
 
 const RECORD_INTS = 6;
 const RESULT_RECORDS = 4096;
