@@ -35,12 +35,17 @@ export function formatTlsVersion(version: string): string {
 
 /** One line of what a check saw, for a finding's detail and the reports. */
 export function describeServiceCheck(check: ServiceCheck): string {
-  const parts: string[] = [check.protocolSeen ? `answers ${check.protocolSeen}` : check.outcome === 'no-answer' ? 'no answer' : 'answers'];
+  return [check.protocolSeen ? `answers ${check.protocolSeen}` : check.outcome === 'no-answer' ? 'no answer' : 'answers', ...describeEvidence(check)].join('; ');
+}
+
+/** The evidence of a check (TLS, certificate, HTTP answer, banner), without what answered. */
+function describeEvidence(check: ServiceCheck): string[] {
+  const parts: string[] = [];
   if (check.tls) parts.push(describeTls(check.tls));
   if (check.http) parts.push(`HTTP ${check.http.status}${check.http.location ? ` -> ${check.http.location}` : ''}`);
   if (check.banner !== undefined && check.banner !== check.http?.server) parts.push(`"${check.banner}"`);
   else if (check.http?.server !== undefined) parts.push(`Server: ${check.http.server}`);
-  return parts.join('; ');
+  return parts;
 }
 
 function describeTls(tls: TlsSeen): string {
@@ -77,8 +82,8 @@ export function findServiceDeviations(options: ServiceFindingOptions): Finding[]
         ref: expectation.ref,
         component: expectation.component,
         message,
-        // What was seen, led by our own sentence when the check did not get what it asked for.
-        detail: check.outcome !== 'answered' && check.detail ? `${check.detail}; ${seen}` : seen,
+        // What was seen, led by our own sentence (which says what answered) when the check did not get what it asked for.
+        detail: check.outcome !== 'answered' && check.detail ? [check.detail, ...describeEvidence(check)].join('; ') : seen,
       });
     };
     if (check.outcome === 'mismatch') add('service-mismatch', `${documented}; ${check.detail ?? seen}`);
