@@ -44,7 +44,7 @@ describe('the packed package, installed into an empty folder', () => {
     expect(existsSync(path.join(app, 'node_modules', 'portmatrix', 'schemas', 'result.schema.json'))).toBe(true);
 
     const demo = portmatrix(app, ['demo', '--loopback', '--no-udp', '--output-dir', 'demo-out']);
-    expect(demo.stderr).toMatch(/Injected deviations found by the scan: 3\/3/);
+    expect(demo.stderr).toMatch(/Injected deviations found by the scan: (\d+)\/\1 /);
     expect(demo.status).toBe(0);
 
     copyFileSync(path.join(app, 'node_modules', 'portmatrix', 'matrices', 'ip-office-9.1.yaml'), path.join(app, 'mine.yaml'));
