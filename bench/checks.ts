@@ -4,7 +4,9 @@
  * --profile fast --matrix ip-office-9.1`) with `--checks none` and `--checks documented`,
  * alternating, N times; wall time of each, the checks stage's own time (checks.durationMs in the
  * result), the ports checked and the connections they took. Then the checks alone under each
- * profile's limits (gentle runs 2 at a time). Results under bench/results/ (git-ignored).
+ * profile's limits (gentle runs 2 at a time), with nftables SYN counters in the target's namespace
+ * per checked port and for all other ports, held against the connections the checks report.
+ * Results under bench/results/ (git-ignored).
  *
  * Options: --repetitions N (3), --run-timeout SECONDS (300).
  */
@@ -83,22 +85,45 @@ async function main(): Promise<number> {
       const walls = list.map((run) => run.wallMs);
       table.push([mode, seconds(median(walls)), `${seconds(Math.min(...walls))} - ${seconds(Math.max(...walls))}`, seconds(median(list.map((run) => run.checksMs))), String(list[0]?.checked ?? 0), String(list[0]?.connections ?? 0)]);
     }
-    // The checks alone under each profile's limits, on the hosts the scan found.
+    // The checks alone under each profile's limits, on the hosts the scan found, with a SYN
+    // counter per checked port and one for every other port on the target: the checks must
+    // open exactly the connections they report, and none anywhere else.
     const alone: Record<string, number> = {};
-    if (sample?.conformance) {
+    const contacted: { port: string; syns: number; reported: number }[] = [];
+    const host = emulator.host;
+    if (sample?.conformance && host) {
+      const checkedPorts = [...new Set((sample.checks?.services ?? []).map((service) => service.port))].sort((a, b) => a - b);
+      const synRule = 'tcp flags & (syn | ack) == syn counter';
+      await host.nft(
+        `table inet pmbenchcount {\n chain input {\n  type filter hook input priority -10; policy accept;\n` +
+          checkedPorts.map((port) => `  tcp dport ${port} ${synRule}\n`).join('') +
+          `  tcp dport != { ${checkedPorts.join(', ')} } ${synRule}\n }\n}\n`,
+      );
+      const reported = new Map<string, number>();
       for (const profile of Object.keys(CHECK_LIMITS) as ProfileName[]) {
         const section = await checkServices({ mode: 'documented', hosts: sample.hosts, expectations: sample.conformance.expectations, limits: CHECK_LIMITS[profile] });
         alone[profile] = section.durationMs;
+        for (const service of section.services) reported.set(String(service.port), (reported.get(String(service.port)) ?? 0) + service.connections);
+      }
+      const listing = (await host.exec(['nft', 'list', 'table', 'inet', 'pmbenchcount'])).stdout;
+      for (const match of listing.matchAll(/tcp dport (!= \{[^}]*\}|\d+) .*counter packets (\d+)/g)) {
+        const port = match[1]!.startsWith('!=') ? 'other' : match[1]!;
+        contacted.push({ port, syns: Number(match[2]), reported: reported.get(port) ?? 0 });
       }
     }
     const added = median(byMode('documented').map((run) => run.wallMs)) - median(byMode('none').map((run) => run.wallMs));
     process.stdout.write(`${table.toString()}\n`);
     process.stdout.write(`Checks add ${seconds(median(byMode('documented').map((run) => run.checksMs)))} (stage time in the result); wall-time medians differ by ${seconds(added)}.\n`);
     process.stdout.write(`Checks alone by profile limits: ${Object.entries(alone).map(([profile, ms]) => `${profile} ${seconds(ms)}`).join(', ')}\n`);
+    const mismatched = contacted.filter((entry) => entry.syns !== entry.reported);
+    process.stdout.write(
+      `SYNs at the target during the checks alone: ${contacted.map((entry) => `${entry.port} ${entry.syns}`).join(', ')}; ` +
+        `${mismatched.length === 0 ? 'every checked port got exactly the connections its checks report, every other port none' : `DIFFERENT from the checks' own count on ${mismatched.map((entry) => `${entry.port} (${entry.syns} SYNs, ${entry.reported} reported)`).join(', ')}`}\n`,
+    );
     const resultsDir = path.join(PACKAGE_ROOT, 'bench', 'results');
     await mkdir(resultsDir, { recursive: true });
     const file = path.join(resultsDir, `checks-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
-    await writeFile(file, `${JSON.stringify({ target: { matrix: MATRIX, address: emulator.address, selection: emulator.selection }, runs, checksAloneMs: alone }, null, 2)}\n`);
+    await writeFile(file, `${JSON.stringify({ target: { matrix: MATRIX, address: emulator.address, selection: emulator.selection }, runs, checksAloneMs: alone, contacted }, null, 2)}\n`);
     process.stdout.write(`wrote ${path.relative(process.cwd(), file)}\n`);
     return 0;
   } finally {
