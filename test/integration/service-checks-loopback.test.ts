@@ -1,7 +1,8 @@
 /**
  * Service checks on loopback against small servers of our own that misbehave the way a hostile
  * or broken device can: escape sequences, bidi overrides and a 5000-character identification
- * string, a Server header with C1 controls; and the greeting protocols (SMTP, IMAP, POP3) plus
+ * string, a Server header with C1 controls; the greeting protocols (SMTP, IMAP, POP3), an LDAP
+ * rootDSE answer (BER written out in the test, apart from the probe's encoder), plus
  * --checks all's probe of a port no row documents. What was read is stored as one line without
  * controls, at most 200 characters, and the terminal report carries no escape character.
  */
@@ -28,6 +29,17 @@ async function serve(greeting: string | Buffer, reply?: string | Buffer): Promis
   return (server.address() as net.AddressInfo).port;
 }
 
+/** BER written out here, apart from the probe's own encoder: a rootDSE entry and a successful SearchResultDone. */
+function tlv(tag: number, content: Buffer): Buffer {
+  return Buffer.concat([Buffer.from([tag, content.length]), content]);
+}
+const octets = (text: string): Buffer => tlv(0x04, Buffer.from(text));
+const attribute = (type: string, values: string[]): Buffer => tlv(0x30, Buffer.concat([octets(type), tlv(0x31, Buffer.concat(values.map(octets)))]));
+const ROOT_DSE_REPLY = Buffer.concat([
+  tlv(0x30, Buffer.concat([Buffer.from([0x02, 0x01, 0x01]), tlv(0x64, Buffer.concat([octets(''), tlv(0x30, Buffer.concat([attribute('supportedLDAPVersion', ['3']), attribute('vendorName', ['Test LDAP']), attribute('namingContexts', ['dc=example,dc=test'])]))]))])),
+  tlv(0x30, Buffer.concat([Buffer.from([0x02, 0x01, 0x01]), tlv(0x65, Buffer.from([0x0a, 0x01, 0x00, 0x04, 0x00, 0x04, 0x00]))])),
+]);
+
 function row(id: string, port: number, protocol: string): Expectation {
   return {
     transport: 'tcp', start: port, end: port, state: 'open', optional: false, dynamic: false, internal: false, protocol, component: 'core', description: '',
@@ -46,7 +58,8 @@ beforeAll(async () => {
   ports.imap = await serve('* OK [CAPABILITY IMAP4rev1] ready\r\n');
   ports.pop3 = await serve('+OK POP3 ready\r\n');
   ports.unknown = await serve('HELLO from a proprietary service\r\n');
-  const expectations = [row('ssh', ports.ssh, 'TCP/SSH'), row('web', ports.http, 'TCP/HTTP'), row('mail', ports.smtp, 'SMTP'), row('imap', ports.imap, 'TCP/IMAP4'), row('pop', ports.pop3, 'POP3')];
+  ports.ldap = await serve('', ROOT_DSE_REPLY);
+  const expectations = [row('ssh', ports.ssh, 'TCP/SSH'), row('web', ports.http, 'TCP/HTTP'), row('mail', ports.smtp, 'SMTP'), row('imap', ports.imap, 'TCP/IMAP4'), row('pop', ports.pop3, 'POP3'), row('dir', ports.ldap, 'TCP/LDAP')];
   host = {
     target: '127.0.0.1', address: '127.0.0.1', family: 4, plan: { tcp: Object.values(ports).join(','), udp: '' }, folded: [], complete: true,
     observations: Object.values(ports).sort((a, b) => a - b).map((port) => ({ transport: 'tcp' as const, port, state: 'open' as const, reason: 'syn-ack' as const, rttMs: 0.1, attempts: 1 })),
@@ -73,14 +86,15 @@ describe('service checks on loopback', () => {
       schema: 'portmatrix/result', schemaVersion: 1, tool: { name: 'portmatrix', version: 't' }, startedAt: '', finishedAt: '', complete: true,
       vantage: { hostname: 'h', sourceAddresses: [] }, parameters: {}, hosts: [host], checks: section,
     } as ScanResult);
-    expect(table).toContain('Service checks (6, --checks all');
+    expect(table).toContain('Service checks (7, --checks all');
     expect(table).not.toMatch(/[\u001b\u009b\u0007]/);
   });
 
-  it('read SMTP, IMAP and POP3 greetings, and --checks all probes an undocumented port', () => {
+  it('read SMTP, IMAP and POP3 greetings and an LDAP rootDSE, and --checks all probes an undocumented port', () => {
     expect(at(ports.smtp)).toMatchObject({ check: 'smtp', outcome: 'answered', banner: '220 mail.example.test ESMTP', rowIds: ['mail'] });
     expect(at(ports.imap)).toMatchObject({ check: 'imap', outcome: 'answered', banner: '* OK [CAPABILITY IMAP4rev1] ready' });
     expect(at(ports.pop3)).toMatchObject({ check: 'pop3', outcome: 'answered', banner: '+OK POP3 ready' });
+    expect(at(ports.ldap)).toMatchObject({ check: 'ldap', outcome: 'answered', protocolSeen: 'ldap', banner: 'LDAPv3; Test LDAP; namingContexts dc=example,dc=test' });
     expect(at(ports.unknown)).toMatchObject({ check: 'probe', basis: 'probe', outcome: 'answered', banner: 'HELLO from a proprietary service', rowIds: [] });
   });
 });
