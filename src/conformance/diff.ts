@@ -34,7 +34,8 @@ import type { Expectation } from '../matrix/expectation.js';
 import type { FixedState } from '../matrix/model.js';
 import { countPorts, rangesContain } from '../model/port-range.js';
 import { createPortLookup, type SeenPort } from '../model/host-ports.js';
-import type { HostScan, Observation, PortState, Transport } from '../model/port-state.js';
+import type { HostScan, Observation, Transport } from '../model/port-state.js';
+import { classifyObserved, lookUpFinding, type FindingRule } from './findings-table.js';
 import type { Finding, FindingKind } from './model.js';
 import type { ServiceCheck } from '../checks/model.js';
 import { applyPolicy, DEFAULT_SEVERITIES, serviceThresholds } from './policy.js';
@@ -73,10 +74,6 @@ export function checkConformance(options: ConformanceOptions): Finding[] {
 
 function portKey(transport: Transport, port: number): string {
   return `${transport}/${port}`;
-}
-
-function isDark(state: PortState): boolean {
-  return state === 'closed' || state === 'filtered';
 }
 
 type EffectiveState = FixedState | 'either';
@@ -182,68 +179,27 @@ function findHostDeviations(host: HostScan, expectations: readonly Expectation[]
         findings.push(finding('conformant', port, seen, `${label} is open; row ${listenerRow} documents it as a listener`, expectation));
         continue;
       }
-
-      if (expectation.internal) {
-        push(
-          seen.state === 'open'
-            ? unexpectedOpen('internal-port-exposed', port, seen, `${label} is an intra-device port but is open from the scanner`, expectation)
-            : finding('conformant', port, seen, `${label} is an intra-device port and is ${observedText} from outside, as it should be`, expectation),
-        );
-        continue;
-      }
-
-      if (state === 'either') {
-        const documented = describeDocumented(expectation);
+      const rule = lookUpFinding({
+        // A condition that holds with "n/a" leaves a port that should not answer: judged as closed.
+        documented: state === 'n/a' ? 'closed' : state,
+        optional: expectation.optional,
+        internal: expectation.internal,
+        dynamic: false,
+        observed: classifyObserved(seen.state),
+      });
+      if (!rule) continue;
+      const moved = rule.kind === 'missing-listener' || rule.kind === 'optional-listener-disabled' ? findMovedListener(expectation, port, openObservations, claimed, consumed) : undefined;
+      if (moved) {
+        consumed.add(portKey(moved.transport, moved.port));
         findings.push(
-          finding(
-            'conformant',
-            port,
-            seen,
-            `${label} is documented ${documented} and is ${observedText}; the condition decides, so either is conformant (list row ${expectation.ref.rowId} under conditionsMet in a policy file to check it)`,
-            expectation,
-          ),
+          finding('listener-moved', port, seen, `${label} is ${observedText} but ${moved.transport}/${moved.port}, inside its configurable range, is open: moved?`, expectation, {
+            movedTo: { port: moved.port, state: moved.state, reason: moved.reason, ...(moved.banner === undefined ? {} : { banner: moved.banner }) },
+          }),
         );
         continue;
       }
-
-      if (state === 'open') {
-        if (seen.state === 'open') {
-          findings.push(finding('conformant', port, seen, `${label} is open, as documented`, expectation));
-        } else if (seen.state === 'open|filtered') {
-          findings.push(finding('udp-unconfirmed', port, seen, `${label} is documented open but sent no reply: open or filtered, cannot tell`, expectation));
-        } else {
-          const moved = findMovedListener(expectation, port, openObservations, claimed, consumed);
-          if (moved) {
-            consumed.add(portKey(moved.transport, moved.port));
-            findings.push(
-              finding(
-                'listener-moved',
-                port,
-                seen,
-                `${label} is ${observedText} but ${moved.transport}/${moved.port}, inside its configurable range, is open: moved?`,
-                expectation,
-                { movedTo: { port: moved.port, state: moved.state, reason: moved.reason, ...(moved.banner === undefined ? {} : { banner: moved.banner }) } },
-              ),
-            );
-          } else if (expectation.optional) {
-            findings.push(finding('optional-listener-disabled', port, seen, `${label} is documented open (optional) but is ${observedText}`, expectation));
-          } else {
-            findings.push(finding('missing-listener', port, seen, `${label} is documented open but is ${observedText}: the listener is missing`, expectation));
-          }
-        }
-        continue;
-      }
-
-      // Documented dark: closed or filtered.
-      if (seen.state !== 'open') {
-        findings.push(finding('conformant', port, seen, `${label} is ${observedText}; documented ${state}`, expectation));
-      } else if (state === 'filtered') {
-        push(unexpectedOpen('filtered-port-reachable', port, seen, `${label} is documented filtered but accepts connections`, expectation));
-      } else if (expectation.optional) {
-        push(unexpectedOpen('optional-listener-enabled', port, seen, `${label} is documented closed (optional) but is open`, expectation));
-      } else {
-        push(unexpectedOpen('extra-listener', port, seen, `${label} is documented closed and not optional, but is open`, expectation));
-      }
+      const message = describePortFinding(rule, { label, observedText, state, expectation });
+      push(rule.restsOnOpenPort ? unexpectedOpen(rule.kind, port, seen, message, expectation) : finding(rule.kind, port, seen, message, expectation));
     }
   }
 
@@ -254,16 +210,17 @@ function findHostDeviations(host: HostScan, expectations: readonly Expectation[]
       (expectation) => expectation.transport === observation.transport && observation.port >= expectation.start && observation.port <= expectation.end,
     );
     const label = `${observation.transport}/${observation.port}${observation.service ? ` (${observation.service})` : ''}`;
+    const rule = lookUpFinding({ documented: 'undocumented', optional: false, internal: false, dynamic: range !== undefined, observed: 'open' });
     push(
       range
         ? unexpectedOpen(
-            'dynamic-port-open',
+            rule?.kind ?? 'dynamic-port-open',
             observation.port,
             observation,
             `${label} is open inside the dynamic range ${range.start}-${range.end} (${range.protocol || 'media'}); nothing should listen there at rest`,
             range,
           )
-        : unexpectedOpen('extra-listener', observation.port, observation, `${label} is open but no row of the matrix documents it`, undefined, {
+        : unexpectedOpen(rule?.kind ?? 'extra-listener', observation.port, observation, `${label} is open but no row of the matrix documents it`, undefined, {
             transport: observation.transport,
           }),
     );
@@ -278,6 +235,34 @@ function findHostDeviations(host: HostScan, expectations: readonly Expectation[]
  * only within MOVED_NEIGHBOURHOOD ports of the default. Otherwise every extra listener on
  * the host would be taken for a moved one.
  */
+/** The message of a documented port's finding: what was documented, what was seen. */
+function describePortFinding(rule: FindingRule, context: { label: string; observedText: string; state: EffectiveState; expectation: Expectation }): string {
+  const { label, observedText, state, expectation } = context;
+  switch (rule.kind) {
+    case 'internal-port-exposed':
+      return `${label} is an intra-device port but is open from the scanner`;
+    case 'udp-unconfirmed':
+      return `${label} is documented open but sent no reply: open or filtered, cannot tell`;
+    case 'optional-listener-disabled':
+      return `${label} is documented open (optional) but is ${observedText}`;
+    case 'missing-listener':
+      return `${label} is documented open but is ${observedText}: the listener is missing`;
+    case 'filtered-port-reachable':
+      return `${label} is documented filtered but accepts connections`;
+    case 'optional-listener-enabled':
+      return `${label} is documented closed (optional) but is open`;
+    case 'extra-listener':
+      return `${label} is documented closed and not optional, but is open`;
+    default:
+      if (rule.internal) return `${label} is an intra-device port and is ${observedText} from outside, as it should be`;
+      if (rule.documented === 'either') {
+        return `${label} is documented ${describeDocumented(expectation)} and is ${observedText}; the condition decides, so either is conformant (list row ${expectation.ref.rowId} under conditionsMet in a policy file to check it)`;
+      }
+      if (rule.documented === 'open') return `${label} is open, as documented`;
+      return `${label} is ${observedText}; documented ${state}`;
+  }
+}
+
 const NARROW_RANGE_PORTS = 1024;
 const MOVED_NEIGHBOURHOOD = 64;
 
