@@ -159,7 +159,7 @@ async function main(): Promise<number> {
     return 0;
   } finally {
     await host.destroy();
-    await rm(work, { recursive: true, force: true });
+    if (!process.env.PORTMATRIX_BENCH_KEEP) await rm(work, { recursive: true, force: true });
   }
 }
 

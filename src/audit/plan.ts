@@ -24,6 +24,8 @@ export interface PlannedHost {
   settings: HostSettings;
   /** Expected work in seconds at the profile's rate (for balancing shards). */
   cost: number;
+  /** Planned ports (TCP; 'matrix' estimated): what the host's scan holds in memory while it runs. */
+  ports: number;
   where: string;
 }
 
@@ -44,12 +46,14 @@ function looksLikeFile(matrix: string): boolean {
 const MATRIX_PORTS_ESTIMATE = 100;
 const UNCAPPED_RATE = 20_000;
 
-function estimateCost(settings: HostSettings): number {
+function estimatePorts(settings: HostSettings): number {
   const spec = settings.ports ?? 'all';
   const parsed = spec === 'all' ? 65_535 : spec === 'none' ? 0 : spec === 'matrix' ? MATRIX_PORTS_ESTIMATE : parsePortSpec(spec);
-  const ports = typeof parsed === 'number' ? parsed : parsed.ok ? countPorts(parsed.ranges) : 0;
-  const rate = PROFILES[settings.profile ?? DEFAULT_PROFILE].maxRatePerSecond || UNCAPPED_RATE;
-  return ports / rate;
+  return typeof parsed === 'number' ? parsed : parsed.ok ? countPorts(parsed.ranges) : 0;
+}
+
+function estimateCost(settings: HostSettings): number {
+  return estimatePorts(settings) / (PROFILES[settings.profile ?? DEFAULT_PROFILE].maxRatePerSecond || UNCAPPED_RATE);
 }
 
 export async function planAudit(entries: readonly InventoryEntry[], options: PlanAuditOptions): Promise<{ all: PlannedHost[]; selected: PlannedHost[] }> {
@@ -78,6 +82,7 @@ export async function planAudit(entries: readonly InventoryEntry[], options: Pla
         tags: entry.tags,
         settings,
         cost: estimateCost(settings),
+        ports: estimatePorts(settings),
         where,
       });
     }

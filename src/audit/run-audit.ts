@@ -1,7 +1,8 @@
 /**
  * Runs an audit: hosts concurrently under a global cap (p-limit), each host with its own run and
  * its profile's per-host caps; the sockets in flight of all hosts together stay within the
- * process's socket budget (each host's concurrency is cut to its share). Matrices and policies
+ * process's socket budget (each host's concurrency is cut to its share), and the ports all running
+ * scans plan together within a memory budget (fewer hosts at once with --ports all). Matrices and policies
  * are checked before (the CLI loads each once), so a network outcome is a host's verdict, never
  * the audit's end; an abort stops new hosts from starting and lets running ones return what they
  * have, marked incomplete. Never prints.
@@ -25,6 +26,8 @@ export interface RunAuditOptions {
   parallel: number;
   /** Sockets the whole audit may hold (src/scan/fd-limit.ts socketBudget). */
   socketBudget: number;
+  /** Planned ports scanned at once over all hosts (memory: AUDIT_PORTS_IN_FLIGHT). */
+  portsInFlight: number;
   inventory: AuditResult['inventory'];
   shard?: Shard;
   sites?: string[];
@@ -41,7 +44,9 @@ export async function runAudit(options: RunAuditOptions): Promise<AuditResult> {
   const onAbort = (): void => controller.abort(options.signal?.reason);
   options.signal?.addEventListener('abort', onAbort, { once: true });
   if (options.signal?.aborted) onAbort();
-  const parallel = Math.max(1, Math.min(options.parallel, options.hosts.length));
+  // Memory bounds the hosts at once too: each running scan holds state for every planned port.
+  const widest = Math.max(1, ...options.hosts.map((host) => host.ports));
+  const parallel = Math.max(1, Math.min(options.parallel, options.hosts.length, Math.floor(options.portsInFlight / widest)));
   const share = Math.max(1, Math.floor(options.socketBudget / parallel));
   const limit = pLimit(parallel);
   const finished: AuditHost[] = [];
@@ -80,7 +85,7 @@ export async function runAudit(options: RunAuditOptions): Promise<AuditResult> {
     inventory: options.inventory,
     ...(options.shard ? { shard: options.shard } : {}),
     ...(options.sites && options.sites.length > 0 ? { sites: options.sites } : {}),
-    parameters: { parallel, socketShare: share, warnWaiverDays: options.warnWaiverDays },
+    parameters: { parallel, requestedParallel: options.parallel, socketShare: share, warnWaiverDays: options.warnWaiverDays },
     hosts,
     now: now(),
   });

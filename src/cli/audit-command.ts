@@ -20,7 +20,7 @@ import { diffRuns, type Drift } from '../conformance/drift.js';
 import { checkHistoryDir, entryName, publishRun, readLatest } from '../history/store.js';
 import { deliverAll, parseNotifyTarget, type NotifyTarget } from '../notify/send.js';
 import { NOTIFY_FORMATS, renderNotification, summarizeForNotification, type NotifyFormat, type NotifyLevel } from '../notify/summary.js';
-import { DEFAULT_AUDIT_PARALLEL, DEFAULT_HISTORY_KEEP, DEFAULT_MAX_HOSTS, DEFAULT_WAIVER_WARNING_DAYS, EXIT_NOTIFY_FAILED } from '../defaults.js';
+import { AUDIT_PORTS_IN_FLIGHT, DEFAULT_AUDIT_PARALLEL, DEFAULT_HISTORY_KEEP, DEFAULT_MAX_HOSTS, DEFAULT_WAIVER_WARNING_DAYS, EXIT_NOTIFY_FAILED } from '../defaults.js';
 import { PortmatrixError } from '../errors.js';
 import { socketBudget } from '../scan/fd-limit.js';
 import { createHostRunner } from './audit-host-runner.js';
@@ -65,7 +65,7 @@ export function registerAuditCommand(program: Command): Command {
     .argument('<inventory.yaml>', 'hosts or CIDR groups with matrix, components, platform, policy, profile, tags (schemas/inventory.schema.json)')
     .option('--shard <i/n>', 'audit part i of n (deterministic, balanced by expected work); join the parts with portmatrix merge')
     .option('--site <name>', 'only hosts at this site (repeatable or comma-separated)', collect)
-    .option('--parallel <n>', 'hosts scanned at once (each keeps its profile\'s per-host caps)', String(DEFAULT_AUDIT_PARALLEL))
+    .option('--parallel <n>', `hosts scanned at once (each keeps its profile's per-host caps; fewer when their ports together pass ${AUDIT_PORTS_IN_FLIGHT}, to bound memory)`, String(DEFAULT_AUDIT_PARALLEL))
     .option('--max-hosts <n>', 'largest number of hosts the inventory may expand to', String(DEFAULT_MAX_HOSTS))
     .option('--warn-waivers <days>', 'report waivers that expire within this many days as notices', String(DEFAULT_WAIVER_WARNING_DAYS))
     .option('--format <formats>', `report files with --output: ${AUDIT_FILE_FORMATS.join(', ')} (default: all); without --output: table or json to standard output`, collect)
@@ -124,6 +124,7 @@ async function runAuditCommand(inventoryFile: string, flags: AuditFlags): Promis
       runHost,
       parallel,
       socketBudget: socketBudget(),
+      portsInFlight: AUDIT_PORTS_IN_FLIGHT,
       inventory: { file: inventoryFile, sha256: createHash('sha256').update(text).digest('hex'), hosts: all.length },
       ...(shard ? { shard } : {}),
       ...(flags.site ? { sites: flags.site } : {}),

@@ -3,7 +3,7 @@ import { parseInventoryText } from '../../../src/audit/inventory.js';
 import { mergeAudits } from '../../../src/audit/merge.js';
 import type { AuditHost, AuditResult } from '../../../src/audit/model.js';
 import { planAudit } from '../../../src/audit/plan.js';
-import { assembleAudit } from '../../../src/audit/run-audit.js';
+import { assembleAudit, runAudit } from '../../../src/audit/run-audit.js';
 import { assignShards, parseShard } from '../../../src/audit/shard.js';
 import { combineExitCodes } from '../../../src/audit/verdict.js';
 import { PortmatrixError } from '../../../src/errors.js';
@@ -108,5 +108,36 @@ describe('merge and verdict', () => {
     const waived = buildResult({ hosts: [driftedHost()], policy: WAIVER_POLICY });
     const expiring = audit([host(driftedHost().address, waived, 1)]).expiringWaivers;
     expect(expiring.map((waiver) => `${waiver.transport}/${waiver.port} ${waiver.expires} ${waiver.daysLeft}`)).toEqual(['tcp/8080 2025-12-31 12']);
+  });
+});
+
+describe('runAudit', () => {
+  it('runs hosts at once up to --parallel, fewer when their planned ports pass the memory budget, and keeps inventory order', async () => {
+    const plannedHost = (index: number, ports: number) => ({ key: `198.18.0.${index}`, address: `198.18.0.${index}`, family: 4 as const, tags: [], settings: { profile: 'fast' as const }, cost: 1, ports, where: `hosts[${index}]` });
+    const widest = async (ports: number, parallel: number) => {
+      let running = 0;
+      let most = 0;
+      const hosts = Array.from({ length: 8 }, (_, index) => plannedHost(index + 1, ports));
+      const audit = await runAudit({
+        hosts,
+        parallel,
+        socketBudget: 10_000,
+        portsInFlight: 160_000,
+        inventory: { file: 'f.yaml', sha256: 'x', hosts: 8 },
+        warnWaiverDays: 14,
+        runHost: async (host) => {
+          most = Math.max(most, ++running);
+          // Later hosts finish first: the result still lists them in inventory order.
+          await new Promise((resolve) => setTimeout(resolve, 40 - Number(host.address.split('.')[3]) * 4));
+          running--;
+          return { result: buildResult({ hosts: [{ ...conformantHost(), target: host.address, address: host.address }] }), exitCode: 0 };
+        },
+      });
+      expect(audit.hosts.map((h) => h.address)).toEqual(hosts.map((h) => h.address));
+      return { most, parallel: audit.parameters.parallel };
+    };
+    expect(await widest(5000, 32)).toEqual({ most: 8, parallel: 8 });
+    expect(await widest(5000, 3)).toEqual({ most: 3, parallel: 3 });
+    expect(await widest(65_535, 32)).toEqual({ most: 2, parallel: 2 });
   });
 });
