@@ -56,7 +56,15 @@ export async function runAudit(options: RunAuditOptions): Promise<AuditResult> {
         limit(async () => {
           if (controller.signal.aborted) return;
           const profileCap = PROFILES[host.settings.profile ?? DEFAULT_PROFILE].maxConcurrency;
-          const { result, exitCode } = await options.runHost(host, { maxConcurrency: Math.min(profileCap, share), signal: controller.signal });
+          // Each host gets a signal of its own, linked to the audit's only while it runs: whatever a
+          // scan hangs on its signal (abort listeners that hold the scan's state) goes with the host,
+          // instead of piling up on one signal for the whole fleet.
+          const hostController = new AbortController();
+          const forward = (): void => hostController.abort(controller.signal.reason);
+          controller.signal.addEventListener('abort', forward, { once: true });
+          const { result, exitCode } = await options
+            .runHost(host, { maxConcurrency: Math.min(profileCap, share), signal: hostController.signal })
+            .finally(() => controller.signal.removeEventListener('abort', forward));
           const audited: AuditHost = {
             address: host.address,
             ...(host.name === undefined ? {} : { name: host.name }),
