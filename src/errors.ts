@@ -14,9 +14,7 @@ export type ErrorCode =
   | 'E_POLICY'
   | 'E_RESULT'
   | 'E_OUTPUT'
-  | 'E_SCAN'
-  | 'E_PERMISSION'
-  | 'E_INTERRUPTED';
+  | 'E_SCAN';
 
 const exitCodes: Record<ErrorCode, number> = {
   E_USAGE: 2,
@@ -30,8 +28,6 @@ const exitCodes: Record<ErrorCode, number> = {
   E_RESULT: 2,
   E_OUTPUT: 2,
   E_SCAN: 3,
-  E_PERMISSION: 3,
-  E_INTERRUPTED: 130,
 };
 
 export class PortmatrixError extends Error {

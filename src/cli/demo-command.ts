@@ -97,6 +97,7 @@ async function runDemo(options: DemoOptions): Promise<number> {
   } catch (error) {
     throw new PortmatrixError('E_SCAN', `demo: cannot start the emulated target: ${(error as Error).message}`, {
       hint: options.loopback ? 'free a 127.x address or check the open-files limit' : 'try --loopback',
+      cause: error,
     });
   }
   try {

@@ -35,7 +35,7 @@ export function parseSavedDocument(text: string, file: string, kind: SavedDocume
   try {
     data = JSON.parse(text);
   } catch (error) {
-    throw new PortmatrixError('E_RESULT', `${file}${jsonErrorPosition(text, error as Error)}: not a portmatrix ${kind.what}: invalid JSON (${firstClause((error as Error).message)})`, { hint });
+    throw new PortmatrixError('E_RESULT', `${file}${jsonErrorPosition(text, error as Error)}: not a portmatrix ${kind.what}: invalid JSON (${firstClause((error as Error).message)})`, { hint, cause: error });
   }
   const header = data !== null && typeof data === 'object' && !Array.isArray(data) ? (data as Record<string, unknown>) : undefined;
   if (!header || header.schema !== kind.id) {
