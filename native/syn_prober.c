@@ -7,11 +7,13 @@
  * uses it), and a bound socket is in neither the listening nor the established table.
  *
  * Answers are validated statelessly, after masscan: the sequence number of every SYN is a keyed
- * hash (SipHash-2-4, a per-prober secret from getrandom) of the 4-tuple, its low three bits
- * replaced by the send number, so an answer counts only when it comes from the target address
- * and port, goes to our source port, and acknowledges exactly one of our sequence numbers + 1
- * (an ICMP error quotes the sequence number itself). The send number tells which SYN of a port
- * was answered, so the round-trip time is measured from that SYN even after a retransmission.
+ * hash (SipHash-2-4, a per-prober secret from getrandom) of the 4-tuple, so an answer counts only
+ * when it comes from the target address and port, goes to our source port, and acknowledges our
+ * sequence number + 1 (an ICMP error quotes the sequence number itself). A retransmission carries
+ * the same sequence number, as a TCP stack's does: a SYN with another one would meet the target's
+ * half-open entry of the first and be answered with an RST (RFC 793 in SYN-RECEIVED), which
+ * through a path that reorders made an open port look closed. So which SYN of a port was answered
+ * is unknown, and the round-trip time runs from the first one: never shorter than the truth.
  *
  * Same interface as the connect prober (slots, tickets, batches of commands and outcome records),
  * so the TypeScript engine keeps its timing, retries and classification for both scan types:
@@ -51,7 +53,6 @@
 #define RECV_BATCH 256
 #define PACKET_BYTES 128
 #define SYN_BYTES 24 /* TCP header with one MSS option, as a real stack sends */
-#define TAG_MASK 7u
 #define SOCKET_BUFFER_BYTES (8 << 20)
 #define DRAIN_WAIT_NS 2000000000ll /* long enough for a worker starved on a loaded machine */
 
@@ -109,8 +110,7 @@ typedef struct {
   slot_t *slots;
   uint32_t slot_count;
   int32_t slot_of_port[65536];     /* worker thread only: -1 when no probe of the port is in flight */
-  uint8_t sends_of_port[65536];    /* worker thread only: SYNs sent to the port so far */
-  uint64_t sent_ns[65536][TAG_MASK + 1]; /* worker thread only: when each send number went out */
+  uint64_t first_sent_ns[65536]; /* worker thread only: when the first SYN to the port went out (0: none yet) */
 
   pthread_t thread;
   int thread_started;
@@ -207,7 +207,7 @@ static uint32_t cookie(const prober_t *prober, uint16_t port) {
   tuple[2 * address_bytes + 1] = (uint8_t)prober->source_port;
   tuple[2 * address_bytes + 2] = (uint8_t)(port >> 8);
   tuple[2 * address_bytes + 3] = (uint8_t)port;
-  return (uint32_t)siphash24(prober->key, tuple, 2 * address_bytes + 4) & ~TAG_MASK;
+  return (uint32_t)siphash24(prober->key, tuple, 2 * address_bytes + 4);
 }
 
 /* ---- checksums ---- */
@@ -283,7 +283,7 @@ typedef struct {
  */
 static void on_answer(prober_t *prober, uint16_t port, uint32_t sequence, int32_t code, int32_t icmp_type, int32_t icmp_code,
                       int_buffer_t *out, counters_t *counters) {
-  if ((sequence & ~TAG_MASK) != cookie(prober, port)) {
+  if (sequence != cookie(prober, port)) {
     counters->invalid++;
     return;
   }
@@ -293,7 +293,7 @@ static void on_answer(prober_t *prober, uint16_t port, uint32_t sequence, int32_
     return;
   }
   counters->answers++;
-  uint64_t sent = prober->sent_ns[port][sequence & TAG_MASK];
+  uint64_t sent = prober->first_sent_ns[port];
   write_record(prober, out, (uint32_t)slot_index, code, sent ? (int64_t)(now_ns() - sent) / 1000 : 0, icmp_type, icmp_code);
   prober->slots[slot_index].in_flight = 0;
   prober->slot_of_port[port] = -1;
@@ -383,11 +383,11 @@ static void send_batch(prober_t *prober, const uint32_t *slot_indexes, int count
   struct iovec vectors[SEND_BATCH];
   for (int i = 0; i < count; i++) {
     slot_t *slot = &prober->slots[slot_indexes[i]];
-    uint8_t send_number = (uint8_t)(prober->sends_of_port[slot->port]++ & TAG_MASK);
-    build_syn(prober, slot->port, cookie(prober, slot->port) | send_number, segments[i]);
-    prober->sent_ns[slot->port][send_number] = now_ns();
+    uint64_t now = now_ns();
+    build_syn(prober, slot->port, cookie(prober, slot->port), segments[i]);
+    if (prober->first_sent_ns[slot->port] == 0) prober->first_sent_ns[slot->port] = now;
     /* The engine's timeout runs from here, not from when JavaScript queued the probe. */
-    prober->sent_at[slot_indexes[i]] = prober->clock_base_ms + (double)(prober->sent_ns[slot->port][send_number] - prober->clock_base_ns) / 1e6;
+    prober->sent_at[slot_indexes[i]] = prober->clock_base_ms + (double)(now - prober->clock_base_ns) / 1e6;
     __atomic_store_n(&prober->sent_tickets[slot_indexes[i]], slot->ticket, __ATOMIC_RELEASE);
     vectors[i].iov_base = segments[i];
     vectors[i].iov_len = SYN_BYTES;
@@ -410,7 +410,6 @@ static void send_batch(prober_t *prober, const uint32_t *slot_indexes, int count
     int error = sent < 0 ? errno : EAGAIN;
     for (int i = done; i < count; i++) {
       slot_t *slot = &prober->slots[slot_indexes[i]];
-      prober->sends_of_port[slot->port]--;
       write_record(prober, out, slot_indexes[i], -error, 0, -1, -1);
       slot->in_flight = 0;
       prober->slot_of_port[slot->port] = -1;
