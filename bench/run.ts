@@ -5,16 +5,21 @@
  *   conformant  documented listeners, everything else closed (RST)             tcp 1-65535
  *   hardened    everything undocumented silently dropped                         tcp 1-65535
  *   lossy       conformant, path with 20 ms +- 5 ms delay and 2 % loss          tcp 1-65535
+ *   drifted     two extra listeners and an exposed internal port: what the second
+ *               look costs where it has work                                       tcp 1-65535
  *   udp         conformant, default ICMP rate limits: the documented UDP ports
  *               plus 100 undocumented ones                                         udp list
- * Tools: portmatrix as a child process (`scan --profile fast --format json`) and nmap
- * (`-sT -p- -T4 -n -Pn`, `-sU -T4 -n -Pn` on the same UDP list, `-oX` to read the states).
+ * Tools: portmatrix as a child process (`scan --profile fast --format json`; TCP with --matrix, so
+ * its second look runs, and --checks none) and nmap (`-sS -p- -T4 -n -Pn`, or `-sT` with
+ * --scan-type connect; `-sU -T4 -n -Pn` on the same UDP list, `-oX` to read the states).
+ * Completed handshakes are counted on the target itself (PassiveOpens in the namespace's
+ * /proc/net/snmp, before and after each run): a SYN scan must leave it unchanged.
  * The order of the two alternates between repetitions. Prints wall time (median and range),
  * the ratio portmatrix / nmap, peak RSS, and state errors against the emulator's truth;
  * writes everything as JSON under bench/results/ (git-ignored).
  *
- * Options: --repetitions N (3), --targets conformant,hardened,lossy,udp, --profile fast,
- * --run-timeout SECONDS (300).
+ * Options: --repetitions N (3), --targets conformant,hardened,lossy,drifted,udp, --profile fast,
+ * --scan-type syn|connect (syn), --run-timeout SECONDS (300).
  */
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
@@ -22,6 +27,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import Table from 'cli-table3';
+import { parseDriftSpec } from '../src/emulator/drift.js';
 import { startEmulator } from '../src/emulator/emulator.js';
 import type { RunningEmulator, StartEmulatorOptions } from '../src/emulator/emulator.js';
 import type { PortTruth } from '../src/emulator/target-plan.js';
@@ -36,8 +42,9 @@ import { compareWithTruth, statesFromNmapXml, statesFromPortmatrix } from './too
 import type { ObservedStates, StateErrors } from './tool-states.js';
 import { PACKAGE_ROOT } from '../src/version.js';
 
-type TargetName = 'conformant' | 'hardened' | 'lossy' | 'udp';
+type TargetName = 'conformant' | 'hardened' | 'lossy' | 'drifted' | 'udp';
 type ToolName = 'portmatrix' | 'nmap';
+type ScanType = 'syn' | 'connect';
 
 interface TargetDefinition {
   name: TargetName;
@@ -51,6 +58,7 @@ const TARGETS: TargetDefinition[] = [
   { name: 'conformant', transport: 'tcp', what: 'documented listeners, rest closed', emulator: {} },
   { name: 'hardened', transport: 'tcp', what: 'undocumented ports dropped', emulator: { hardened: true } },
   { name: 'lossy', transport: 'tcp', what: '20 ms +- 5 ms, 2 % loss', emulator: { impairment: { delayMs: 20, jitterMs: 5, lossPercent: 2 } } },
+  { name: 'drifted', transport: 'tcp', what: '2 extra listeners, 1 internal exposed', emulator: { drift: parseDriftSpec('extra:tcp/31337,extra:tcp/40000,expose:tcp/4444') } },
   { name: 'udp', transport: 'udp', what: 'documented UDP + 100 others, ICMP limits', emulator: {} },
 ];
 const UNDOCUMENTED_UDP_PORTS = 100;
@@ -70,6 +78,10 @@ interface RunRecord {
   /** null: the tool's output could not be read (it failed, or the feature is missing). */
   stateErrors: StateErrors | null;
   resultMs?: number;
+  /** Handshakes the target's kernel completed during the run (its PassiveOpens counter). */
+  handshakes: number | null;
+  /** portmatrix: the second look's time, from its result (parameters.secondLook). */
+  secondLookMs?: number;
   note?: string;
 }
 
@@ -111,16 +123,28 @@ function plannedPorts(target: TargetDefinition, emulator: RunningEmulator): numb
   return [...new Set([...documented, ...undocumentedUdpPorts(emulator, UNDOCUMENTED_UDP_PORTS)])].sort((a, b) => a - b);
 }
 
-function toolCommand(tool: ToolName, target: TargetDefinition, address: string, ports: number[], outputFile: string, profile: string): string[] {
+function toolCommand(tool: ToolName, target: TargetDefinition, address: string, ports: number[], outputFile: string, options: { profile: string; scanType: ScanType }): string[] {
   const list = ports.join(',');
   if (tool === 'nmap') {
     return target.transport === 'tcp'
-      ? ['nmap', '-sT', '-p-', '-T4', '-n', '-Pn', '-oX', outputFile, address]
+      ? ['nmap', options.scanType === 'syn' ? '-sS' : '-sT', '-p-', '-T4', '-n', '-Pn', '-oX', outputFile, address]
       : ['nmap', '-sU', '-T4', '-n', '-Pn', '-p', `U:${list}`, '-oX', outputFile, address];
   }
-  const base = [process.execPath, path.join(root, 'bin', 'portmatrix.js'), 'scan', address, '--profile', profile, '--format', 'json', '--output', outputFile, '--no-progress'];
-  // --matrix gives the UDP engine the documented ports to favour; the findings are not used here.
-  return target.transport === 'tcp' ? [...base, '--ports', 'all', '--udp', 'none'] : [...base, '--ports', 'none', '--udp', list, '--matrix', MATRIX];
+  const base = [process.execPath, path.join(root, 'bin', 'portmatrix.js'), 'scan', address, '--profile', options.profile, '--format', 'json', '--output', outputFile, '--no-progress'];
+  // --matrix gives the UDP engine the documented ports to favour, and TCP its second look; the findings are not used here.
+  return target.transport === 'tcp'
+    ? [...base, `--${options.scanType}`, '--ports', 'all', '--udp', 'none', '--matrix', MATRIX, '--checks', 'none']
+    : [...base, '--ports', 'none', '--udp', list, '--matrix', MATRIX];
+}
+
+/** The target's count of completed handshakes (TCP PassiveOpens, read inside its namespace). */
+async function passiveOpens(emulator: RunningEmulator): Promise<number | null> {
+  if (!emulator.host) return null;
+  const { stdout } = await emulator.host.exec(['cat', '/proc/net/snmp']);
+  const [names, values] = stdout.split('\n').filter((line) => line.startsWith('Tcp:'));
+  const index = names?.split(/\s+/).indexOf('PassiveOpens') ?? -1;
+  const value = Number(values?.split(/\s+/)[index]);
+  return index >= 0 && Number.isFinite(value) ? value : null;
 }
 
 interface ToolOutcome {
@@ -128,6 +152,7 @@ interface ToolOutcome {
   note?: string;
   /** portmatrix: scan time from its own result (startedAt -> finishedAt). */
   resultMs?: number;
+  secondLookMs?: number;
 }
 
 async function readToolStates(tool: ToolName, run: ChildRun, outputFile: string, transport: Transport, ports: number[]): Promise<ToolOutcome> {
@@ -141,10 +166,15 @@ async function readToolStates(tool: ToolName, run: ChildRun, outputFile: string,
   // A complete result from a process that then hung: its states count, its wall time is until it was killed.
   const note =
     run.timedOut || run.hungAfterOutput ? `result complete after ${(resultMs / 1000).toFixed(1)} s, but the process did not exit (killed)` : undefined;
-  return { states: statesFromPortmatrix(result, transport), resultMs, ...(note ? { note } : {}) };
+  const secondLook = Object.values((result.parameters.secondLook ?? {}) as Record<string, { durationMs: number }>);
+  const secondLookMs = secondLook.reduce((sum, look) => sum + look.durationMs, 0);
+  return { states: statesFromPortmatrix(result, transport), resultMs, secondLookMs, ...(note ? { note } : {}) };
 }
 
-async function benchTarget(target: TargetDefinition, options: { repetitions: number; profile: string; runTimeoutMs: number; workDir: string }): Promise<TargetReport> {
+async function benchTarget(
+  target: TargetDefinition,
+  options: { repetitions: number; profile: string; scanType: ScanType; runTimeoutMs: number; workDir: string },
+): Promise<TargetReport> {
   process.stderr.write(`\n== ${target.name}: starting the emulated target\n`);
   const emulator = await startEmulator({ matrix: MATRIX, mode: 'namespace', label: `bench ${target.name}`, ...target.emulator });
   try {
@@ -173,12 +203,15 @@ async function benchTarget(target: TargetDefinition, options: { repetitions: num
       for (const tool of order) {
         if (target.transport === 'udp') await new Promise((resolve) => setTimeout(resolve, ICMP_REFILL_PAUSE_MS));
         const outputFile = path.join(options.workDir, `${target.name}-${tool}-${repetition}.${tool === 'nmap' ? 'xml' : 'json'}`);
-        const run = await runMeasured(toolCommand(tool, target, emulator.address, ports, outputFile, options.profile), {
+        const opensBefore = await passiveOpens(emulator);
+        const run = await runMeasured(toolCommand(tool, target, emulator.address, ports, outputFile, options), {
           timeoutMs: options.runTimeoutMs,
           // nmap writes -oX as it goes, so only portmatrix's (atomic) output marks the end.
           ...(tool === 'portmatrix' ? { outputFile, exitGraceMs: EXIT_GRACE_MS } : {}),
         });
-        const { states, note, resultMs } = await readToolStates(tool, run, outputFile, target.transport, ports).catch(
+        const opensAfter = await passiveOpens(emulator);
+        const handshakes = opensBefore === null || opensAfter === null ? null : opensAfter - opensBefore;
+        const { states, note, resultMs, secondLookMs } = await readToolStates(tool, run, outputFile, target.transport, ports).catch(
           (error: Error): ToolOutcome => ({ states: null, note: error.message }),
         );
         const stateErrors = states ? compareWithTruth(states, emulator.truth, target.transport, ports, documentedPorts) : null;
@@ -189,11 +222,13 @@ async function benchTarget(target: TargetDefinition, options: { repetitions: num
           peakRssKb: run.peakRssKb,
           exitCode: run.exitCode,
           stateErrors,
+          handshakes,
           ...(resultMs === undefined ? {} : { resultMs }),
+          ...(secondLookMs === undefined ? {} : { secondLookMs }),
           ...(note ? { note } : {}),
         });
         process.stderr.write(
-          `   ${target.name} #${repetition} ${tool.padEnd(10)} ${(run.wallMs / 1000).toFixed(2).padStart(7)} s  ${run.peakRssKb === null ? '?' : (run.peakRssKb / 1024).toFixed(0)} MB  errors ${stateErrors ? `${stateErrors.count} (documented ${stateErrors.documented})` : 'n/a'}${stateErrors?.examples.length ? ` (${stateErrors.examples.slice(0, 3).join('; ')})` : ''}${note ? `  [${note}]` : ''}\n`,
+          `   ${target.name} #${repetition} ${tool.padEnd(10)} ${(run.wallMs / 1000).toFixed(2).padStart(7)} s  ${run.peakRssKb === null ? '?' : (run.peakRssKb / 1024).toFixed(0)} MB  handshakes ${handshakes ?? '?'}  ${secondLookMs ? `second look ${secondLookMs.toFixed(0)} ms  ` : ''}errors ${stateErrors ? `${stateErrors.count} (documented ${stateErrors.documented})` : 'n/a'}${stateErrors?.examples.length ? ` (${stateErrors.examples.slice(0, 3).join('; ')})` : ''}${note ? `  [${note}]` : ''}\n`,
         );
       }
     }
@@ -215,7 +250,12 @@ function summarize(report: TargetReport, tool: ToolName) {
   const rss = runs.map((run) => run.peakRssKb).filter((kb): kb is number => kb !== null);
   const errors = runs.map((run) => run.stateErrors?.count ?? null);
   const documentedErrors = runs.map((run) => run.stateErrors?.documented ?? null);
+  const handshakes = runs.map((run) => run.handshakes);
+  // The second look's share of the scan's own time (its result's startedAt -> finishedAt).
+  const secondLookShares = runs.filter((run) => run.resultMs).map((run) => (run.secondLookMs ?? 0) / (run.resultMs ?? 1));
   return {
+    handshakes,
+    secondLookShare: secondLookShares.length ? Math.max(...secondLookShares) : null,
     medianS: median(walls),
     minS: Math.min(...walls),
     maxS: Math.max(...walls),
@@ -228,7 +268,7 @@ function summarize(report: TargetReport, tool: ToolName) {
 
 function printTable(reports: TargetReport[]): void {
   const table = new Table({
-    head: ['target', 'ports', 'tool', 'wall median', 'range', 'pm / nmap', 'peak RSS', 'state errors per run (on documented ports)'],
+    head: ['target', 'ports', 'tool', 'wall median', 'range', 'pm / nmap', 'peak RSS', 'handshakes at target', 'second look', 'state errors per run (on documented ports)'],
     style: { head: [], border: [] },
   });
   for (const report of reports) {
@@ -246,6 +286,8 @@ function printTable(reports: TargetReport[]): void {
         `${summary.minS.toFixed(2)}-${summary.maxS.toFixed(2)} s`,
         tool === 'portmatrix' ? (Number.isFinite(ratio) ? ratio.toFixed(2) : '-') : '',
         summary.peakRssMb === null ? '?' : `${summary.peakRssMb.toFixed(0)} MB`,
+        summary.handshakes.map((count) => (count === null ? '?' : String(count))).join(' / '),
+        summary.secondLookShare === null ? '' : `${(summary.secondLookShare * 100).toFixed(1)} %`,
         `${summary.errors.map((count) => (count === null ? 'n/a' : String(count))).join(' / ')}` +
           ` (documented ${summary.documentedErrors.map((count) => (count === null ? 'n/a' : String(count))).join(' / ')})` +
           `${summary.notes.length ? `\n${summary.notes.join('; ').slice(0, 60)}` : ''}`,
@@ -259,7 +301,7 @@ async function main(): Promise<number> {
   const usage =
     'usage: npm run bench -- [--repetitions N (3)] [--targets ' +
     TARGETS.map((target) => target.name).join(',') +
-    '] [--profile fast] [--run-timeout SECONDS (300)]\n';
+    '] [--profile fast] [--scan-type syn|connect (syn)] [--run-timeout SECONDS (300)]\n';
   let parsed;
   try {
     parsed = parseArgs({
@@ -267,6 +309,7 @@ async function main(): Promise<number> {
         repetitions: { type: 'string', default: '3' },
         targets: { type: 'string', default: TARGETS.map((target) => target.name).join(',') },
         profile: { type: 'string', default: 'fast' },
+        'scan-type': { type: 'string', default: 'syn' },
         'run-timeout': { type: 'string', default: '300' },
         help: { type: 'boolean', default: false },
       },
@@ -283,6 +326,11 @@ async function main(): Promise<number> {
   const repetitions = Number(values.repetitions);
   if (!Number.isInteger(repetitions) || repetitions < 1 || repetitions > 50) {
     process.stderr.write('bench: --repetitions must be a whole number from 1 to 50\n');
+    return 2;
+  }
+  const scanType = values['scan-type'];
+  if (scanType !== 'syn' && scanType !== 'connect') {
+    process.stderr.write(`bench: --scan-type must be syn or connect, not "${scanType}"\n`);
     return 2;
   }
   const wanted = values.targets.split(',').map((name) => name.trim());
@@ -302,7 +350,7 @@ async function main(): Promise<number> {
   const reports: TargetReport[] = [];
   try {
     for (const target of TARGETS.filter((candidate) => wanted.includes(candidate.name))) {
-      reports.push(await benchTarget(target, { repetitions, profile: values.profile, runTimeoutMs: Number(values['run-timeout']) * 1000, workDir }));
+      reports.push(await benchTarget(target, { repetitions, profile: values.profile, scanType, runTimeoutMs: Number(values['run-timeout']) * 1000, workDir }));
     }
   } finally {
     await rm(workDir, { recursive: true, force: true });
@@ -312,7 +360,7 @@ async function main(): Promise<number> {
   await mkdir(resultsDir, { recursive: true });
   const file = path.join(resultsDir, `bench-${startedAt.toISOString().replaceAll(':', '-')}.json`);
   const summary = reports.map((report) => ({ target: report.target, portmatrix: summarize(report, 'portmatrix'), nmap: summarize(report, 'nmap') }));
-  await writeFile(file, `${JSON.stringify({ startedAt: startedAt.toISOString(), finishedAt: new Date().toISOString(), repetitions, profile: values.profile, summary, reports }, null, 2)}\n`);
+  await writeFile(file, `${JSON.stringify({ startedAt: startedAt.toISOString(), finishedAt: new Date().toISOString(), repetitions, profile: values.profile, scanType, summary, reports }, null, 2)}\n`);
   process.stderr.write(`wrote ${path.relative(process.cwd(), file)}\n`);
   return 0;
 }
