@@ -4,7 +4,7 @@ export type { PreparedRun, RunHooks, RunOptions, RunOutcome, ScanMode } from './
 export type { ConformanceRequest } from './run/conformance-check.js';
 export { EXIT_INTERRUPTED } from './run/exit-code.js';
 export type { RunExitCode } from './run/exit-code.js';
-export type { HostStatus, HostVerdict } from './run/host-status.js';
+export type { HostVerdict } from './run/host-status.js';
 export type { RunParameters } from './run/parameters.js';
 export * from './errors.js';
 export * from './defaults.js';
@@ -20,7 +20,7 @@ export * from './model/port-range.js';
 export * from './matrix/load.js';
 export * from './matrix/select.js';
 export * from './matrix/documented-ports.js';
-export { checkConformance } from './conformance/diff.js';
+export { checkConformance, checkHostStatus } from './conformance/diff.js';
 export type { ConformanceOptions } from './conformance/diff.js';
 export { applyPolicy, DEFAULT_SEVERITIES, exitCodeFor, parsePolicyText } from './conformance/policy.js';
 export type { Policy, ServiceThresholds, Waiver } from './conformance/policy.js';

@@ -66,6 +66,8 @@ export interface RunOptions {
   snmpCommunity?: string;
   /** Which silent UDP ports are confirmed at the target's ICMP rate. Default DEFAULT_UDP_CONFIRM. */
   udpConfirm?: UdpConfirm;
+  /** nmap's -Pn: probe a host without a route and judge a silent host as up (status.assumed). Default false. */
+  assumeUp?: boolean;
   /** Service checks after the port scan (TLS, HTTPS, SSH, SIP ... on open ports). Default DEFAULT_CHECKS_MODE. */
   checks?: ChecksMode;
   /** Check the hosts against a port matrix; without it the run only observes. */
@@ -189,6 +191,7 @@ function describeScan(prepared: PreparedRun): ScanOptions {
     seed: prepared.seed,
     tcpScanType: prepared.scanType.scanType,
     udpConfirm: options.udpConfirm ?? DEFAULT_UDP_CONFIRM,
+    assumeUp: options.assumeUp === true,
     ...(options.prober ? { prober: options.prober } : {}),
   };
 }
@@ -223,6 +226,7 @@ function describeParameters(prepared: PreparedRun, details: EngineDetails): RunP
     udpConcurrency: details.udpConcurrency,
     udpScanned: plan.udp.length > 0,
     udpConfirm: options.udpConfirm ?? DEFAULT_UDP_CONFIRM,
+    assumeUp: options.assumeUp === true,
     udpRawIcmp: privileges.capNetRaw && privileges.rawSocketModule,
     fdSoftLimit: readSoftFdLimit(),
     tcpTiming: details.tcp,

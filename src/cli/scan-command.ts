@@ -49,6 +49,7 @@ export interface ScanCommandOptions extends ConformanceFlags {
   checks: string;
   syn?: boolean;
   connect?: boolean;
+  assumeUp?: boolean;
 }
 
 const CAP_OPTIONS: { flag: string; key: keyof ScanCaps; option: keyof ScanCommandOptions; what: string }[] = [
@@ -89,8 +90,9 @@ function describeScanHelp(): string {
     '  the summary table goes to standard output. The progress bar goes to stderr, only on a terminal.',
     '',
     'Exit codes: 0 conformant at --fail-on (always 0 without --matrix), 1 findings at or above --fail-on,',
-    '  2 bad usage or input, 3 the scan could not run, 128+signal when stopped: 130 SIGINT, 143 SIGTERM, 129 SIGHUP',
-    '  (every requested output is still written, marked incomplete, naming the signal).',
+    '  2 bad usage or input, 3 a host could not be judged (down: nothing answered; unreachable: no route, or a local',
+    '  firewall refused to send; 3 wins over 1, the judged hosts are still reported), 128+signal when stopped:',
+    '  130 SIGINT, 143 SIGTERM, 129 SIGHUP (every requested output is still written, marked incomplete, naming the signal).',
     '',
     'Examples:',
     '  portmatrix scan 198.18.0.10 --matrix ip-office-9.1 --component ip-office,voicemail-pro --platform linux',
@@ -141,6 +143,7 @@ export async function toRunOptions(targetSpecs: readonly string[], options: Scan
     ...(options.prober ? { prober: options.prober as ProberKind } : {}),
     snmpCommunity: options.snmpCommunity,
     udpConfirm: options.udpConfirm as UdpConfirm,
+    assumeUp: options.assumeUp === true,
     checks: options.checks as ChecksMode,
     ...(conformance ? { conformance } : {}),
   };
@@ -178,6 +181,7 @@ export function registerScanCommand(program: Command): Command {
         .choices([...UDP_CONFIRM_MODES])
         .default(DEFAULT_UDP_CONFIRM),
     )
+    .option('--assume-up', "judge every host as up even when nothing answered (nmap's -Pn): a silent host gets missing-listener findings instead of one host-not-up finding and exit 3")
     .option('--snmp-community <name>', 'SNMP community for the UDP sysDescr probe', DEFAULT_SNMP_COMMUNITY)
     .addOption(
       new Option(

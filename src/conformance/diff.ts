@@ -36,7 +36,8 @@ import { countPorts, rangesContain } from '../model/port-range.js';
 import { createPortLookup, type SeenPort } from '../model/host-ports.js';
 import type { HostScan, Observation, Transport } from '../model/port-state.js';
 import { classifyObserved, lookUpFinding, type FindingRule } from './findings-table.js';
-import type { Finding, FindingKind } from './model.js';
+import { describeHostStatus } from '../scan/host-status.js';
+import type { Finding, FindingKind, HostFinding } from './model.js';
 import type { ServiceCheck } from '../checks/model.js';
 import { applyPolicy, DEFAULT_SEVERITIES, serviceThresholds } from './policy.js';
 import { findServiceDeviations } from './services.js';
@@ -54,15 +55,17 @@ export interface ConformanceOptions {
   services?: readonly ServiceCheck[];
 }
 
+/** Port findings of the hosts that are up (or assumed up); a host that is not up is judged by checkHostStatus. */
 export function checkConformance(options: ConformanceOptions): Finding[] {
   const conditionsMet = new Set(options.policy?.conditionsMet ?? []);
   const now = options.now ?? new Date();
+  const judged = options.hosts.filter(isJudged);
   const findings = [
-    ...options.hosts.flatMap((host) => findHostDeviations(host, options.expectations, conditionsMet)),
+    ...judged.flatMap((host) => findHostDeviations(host, options.expectations, conditionsMet)),
     ...findServiceDeviations({
       checks: options.services ?? [],
       expectations: options.expectations,
-      hosts: options.hosts,
+      hosts: judged,
       thresholds: serviceThresholds(options.policy),
       now,
     }),
@@ -70,6 +73,24 @@ export function checkConformance(options: ConformanceOptions): Finding[] {
   // A waiver may name a host by its address, by the name it was resolved from, or by the target as written.
   const hostNames = new Map(options.hosts.map((host) => [host.address, [host.address, host.target, ...(host.name === undefined ? [] : [host.name])]]));
   return applyPolicy(findings, { policy: options.policy, strict: options.strict ?? false, now, hostNames });
+}
+
+/** Only a host that answered (or --assume-up) says anything about its listeners. */
+export function isJudged(host: Pick<HostScan, 'status'>): boolean {
+  return host.status.state === 'up';
+}
+
+/** One error finding per host that is not up: it could not be judged, which is not drift. */
+export function checkHostStatus(hosts: readonly HostScan[]): HostFinding[] {
+  return hosts
+    .filter((host) => !isJudged(host))
+    .map((host) => ({
+      kind: 'host-not-up',
+      severity: 'error',
+      host: host.address,
+      status: host.status,
+      message: `host ${host.status.state}: ${describeHostStatus(host.status)}; its listeners were not judged`,
+    }));
 }
 
 function portKey(transport: Transport, port: number): string {

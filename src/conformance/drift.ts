@@ -8,7 +8,7 @@
  * and `portmatrix diff` of scans and audits alike.
  */
 import { createPortLookup } from '../model/host-ports.js';
-import type { HostScan, PortState, Transport } from '../model/port-state.js';
+import type { HostScan, HostState, PortState, Transport } from '../model/port-state.js';
 import type { CertificateSeen, CheckOutcome, ServiceCheck, TlsVersion } from '../checks/model.js';
 import { compareText } from './diff.js';
 import type { Finding } from './model.js';
@@ -52,6 +52,8 @@ export interface HostDrift {
   /** The host name the address was resolved from (the later run's, else the earlier's). */
   name?: string;
   status: 'added' | 'removed' | 'changed' | 'unchanged';
+  /** When the host was not up in either run: its state in both (a host that was not there is not drift of its ports). */
+  hostState?: { before: HostState; after: HostState };
   ports: PortChange[];
   appeared: Finding[];
   resolved: Finding[];
@@ -138,6 +140,13 @@ function diffHost(
   newFindings: Finding[],
   services: ServiceChange[],
 ): HostDrift {
+  const name = now?.name ?? old?.name;
+  const hostId = { address, ...(name === undefined ? {} : { name }) };
+  if (old && now && (old.status.state !== 'up' || now.status.state !== 'up')) {
+    // A down or unreachable run says nothing about the ports: only the host's state is compared.
+    const status = old.status.state === now.status.state ? 'unchanged' : 'changed';
+    return { ...hostId, status, hostState: { before: old.status.state, after: now.status.state }, ports: [], appeared: [], resolved: [], changed: [], services: [] };
+  }
   const ports = diffPorts(old, now);
   const oldById = new Map(oldFindings.map((finding) => [identity(finding), finding]));
   const newById = new Map(newFindings.map((finding) => [identity(finding), finding]));
@@ -154,8 +163,7 @@ function diffHost(
     if (changes.length > 0) changed.push({ before: previous, after, changes });
   }
   const status = !old ? 'added' : !now ? 'removed' : ports.length + appeared.length + resolved.length + changed.length + services.length > 0 ? 'changed' : 'unchanged';
-  const name = now?.name ?? old?.name;
-  return { address, ...(name === undefined ? {} : { name }), status, ports, appeared, resolved, changed, services };
+  return { ...hostId, status, ports, appeared, resolved, changed, services };
 }
 
 function serviceSeen(check: ServiceCheck): ServiceSeen {

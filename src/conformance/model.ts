@@ -1,6 +1,6 @@
 import type { ExpectationRef } from '../matrix/expectation.js';
 import type { DocumentedState } from '../matrix/model.js';
-import type { PortState, Reason, Transport } from '../model/port-state.js';
+import type { HostStatus, PortState, Reason, Transport } from '../model/port-state.js';
 
 export type FindingKind =
   | 'missing-listener'
@@ -53,6 +53,19 @@ export interface Finding {
   banner?: string;
   /** The observation's detail (src/model/port-state.ts), e.g. why a UDP port stayed open|filtered. */
   detail?: string;
+}
+
+/**
+ * A host that was not there to judge (down or unreachable): one finding of its own, at error
+ * severity, instead of a "missing listener" for every documented port. The run exits 3.
+ */
+export interface HostFinding {
+  kind: 'host-not-up';
+  severity: 'error';
+  /** The host's address. */
+  host: string;
+  status: HostStatus;
+  message: string;
 }
 
 export const FINDING_KINDS: readonly FindingKind[] = [

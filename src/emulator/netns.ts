@@ -18,7 +18,7 @@ import path from 'node:path';
 import { findExecutable } from '../util/find-executable.js';
 
 /** 198.18.0.0/15 split into /30s: 32768 subnets. */
-const RANGE_BASE = (198 << 24) | (18 << 16);
+const RANGE_BASE = ((198 << 24) | (18 << 16)) >>> 0; // unsigned: 198 << 24 alone is a negative int32
 const SUBNET_COUNT = 1 << 15;
 const PREFIX_LENGTH = 30;
 /** Where subnet claims live; /run is cleared at boot, like the namespaces themselves. */
@@ -60,6 +60,11 @@ export interface TestHost {
   spawn(argv: readonly string[], options?: SpawnOptions): ChildProcess;
   /** Applies an nftables ruleset (nft -f) inside the namespace. */
   nft(ruleset: string): Promise<void>;
+  /**
+   * Makes the host's address unreachable from the caller: an `unreachable` /32 route in the
+   * caller's namespace (the stack refuses at once; no packet leaves). destroy() removes it.
+   */
+  blockRoute(): Promise<void>;
   /** Removes processes, rules, links and the namespace. Safe to call twice and after failures. */
   destroy(): Promise<void>;
 }
@@ -81,6 +86,8 @@ interface HostRecord {
   claimPaths: string[];
   children: Set<ChildProcess>;
   destroyed: boolean;
+  /** Unreachable routes added in the caller's namespace by blockRoute(). */
+  blockedRoutes: Set<string>;
 }
 
 const liveHosts = new Set<HostRecord>();
@@ -241,9 +248,15 @@ function removeHostSync(name: string, hostLink: string): void {
   runSync('ip', ['netns', 'del', name]);
 }
 
+function removeBlockedRoutesSync(record: HostRecord): void {
+  for (const route of record.blockedRoutes) runSync('ip', ['route', 'del', 'unreachable', route]);
+  record.blockedRoutes.clear();
+}
+
 function cleanupAllSync(): void {
   for (const record of liveHosts) {
     for (const child of record.children) child.kill('SIGKILL');
+    removeBlockedRoutesSync(record);
     removeHostSync(record.name, record.hostLink);
     for (const claimPath of record.claimPaths) safeUnlink(claimPath);
     record.destroyed = true;
@@ -305,7 +318,7 @@ export async function createTestHost(options: CreateTestHostOptions = {}): Promi
   const network = RANGE_BASE + index * 4;
   const peerAddress = ipv4ToString(network + 1);
   const address = ipv4ToString(network + 2);
-  const record: HostRecord = { name, hostLink, claimPaths, children: new Set(), destroyed: false };
+  const record: HostRecord = { name, hostLink, claimPaths, children: new Set(), destroyed: false, blockedRoutes: new Set() };
   const blockPrefix = options.routedBlockPrefix;
   if (blockPrefix !== undefined && (!Number.isInteger(blockPrefix) || blockPrefix < 16 || blockPrefix > 29)) {
     throw new Error(`routedBlockPrefix ${blockPrefix}: expected 16-29`);
@@ -360,6 +373,12 @@ export async function createTestHost(options: CreateTestHostOptions = {}): Promi
       assertLive(record);
       await run('ip', ['netns', 'exec', name, 'nft', '-f', '-'], { input: ruleset });
     },
+    blockRoute: async () => {
+      assertLive(record);
+      const route = `${address}/32`;
+      record.blockedRoutes.add(route);
+      await run('ip', ['route', 'replace', 'unreachable', route]);
+    },
     destroy: () => destroyRecord(record),
   };
   return host;
@@ -383,6 +402,7 @@ async function destroyRecord(record: HostRecord): Promise<void> {
   record.destroyed = true;
   await Promise.all([...record.children].map(stopChild));
   // Whatever else runs inside (grandchildren, processes started by exec) is killed here.
+  removeBlockedRoutesSync(record);
   removeHostSync(record.name, record.hostLink);
   for (const claimPath of record.claimPaths) safeUnlink(claimPath);
   liveHosts.delete(record);
@@ -424,6 +444,16 @@ export async function removeStaleTestHosts(): Promise<string[]> {
     const claimPath = path.join(CLAIM_DIR, file);
     const owner = readClaim(claimPath);
     if (!owner || (owner.pid !== process.pid && !isAlive(owner.pid))) safeUnlink(claimPath);
+  }
+  // Unreachable routes of blockRoute() whose /30 is no longer claimed: their process died.
+  const routes = (await run('ip', ['-o', 'route', 'show', 'type', 'unreachable'], { allowFailure: true })).stdout;
+  for (const match of routes.matchAll(/^unreachable (\d+\.\d+\.\d+\.\d+)(?:\/32)?\b/gm)) {
+    const index = Math.floor((ipv4ToNumber(match[1] ?? '0.0.0.0') - RANGE_BASE) / 4);
+    if (index < 0 || index >= SUBNET_COUNT) continue;
+    if (readClaim(path.join(CLAIM_DIR, `subnet-${index}`)) === null) {
+      runSync('ip', ['route', 'del', 'unreachable', `${match[1]}/32`]);
+      removed.push(`unreachable ${match[1]}`);
+    }
   }
   return removed;
 }

@@ -20,7 +20,8 @@ export type Reason =
   | 'icmp-host-prohibited' // code 10
   | 'icmp-admin-prohibited' // code 13
   | 'host-unreach' // EHOSTUNREACH without a raw socket to read the code
-  | 'net-unreach'; // ENETUNREACH without a raw socket to read the code
+  | 'net-unreach' // ENETUNREACH without a raw socket to read the code
+  | 'send-denied'; // EPERM: a firewall on the scanning host itself refused to send the probe
 
 export interface Observation {
   transport: Transport;
@@ -61,6 +62,27 @@ export interface FoldedPorts {
   count: number;
 }
 
+/**
+ * Whether a host was there to judge (nmap's "Host seems down", decided before port states mean
+ * anything): up when some port answered, down when nothing did, unreachable when this machine
+ * could not send to it. Decided once per host by src/scan/host-status.ts.
+ */
+export type HostState = 'up' | 'down' | 'unreachable';
+export type HostReason =
+  | 'port-answered' // up: some port answered open or closed, or the host's firewall answered for it
+  | 'no-response' // down: no answer to any probe
+  | 'host-unreach' // down: the stack or a router said host unreachable (no ARP/NDP answer) and nothing answered
+  | 'no-route' // unreachable: the routing table has no usable route to the address; no probe was sent
+  | 'net-unreach' // unreachable: network unreachable, and nothing answered
+  | 'send-denied'; // unreachable: a firewall on the scanning host refused the probes
+
+export interface HostStatus {
+  state: HostState;
+  reason: HostReason;
+  /** --assume-up: the host was judged as up although the evidence (reason) says otherwise. */
+  assumed?: boolean;
+}
+
 export interface HostScan {
   /** The target as the user wrote it (an address, a name, or the CIDR block this host came from). */
   target: string;
@@ -85,4 +107,6 @@ export interface HostScan {
   complete: boolean;
   /** Set when the host answers on (nearly) every TCP port: its open ports say nothing about listeners. */
   answersEverything?: AnswersEverything;
+  /** Up, down or unreachable, with the evidence; only an up host's ports are judged against a matrix. */
+  status: HostStatus;
 }

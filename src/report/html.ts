@@ -12,6 +12,7 @@ import {
   buildReportView,
   countStates,
   describeHost,
+  formatHostStatus,
   formatDocumented,
   formatFolded,
   formatObserved,
@@ -82,9 +83,17 @@ export function renderHtml(result: ScanResult): string {
     `<h1>${h(title)}</h1>`,
     `<p class="meta">${h(targets)} · ${h(result.startedAt)} · ${h(result.tool.name)} ${h(result.tool.version)}${conformance ? ` · ${h(conformance.matrix.document)}` : ''}</p>`,
   );
-  const verdictClass = view.exitCode === undefined || view.failOn === 'never' ? 'none' : view.exitCode === 1 ? 'fail' : 'ok';
+  const verdictClass = view.exitCode === 3 ? 'fail' : view.exitCode === undefined || view.failOn === 'never' ? 'none' : view.exitCode === 1 ? 'fail' : 'ok';
   out.push(`<p><span class="verdict ${verdictClass}" id="verdict">${h(formatVerdict(view))}</span></p>`);
   if (!result.complete) out.push(`<p><strong>Incomplete scan</strong>${result.incompleteReason ? `: ${h(result.incompleteReason)}` : ''}. Ports not reached are not reported.</p>`);
+  if (view.hostFindings.length > 0) {
+    out.push(`<h2>Hosts not judged (${view.hostFindings.length})</h2>`, '<table id="hosts-not-up"><thead><tr><th>Severity</th><th>Host</th><th>Status</th><th>Detail</th></tr></thead><tbody>');
+    for (const finding of view.hostFindings) {
+      const host = result.hosts.find((candidate) => candidate.address === finding.host);
+      out.push(`<tr><td class="sev error">error</td><td>${h(host ? describeHost(host) : finding.host)}</td><td>${h(finding.status.state)}</td><td>${h(finding.message)}</td></tr>`);
+    }
+    out.push('</tbody></table>');
+  }
 
   if (conformance) {
     out.push(
@@ -156,7 +165,7 @@ export function renderHtml(result: ScanResult): string {
   for (const host of result.hosts) {
     const states = countStates(host);
     out.push(
-      `<li>Host ${h(describeHost(host))}, target ${h(host.target)}: tcp <code>${h(host.plan.tcp || 'not scanned')}</code>, udp <code>${h(host.plan.udp || 'not scanned')}</code>; ` +
+      `<li>Host ${h(describeHost(host))}, target ${h(host.target)}, ${h(formatHostStatus(host))}: tcp <code>${h(host.plan.tcp || 'not scanned')}</code>, udp <code>${h(host.plan.udp || 'not scanned')}</code>; ` +
         `${states.open} open, ${states.closed} closed, ${states.filtered} filtered, ${states['open|filtered']} open|filtered${host.complete ? '' : ' (incomplete)'}</li>`,
     );
   }

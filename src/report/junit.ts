@@ -5,7 +5,7 @@
  * findings pass and are listed in the suite's system-out. Validated against
  * fixtures/junit/junit-ant.xsd in the tests.
  */
-import { SERVICE_FINDING_KINDS, type Finding } from '../conformance/model.js';
+import { SERVICE_FINDING_KINDS, type Finding, type HostFinding } from '../conformance/model.js';
 import { failsAt } from '../conformance/policy.js';
 import type { ScanResult } from '../result/model.js';
 import type { HostScan } from '../model/port-state.js';
@@ -17,7 +17,7 @@ const x = escapeXml;
 interface TestCase {
   classname: string;
   name: string;
-  outcome: { type: 'pass' } | { type: 'skipped' } | { type: 'failure'; finding: Finding };
+  outcome: { type: 'pass' } | { type: 'skipped' } | { type: 'failure'; finding: Finding } | { type: 'error'; finding: HostFinding };
 }
 
 export function renderJunit(result: ScanResult): string {
@@ -41,9 +41,12 @@ export function renderJunitSuites(result: ScanResult, firstId = 0): string[] {
     // address would split it into levels, so they become underscores.
     const hostPrefix = `${prefix}.${hostMap.host.address.replace(/[.:]/g, '_')}`;
     const cases: TestCase[] = [];
+    // A host that was not up is one test that could not run (JUnit's error), not a failure per port.
+    const notUp = view.hostFindings.find((finding) => finding.host === hostMap.host.address);
+    if (notUp) cases.push({ classname: `${hostPrefix}.host`, name: 'host status', outcome: { type: 'error', finding: notUp } });
     const outcomeOf = (finding: Finding | undefined): TestCase['outcome'] =>
       !finding ? { type: 'skipped' } : failsAt(finding.severity, failOn) ? { type: 'failure', finding } : { type: 'pass' };
-    for (const { component, entries } of hostMap.components) {
+    for (const { component, entries } of notUp ? [] : hostMap.components) {
       for (const entry of entries) {
         if (entry.dynamic) continue; // a media range is not a listener; its open ports are cases below
         cases.push({
@@ -77,10 +80,11 @@ export function renderJunitSuites(result: ScanResult, firstId = 0): string[] {
 
     const failures = cases.filter((testCase) => testCase.outcome.type === 'failure').length;
     const skipped = cases.filter((testCase) => testCase.outcome.type === 'skipped').length;
+    const errors = cases.filter((testCase) => testCase.outcome.type === 'error').length;
     const host = hostMap.host;
     out.push(
       `  <testsuite package="${x(prefix)}" id="${x(index)}" name="${x(hostPrefix)}" timestamp="${x(timestamp)}" hostname="${x(host.address)}"` +
-        ` tests="${x(cases.length)}" failures="${x(failures)}" errors="0" skipped="${x(skipped)}" time="${x(durationSeconds.toFixed(3))}">`,
+        ` tests="${x(cases.length)}" failures="${x(failures)}" errors="${x(errors)}" skipped="${x(skipped)}" time="${x(durationSeconds.toFixed(3))}">`,
       '    <properties>',
       ...properties(result, host).map(([name, value]) => `      <property name="${x(name)}" value="${x(value)}"/>`),
       '    </properties>',
@@ -89,6 +93,10 @@ export function renderJunitSuites(result: ScanResult, firstId = 0): string[] {
       const open = `    <testcase classname="${x(testCase.classname)}" name="${x(testCase.name)}" time="0"`;
       if (testCase.outcome.type === 'pass') out.push(`${open}/>`);
       else if (testCase.outcome.type === 'skipped') out.push(`${open}><skipped/></testcase>`);
+      else if (testCase.outcome.type === 'error') {
+        const finding = testCase.outcome.finding;
+        out.push(`${open}>`, `      <error type="${finding.kind}" message="${x(finding.message)}">${x(`host ${finding.status.state} (${finding.status.reason})`)}</error>`, '    </testcase>');
+      }
       else {
         const finding = testCase.outcome.finding;
         const detail = [

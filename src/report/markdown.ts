@@ -8,6 +8,7 @@ import {
   buildReportView,
   countStates,
   describeHost,
+  formatHostStatus,
   formatDocumented,
   formatFolded,
   formatObserved,
@@ -47,6 +48,14 @@ export function renderMarkdown(result: ScanResult): string {
     );
   }
   if (!result.complete) out.push(`> **Incomplete scan**${result.incompleteReason ? `: ${md(result.incompleteReason)}` : ''}. Ports not reached are not reported.`, '');
+  if (view.hostFindings.length > 0) {
+    out.push(`## Hosts not judged (${view.hostFindings.length})`, '', row(['Severity', 'Host', 'Status', 'Detail']), row(Array(4).fill('---')));
+    for (const finding of view.hostFindings) {
+      const host = result.hosts.find((candidate) => candidate.address === finding.host);
+      out.push(row([finding.severity, md(host ? describeHost(host) : finding.host), finding.status.state, md(finding.message)]));
+    }
+    out.push('');
+  }
 
   if (conformance) {
     out.push('## Findings', '');
@@ -131,7 +140,7 @@ export function renderMarkdown(result: ScanResult): string {
   for (const host of result.hosts) {
     const states = countStates(host);
     out.push(
-      `- Host ${md(describeHost(host))}, IPv${host.family}, target ${md(host.target)}: tcp ${md(host.plan.tcp || 'not scanned')}, udp ${md(host.plan.udp || 'not scanned')}; ` +
+      `- Host ${md(describeHost(host))}, IPv${host.family}, target ${md(host.target)}, ${md(formatHostStatus(host))}: tcp ${md(host.plan.tcp || 'not scanned')}, udp ${md(host.plan.udp || 'not scanned')}; ` +
         `${states.open} open, ${states.closed} closed, ${states.filtered} filtered, ${states['open|filtered']} open|filtered${host.complete ? '' : ' (incomplete)'}`,
     );
   }

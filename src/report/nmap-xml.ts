@@ -33,6 +33,20 @@ function nmapReason(reason: Reason): string {
   return NMAP_REASONS[reason] ?? reason;
 }
 
+/** nmap's words for why a host is up or down; --assume-up is nmap's -Pn, "user-set". */
+function nmapHostReason(host: HostScan): string {
+  if (host.status.assumed) return 'user-set';
+  const reasons: Record<HostScan['status']['reason'], string> = {
+    'port-answered': 'port-response',
+    'no-response': 'no-response',
+    'host-unreach': 'host-unreach',
+    'net-unreach': 'net-unreach',
+    'no-route': 'no-route',
+    'send-denied': 'send-denied',
+  };
+  return reasons[host.status.reason];
+}
+
 function unixSeconds(iso: string): number {
   return Math.floor(Date.parse(iso) / 1000);
 }
@@ -64,9 +78,10 @@ export function renderNmapXml(result: ScanResult): string {
   // Lines are appended one by one: spreading a host's 131,070 port lines into push() overflows the stack.
   for (const host of result.hosts) renderHost(out, host, start, end, result.checks?.services ?? []);
   const summary = `portmatrix done at ${result.finishedAt}; ${result.hosts.length} IP address${result.hosts.length === 1 ? '' : 'es'} scanned in ${elapsedSeconds} seconds`;
+  const up = result.hosts.filter((host) => host.status.state === 'up').length;
   const exit = result.complete ? 'exit="success"' : `exit="error" errormsg="${x(`incomplete: ${result.incompleteReason ?? 'stopped early'}`)}"`;
   out.push(
-    `<runstats><finished time="${x(end)}" timestr="${x(result.finishedAt)}" summary="${x(summary)}" elapsed="${x(elapsedSeconds)}" ${exit}/><hosts up="${x(result.hosts.length)}" down="0" total="${x(result.hosts.length)}"/>`,
+    `<runstats><finished time="${x(end)}" timestr="${x(result.finishedAt)}" summary="${x(summary)}" elapsed="${x(elapsedSeconds)}" ${exit}/><hosts up="${x(up)}" down="${x(result.hosts.length - up)}" total="${x(result.hosts.length)}"/>`,
     '</runstats>',
     '</nmaprun>',
   );
@@ -75,7 +90,7 @@ export function renderNmapXml(result: ScanResult): string {
 
 function renderHost(lines: string[], host: HostScan, start: number, end: number, services: readonly ServiceCheck[]): void {
   lines.push(
-    `<host starttime="${x(start)}" endtime="${x(end)}"><status state="up" reason="user-set" reason_ttl="0"/>`,
+    `<host starttime="${x(start)}" endtime="${x(end)}"><status state="${host.status.state === 'up' ? 'up' : 'down'}" reason="${x(nmapHostReason(host))}" reason_ttl="0"/>`,
     `<address addr="${x(host.address)}" addrtype="${x(`ipv${host.family}`)}"/>`,
     host.name === undefined ? '<hostnames>' : `<hostnames>\n<hostname name="${x(host.name)}" type="user"/>`,
     '</hostnames>',

@@ -30,6 +30,7 @@ const REASONS = {
   'icmp-admin-prohibited': true,
   'host-unreach': true,
   'net-unreach': true,
+  'send-denied': true,
 } as const satisfies Record<Reason, true>;
 
 export const port = z.int().min(1).max(65535);
@@ -53,6 +54,12 @@ const observationSchema = z.object({
   flapping: z.literal(true).optional().describe('open on the main pass, not on a second look just before the report'),
 });
 
+const hostStatusSchema = z.object({
+  state: z.enum(['up', 'down', 'unreachable']),
+  reason: z.enum(['port-answered', 'no-response', 'host-unreach', 'no-route', 'net-unreach', 'send-denied']),
+  assumed: z.boolean().optional().describe('--assume-up: judged as up although the evidence says otherwise'),
+});
+
 const hostScanSchema = z.object({
   target: z.string().describe('the target as written: an address, a host name, or the CIDR block this host came from'),
   address: z.string().describe("the host's identity: findings, report sections and drift are keyed by it"),
@@ -66,6 +73,7 @@ const hostScanSchema = z.object({
     .object({ transport: z.literal('tcp'), openPorts: z.int().nonnegative(), scannedPorts: z.int().nonnegative(), invalidAnswers: z.int().nonnegative() })
     .optional()
     .describe('the host answers on (nearly) every TCP port, or sends answers that fail validation: its open ports say nothing about listeners'),
+  status: hostStatusSchema.describe('only an up host is judged against the matrix; a host that is not up gets one host-not-up finding'),
 });
 
 const expectationRefSchema = rowRefSchema.extend({ matrix: z.string(), document: z.string(), rowId: z.string() });
@@ -169,6 +177,9 @@ export const scanResultSchema = z.object({
       failOn,
       expectations: z.array(expectationSchema),
       findings: z.array(findingSchema),
+      hostFindings: z.array(
+        z.object({ kind: z.literal('host-not-up'), severity: z.literal('error'), host: z.string(), status: hostStatusSchema, message: z.string() }),
+      ),
     })
     .optional(),
 });

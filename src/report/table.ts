@@ -5,7 +5,7 @@ import type { Severity } from '../conformance/model.js';
 import type { ScanResult } from '../result/model.js';
 import { toTerminalText } from '../util/untrusted-text.js';
 import type { RenderOptions } from './types.js';
-import { buildReportView, countStates, describeHost, formatServiceCells, formatDocumented, formatFolded, formatObserved, formatPort, formatShortRef, formatVerdict, formatWaiver, KIND_TITLES } from './view.js';
+import { buildReportView, countStates, describeHost, formatHostStatus, formatServiceCells, formatDocumented, formatFolded, formatObserved, formatPort, formatShortRef, formatVerdict, formatWaiver, KIND_TITLES } from './view.js';
 
 const BANNER_WIDTH = 40;
 /** At most this wide: a waiver note wraps onto two or three lines. */
@@ -31,14 +31,19 @@ export function renderTable(result: ScanResult, options: RenderOptions = {}): st
   lines.push(`Scanned ${clean(`${result.startedAt} → ${result.finishedAt} from ${result.vantage.hostname}`)}${result.complete ? '' : colors.red(` · INCOMPLETE${result.incompleteReason ? `: ${clean(result.incompleteReason)}` : ''}`)}`);
   for (const host of result.hosts) {
     const states = countStates(host);
+    const status = formatHostStatus(host);
     lines.push(
-      `Host ${clean(describeHost(host))}: ${states.open} open, ${states.closed} closed, ${states.filtered} filtered, ${states['open|filtered']} open|filtered` +
-        clean(` · tcp ${host.plan.tcp || 'not scanned'} · udp ${host.plan.udp || 'not scanned'}`) + (host.complete ? '' : ' · incomplete'),
+      host.status.state !== 'up'
+        ? `Host ${clean(describeHost(host))}: ${colors.red(status)}`
+        : `Host ${clean(describeHost(host))}: ${states.open} open, ${states.closed} closed, ${states.filtered} filtered, ${states['open|filtered']} open|filtered` +
+            clean(` · tcp ${host.plan.tcp || 'not scanned'} · udp ${host.plan.udp || 'not scanned'}`) +
+            (host.complete ? '' : ' · incomplete') +
+            (status === 'up' ? '' : ` · ${status}`),
     );
   }
   const verdict = formatVerdict(view);
   lines.push(
-    `Result: ${view.exitCode === 1 ? colors.bold(colors.red(verdict)) : colors.green(verdict)}` +
+    `Result: ${view.exitCode === 1 || view.exitCode === 3 ? colors.bold(colors.red(verdict)) : colors.green(verdict)}` +
       (conformance
         ? ` · ${paint.error(`${view.counts.error} error`)}, ${paint.warning(`${view.counts.warning} warning`)}, ${paint.notice(`${view.counts.notice} notice`)}, ${view.counts.accepted} accepted, ${view.counts.conformant} conformant`
         : ''),
@@ -47,6 +52,15 @@ export function renderTable(result: ScanResult, options: RenderOptions = {}): st
   // The host column only when there is more than one host, the detail column only when some
   // finding of the group has one: a findings table should fit a terminal.
   const manyHosts = result.hosts.length > 1;
+  if (view.hostFindings.length > 0) {
+    lines.push('', colors.bold(`Hosts not judged (${view.hostFindings.length})`));
+    const table = createTable(['Severity', 'Host', 'Status', 'Detail'], DETAIL_WIDTH);
+    for (const finding of view.hostFindings) {
+      const host = result.hosts.find((candidate) => candidate.address === finding.host);
+      table.push([paint.error('error'), clean(host ? describeHost(host) : finding.host), finding.status.state, clean(finding.message)]);
+    }
+    lines.push(table.toString());
+  }
   for (const group of view.byKind) {
     lines.push('', colors.bold(`${KIND_TITLES[group.kind]} (${group.findings.length})`));
     const rows = group.findings.map((finding) => {

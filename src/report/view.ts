@@ -3,8 +3,8 @@
  * grouped by kind and by severity, and the port map (documented vs observed per expected port,
  * per host and component). Renderers only lay this out. Pure.
  */
-import { compareText } from '../conformance/diff.js';
-import type { FailOn, Finding, FindingKind, Severity } from '../conformance/model.js';
+import { checkHostStatus, compareText } from '../conformance/diff.js';
+import type { FailOn, Finding, FindingKind, HostFinding, Severity } from '../conformance/model.js';
 import { FINDING_KINDS, SERVICE_FINDING_KINDS } from '../conformance/model.js';
 import { describeCertificate, formatTlsVersion } from '../conformance/services.js';
 import type { ServiceCheck } from '../checks/model.js';
@@ -12,6 +12,7 @@ import { compareSeverity, exitCodeFor } from '../conformance/policy.js';
 import type { Expectation, ExpectationRef } from '../matrix/expectation.js';
 import type { DocumentedState } from '../matrix/model.js';
 import type { ScanResult } from '../result/model.js';
+import { describeHostStatus, exitCodeWithHosts } from '../scan/host-status.js';
 import type { HostScan, PortState } from '../model/port-state.js';
 
 export const KIND_TITLES: Record<FindingKind, string> = {
@@ -48,8 +49,12 @@ export interface Counts {
 export interface ReportView {
   result: ScanResult;
   failOn: FailOn | undefined;
-  /** 0 or 1 at failOn; undefined without a conformance check. */
-  exitCode: 0 | 1 | undefined;
+  /** 0 or 1 at failOn, 3 when a host was not up; undefined without a conformance check and with every host up. */
+  exitCode: 0 | 1 | 3 | undefined;
+  /** 0 or 1 from the findings of the judged hosts at failOn; undefined without a conformance check. */
+  findingsExitCode: 0 | 1 | undefined;
+  /** One per host that was not up (down or unreachable): not judged, exit 3. */
+  hostFindings: HostFinding[];
   counts: Counts;
   /** Findings that are deviations (everything but conformant), worst severity first. */
   deviations: Finding[];
@@ -123,10 +128,14 @@ export function buildReportView(result: ScanResult): ReportView {
       findings: deviations.filter((finding) => (severity === 'accepted' ? finding.severity === 'off' : finding.severity === severity)),
     }))
     .filter((group) => group.findings.length > 0);
+  const findingsExitCode = conformance ? exitCodeFor(findings, conformance.failOn) : undefined;
+  const hostFindings = checkHostStatus(result.hosts);
   return {
     result,
     failOn: conformance?.failOn,
-    exitCode: conformance ? exitCodeFor(findings, conformance.failOn) : undefined,
+    exitCode: hostFindings.length > 0 ? exitCodeWithHosts(result.hosts, findingsExitCode ?? 0) : findingsExitCode,
+    findingsExitCode,
+    hostFindings,
     counts,
     deviations,
     byKind,
@@ -258,9 +267,22 @@ export function formatWaiver(finding: Finding): string {
 }
 
 export function formatVerdict(view: ReportView): string {
-  if (view.exitCode === undefined) return 'no conformance check (scan without --matrix)';
-  if (view.failOn === 'never') return 'report only (--fail-on never)';
-  return view.exitCode === 0 ? `conformant at --fail-on ${view.failOn}` : `NOT conformant at --fail-on ${view.failOn}`;
+  const notUp = view.hostFindings.length;
+  const hosts = notUp === 0 ? '' : `${notUp} host${notUp === 1 ? '' : 's'} not judged (not up)`;
+  const findings =
+    view.findingsExitCode === undefined
+      ? 'no conformance check (scan without --matrix)'
+      : view.failOn === 'never'
+        ? 'report only (--fail-on never)'
+        : view.findingsExitCode === 0
+          ? `${notUp > 0 ? 'the judged hosts are ' : ''}conformant at --fail-on ${view.failOn}`
+          : `NOT conformant at --fail-on ${view.failOn}`;
+  return hosts === '' ? findings : `${hosts} · ${findings}`;
+}
+
+/** A host's status for the reports: "up", or "down (no answer to any probe ...)". */
+export function formatHostStatus(host: Pick<HostScan, 'status'>): string {
+  return host.status.state === 'up' && !host.status.assumed ? 'up' : `${host.status.state} (${describeHostStatus(host.status)})`;
 }
 
 /** Every planned port of a host by state, listed and folded. */

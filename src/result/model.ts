@@ -1,5 +1,5 @@
 import type { ChecksSection } from '../checks/model.js';
-import type { Finding, FailOn } from '../conformance/model.js';
+import type { Finding, FailOn, HostFinding } from '../conformance/model.js';
 import type { Expectation, Selection } from '../matrix/expectation.js';
 import type { HostScan } from '../model/port-state.js';
 
@@ -32,5 +32,7 @@ export interface ScanResult {
     failOn: FailOn;
     expectations: Expectation[];
     findings: Finding[];
+    /** One per host that was not up: it was not judged (its ports have no findings). */
+    hostFindings: HostFinding[];
   };
 }

@@ -2,7 +2,7 @@
  * The conformance stage of a run: the matrix, the selection and the policy, loaded and checked
  * before any packet is sent; afterwards, the findings added to the finished result.
  */
-import { checkConformance } from '../conformance/diff.js';
+import { checkConformance, checkHostStatus } from '../conformance/diff.js';
 import type { FailOn } from '../conformance/model.js';
 import { checkPolicyRows, exitCodeFor, parsePolicyText, type Policy } from '../conformance/policy.js';
 import { DEFAULT_FAIL_ON } from '../defaults.js';
@@ -73,6 +73,7 @@ export function attachConformance(check: ConformanceCheck, result: ScanResult, n
       failOn: check.failOn,
       expectations: check.expectations,
       findings,
+      hostFindings: checkHostStatus(result.hosts),
     },
   };
 }

@@ -1,19 +1,17 @@
 /**
- * Host status, decided before port states are read (nmap's "Host seems down"): a host that was
- * never seen says nothing about its listeners. Today every scanned host counts as up, as with
- * nmap -Pn; the rules for down (no answer on any port) and unreachable (ICMP host/net
- * unreachable, no route) go here, and the run's exit code reads them from here.
+ * Host status as the run reads it. The engine decides each host's status once, from its probes
+ * (src/scan/host-status.ts: up, down or unreachable with the evidence; --assume-up applies
+ * there), so that an unroutable address is never probed; the run turns the statuses into
+ * verdicts, and the exit code reads them (src/run/exit-code.ts).
  */
-import type { HostScan } from '../model/port-state.js';
-
-export type HostStatus = 'up' | 'down' | 'unreachable';
+import type { HostScan, HostState } from '../model/port-state.js';
 
 export interface HostVerdict {
   target: string;
   address: string;
-  status: HostStatus;
+  status: HostState;
 }
 
 export function decideHostStatus(host: HostScan): HostVerdict {
-  return { target: host.target, address: host.address, status: 'up' };
+  return { target: host.target, address: host.address, status: host.status.state };
 }

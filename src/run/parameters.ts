@@ -21,6 +21,7 @@ export interface RunParameters {
   udpConcurrency: number;
   udpScanned: boolean;
   udpConfirm: UdpConfirm;
+  assumeUp: boolean;
   udpRawIcmp: boolean;
   fdSoftLimit: number;
   tcpTiming: EngineDetails['tcp'];

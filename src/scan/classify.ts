@@ -46,9 +46,10 @@ const OUTCOMES: Record<string, Verdict> = {
   EWOULDBLOCK: { kind: 'local-resource' },
   EINTR: { kind: 'local-resource' },
   // EACCES: an ICMPv6 admin-prohibited the kernel did not queue (nmap reads it the same way);
-  // EPERM: a firewall on the scanning host itself refused the SYN.
+  // EPERM: a firewall on the scanning host itself refused the SYN: it says nothing of the
+  // target, so it is its own reason (host evidence, src/scan/host-status.ts).
   EACCES: { kind: 'state', state: 'filtered', reason: 'icmp-admin-prohibited' },
-  EPERM: { kind: 'state', state: 'filtered', reason: 'host-unreach' },
+  EPERM: { kind: 'state', state: 'filtered', reason: 'send-denied' },
 };
 
 /** ICMP destination-unreachable codes (IPv4 type 3) that mean filtered, with their reason. */

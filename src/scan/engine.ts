@@ -9,12 +9,14 @@ import { socketBudget } from './fd-limit.js';
 import { detectAnswersEverything } from './answers-everything.js';
 import { foldObservations } from './fold.js';
 import type { HostScan, Observation } from '../model/port-state.js';
+import { decideHostStatus, noRouteStatus } from './host-status.js';
 import { availableProberKind, type ProberKind } from './probes/connect-prober.js';
 import { scanTcp, type TcpScanStats, type TcpScanType } from './probes/tcp.js';
 import { selectSecondLookPorts, takeSecondLook } from './second-look.js';
 import type { ResolvedTarget } from './targets.js';
 import { checkCaps } from './check-caps.js';
 import type { UdpProbe } from './udp-plan.js';
+import { lookupRoute } from './vantage.js';
 
 export interface ScanOptions {
   targets: readonly ResolvedTarget[];
@@ -30,6 +32,8 @@ export interface ScanOptions {
   privileged?: boolean;
   /** Which silent UDP ports are confirmed at the target's ICMP rate (src/scan/probes/udp.ts). */
   udpConfirm?: UdpConfirm;
+  /** nmap's -Pn: scan a host without a route and judge a silent host as up (status.assumed). */
+  assumeUp?: boolean;
 }
 
 export interface ScanPlan {
@@ -144,6 +148,14 @@ export async function scanHosts(
       if (observation.state === 'open') openSoFar++;
       report(false);
     };
+    const plan = { tcp: formatPortSpec(options.plan.tcp), udp: formatPortSpec(options.plan.udp.map(({ port }) => ({ start: port, end: port }))) };
+    // No route: every probe would fail at once and say nothing about the host; none is sent.
+    if (!options.assumeUp && 'error' in (await lookupRoute(target.address, target.family))) {
+      hosts.push({ ...identityOf(target), plan: { tcp: '', udp: '' }, observations: [], folded: [], complete: true, status: noRouteStatus() });
+      portsDone += perHost;
+      report(true);
+      continue;
+    }
     const tcpRun =
       tcpPortCount > 0
         ? scanTcp({
@@ -208,14 +220,12 @@ export async function scanHosts(
     // An interrupted UDP run returns what it had; only decided ports are kept.
     const { observations, folded } = foldObservations([...tcpObservations, ...udp]);
     hosts.push({
-      target: target.target,
-      address: target.address,
-      family: target.family,
-      ...(target.name === undefined ? {} : { name: target.name }),
-      plan: { tcp: formatPortSpec(options.plan.tcp), udp: formatPortSpec(options.plan.udp.map(({ port }) => ({ start: port, end: port }))) },
+      ...identityOf(target),
+      plan,
       observations,
       folded,
       complete: hostComplete,
+      status: decideHostStatus({ observations, folded }, { assumeUp: options.assumeUp === true }),
       ...(answersEverything ? { answersEverything } : {}),
     });
     report(true);
@@ -225,4 +235,8 @@ export async function scanHosts(
     }
   }
   return { hosts, complete, details };
+}
+
+function identityOf(target: ResolvedTarget): Pick<HostScan, 'target' | 'address' | 'family' | 'name'> {
+  return { target: target.target, address: target.address, family: target.family, ...(target.name === undefined ? {} : { name: target.name }) };
 }

@@ -17,6 +17,7 @@ import { XMLParser } from 'fast-xml-parser';
 import { PortmatrixError } from '../errors.js';
 import { formatPortSpec, normalizeRanges, parsePortSpec, rangesContain, type PortRange } from '../model/port-range.js';
 import { foldObservations } from './fold.js';
+import { decideHostStatus } from './host-status.js';
 import type { HostScan, Observation, PortState, Reason, Transport } from '../model/port-state.js';
 import { PORT_STATES, TRANSPORTS } from '../model/port-state.js';
 
@@ -149,13 +150,16 @@ export function parseNmapXml(xml: string, file: string): NmapScan {
       continue;
     }
     const userName = list((host.hostnames as Element | undefined)?.hostname).find((name) => text(name, 'type') === 'user');
+    const ports = readPorts(host.ports as Element | undefined, plans, `${file}: host ${addr}`);
     hosts.push({
       target: text(userName, 'name') ?? addr,
       address: addr,
       family: text(address, 'addrtype') === 'ipv6' ? 6 : 4,
       plan: { tcp: formatPortSpec(plans.tcp), udp: formatPortSpec(plans.udp) },
-      ...readPorts(host.ports as Element | undefined, plans, `${file}: host ${addr}`),
+      ...ports,
       complete: true,
+      // nmap's host discovery saw it answer; "user-set" is -Pn, our --assume-up: then the ports decide.
+      status: text(status, 'reason') === 'user-set' ? decideHostStatus(ports, { assumeUp: true }) : { state: 'up', reason: 'port-answered' },
     });
   }
   return {

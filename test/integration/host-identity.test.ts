@@ -47,7 +47,7 @@ function runCli(args: string[]): Promise<{ code: number | null; stdout: string; 
 
 function scanArgs(target: string, output: string): string[] {
   return [
-    'scan', target, '--matrix', 'ip-office-9.1', '--ports', PORTS, '--udp', 'none', '--profile', 'fast', '--no-progress',
+    'scan', target, '--matrix', 'ip-office-9.1', '--ports', PORTS, '--udp', 'none', '--checks', 'none', '--profile', 'fast', '--no-progress',
     '--format', 'json,markdown,html,junit,nmap-xml,table', '--output', join(dir, output),
   ];
 }

@@ -54,7 +54,7 @@ describe('portmatrix scan --help', () => {
       expect(stdout, name).toContain(`${caps.maxConcurrency} in flight, ${rate}, ${caps.maxRetries} retries, probe timeout ${caps.minRttTimeoutMs}-${caps.maxRttTimeoutMs} ms`);
     }
     expect(stdout).toMatch(/The table stays a table when standard output is not a terminal/);
-    expect(stdout).toMatch(/Exit codes: 0 conformant .* 1 findings .*\n\s+2 bad usage or input, 3 the scan could not run, 128\+signal when stopped: 130 SIGINT, 143 SIGTERM, 129 SIGHUP/);
+    expect(stdout).toMatch(/Exit codes: 0 conformant .* 1 findings .*\n\s+2 bad usage or input, 3 a host could not be judged \(down: .*\n.*3 wins over 1.*128\+signal when stopped:\n\s+130 SIGINT, 143 SIGTERM, 129 SIGHUP/);
     expect(stdout).toMatch(/--udp <spec> +UDP ports: matrix/);
   });
 

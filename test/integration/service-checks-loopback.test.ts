@@ -61,7 +61,7 @@ beforeAll(async () => {
   ports.ldap = await serve('', ROOT_DSE_REPLY);
   const expectations = [row('ssh', ports.ssh, 'TCP/SSH'), row('web', ports.http, 'TCP/HTTP'), row('mail', ports.smtp, 'SMTP'), row('imap', ports.imap, 'TCP/IMAP4'), row('pop', ports.pop3, 'POP3'), row('dir', ports.ldap, 'TCP/LDAP')];
   host = {
-    target: '127.0.0.1', address: '127.0.0.1', family: 4, plan: { tcp: Object.values(ports).join(','), udp: '' }, folded: [], complete: true,
+    target: '127.0.0.1', address: '127.0.0.1', family: 4, plan: { tcp: Object.values(ports).join(','), udp: '' }, folded: [], complete: true, status: { state: 'up', reason: 'port-answered' },
     observations: Object.values(ports).sort((a, b) => a - b).map((port) => ({ transport: 'tcp' as const, port, state: 'open' as const, reason: 'syn-ack' as const, rttMs: 0.1, attempts: 1 })),
   };
   section = await checkServices({ mode: 'all', hosts: [host], expectations, limits: { concurrency: 4, timeoutMs: 2000 } });

@@ -5,7 +5,7 @@
 import type { Drift } from '../../conformance/drift.js';
 import { escapeHtml } from '../../util/untrusted-text.js';
 import { describeHost } from '../view.js';
-import { changedHosts, describeFinding, describeServiceChange, findingChangeRows, formatDriftSummary, formatRun } from './view.js';
+import { changedHosts, formatHostDrift, describeFinding, describeServiceChange, findingChangeRows, formatDriftSummary, formatRun } from './view.js';
 
 const STYLE = `body{font:14px/1.45 system-ui,sans-serif;max-width:1100px;margin:0 auto;padding:24px;color:#1d1d1f}
 table{border-collapse:collapse;width:100%;margin:6px 0 14px}th,td{border:1px solid #d9dce0;padding:4px 8px;text-align:left}th{background:#f5f6f7}
@@ -31,7 +31,7 @@ export function renderDriftHtmlSection(drift: Drift, hostHeading: 'h2' | 'h3'): 
   const cells = (values: string[], tag = 'td'): string => `<tr>${values.map((value) => `<${tag}>${h(value)}</${tag}>`).join('')}</tr>`;
   const out = [`<p class="summary">${h(formatDriftSummary(drift))}</p>`];
   for (const host of changedHosts(drift)) {
-    out.push(`<${hostHeading}>${h(describeHost(host))} (${host.status})</${hostHeading}>`);
+    out.push(`<${hostHeading}>${h(describeHost(host))} (${h(formatHostDrift(host))})</${hostHeading}>`);
     if (host.ports.length > 0) {
       out.push('<table>', cells(['Port', 'Before', 'After'], 'th'));
       for (const change of host.ports) out.push(cells([`${change.transport}/${change.port}`, change.before ?? 'not scanned', change.after ?? 'not scanned']));

@@ -2,14 +2,14 @@
 import type { Drift } from '../../conformance/drift.js';
 import { escapeMarkdown } from '../../util/untrusted-text.js';
 import { describeHost } from '../view.js';
-import { changedHosts, describeFinding, describeServiceChange, findingChangeRows, formatDriftSummary, formatRun } from './view.js';
+import { changedHosts, formatHostDrift, describeFinding, describeServiceChange, findingChangeRows, formatDriftSummary, formatRun } from './view.js';
 
 export function renderDriftMarkdown(drift: Drift): string {
   const md = escapeMarkdown;
   const row = (cells: string[]): string => `| ${cells.map(md).join(' | ')} |`;
   const out = [`# Drift: ${md(formatRun(drift.before))} → ${md(formatRun(drift.after))}`, '', `**${md(formatDriftSummary(drift))}**`, ''];
   for (const host of changedHosts(drift)) {
-    out.push(`## ${md(describeHost(host))} (${host.status})`, '');
+    out.push(`## ${md(describeHost(host))} (${md(formatHostDrift(host))})`, '');
     if (host.ports.length > 0) {
       out.push('| Port | Before | After |', '| --- | --- | --- |');
       for (const change of host.ports) out.push(row([`${change.transport}/${change.port}`, change.before ?? 'not scanned', change.after ?? 'not scanned']));

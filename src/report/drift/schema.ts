@@ -22,6 +22,10 @@ const hostDriftSchema = z.object({
   address: z.string().describe("the host's address: runs are matched by it"),
   name: z.string().optional().describe('the host name the address was resolved from'),
   status: z.enum(['added', 'removed', 'changed', 'unchanged']),
+  hostState: z
+    .object({ before: z.enum(['up', 'down', 'unreachable']), after: z.enum(['up', 'down', 'unreachable']) })
+    .optional()
+    .describe('when the host was not up in either run: its ports were not compared'),
   ports: z.array(z.object({ transport, port, before: portState.nullable().describe('null: not scanned in that run'), after: portState.nullable() })),
   appeared: z.array(findingSchema),
   resolved: z.array(findingSchema),

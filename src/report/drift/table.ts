@@ -4,14 +4,14 @@ import type { Drift } from '../../conformance/drift.js';
 import { toTerminalText } from '../../util/untrusted-text.js';
 import { describeHost } from '../view.js';
 import type { DriftRenderOptions } from './types.js';
-import { changedHosts, describeChange, describeFinding, describeServiceChange, formatDriftSummary, formatRun } from './view.js';
+import { changedHosts, formatHostDrift, describeChange, describeFinding, describeServiceChange, formatDriftSummary, formatRun } from './view.js';
 
 export function renderDriftTable(drift: Drift, options: DriftRenderOptions = {}): string {
   const colors = picocolors.createColors(options.color ?? false);
   const clean = toTerminalText;
   const lines = [colors.bold(`portmatrix diff: ${formatRun(drift.before)} -> ${formatRun(drift.after)}`), formatDriftSummary(drift)];
   for (const host of changedHosts(drift)) {
-    lines.push('', colors.bold(`${clean(describeHost(host))} (${host.status})`));
+    lines.push('', colors.bold(`${clean(describeHost(host))} (${formatHostDrift(host)})`));
     for (const change of host.ports) {
       const mark = change.after === 'open' ? colors.green('+') : change.before === 'open' ? colors.red('-') : '~';
       lines.push(`  ${mark} ${change.transport}/${change.port}: ${change.before ?? 'not scanned'} -> ${change.after ?? 'not scanned'}`);

@@ -88,6 +88,11 @@ export function describeServiceChange(change: ServiceChange): string {
 }
 
 /** Hosts with something to show, in the drift's order. */
+/** A host's heading status: "changed", or "changed: host up -> down" when the host was not up in a run. */
+export function formatHostDrift(host: HostDrift): string {
+  return host.hostState ? `${host.status}: host ${host.hostState.before} -> ${host.hostState.after}, ports not compared` : host.status;
+}
+
 export function changedHosts(drift: Drift): HostDrift[] {
   return drift.hosts.filter((host) => host.status !== 'unchanged');
 }

@@ -74,7 +74,7 @@ function scenario(query: FindingCase): { expectations: Expectation[]; host: Host
   const observation: Observation = { transport, port: PORT, state, reason: state === 'open' ? 'syn-ack' : state === 'closed' ? 'conn-refused' : 'no-response', rttMs: 1, attempts: 1 };
   return {
     expectations,
-    host: { target: '198.18.0.2', address: '198.18.0.2', family: 4, plan: { tcp: String(PORT), udp: String(PORT) }, observations: [observation], folded: [], complete: true },
+    host: { target: '198.18.0.2', address: '198.18.0.2', family: 4, plan: { tcp: String(PORT), udp: String(PORT) }, observations: [observation], folded: [], complete: true, status: { state: 'up', reason: 'port-answered' } },
   };
 }
 

@@ -45,6 +45,7 @@ function hostMatching(expectations: readonly Expectation[]): HostScan {
       { transport: 'udp', state: 'closed', reason: 'icmp-port-unreach', count: 65535 - count('udp') },
     ],
     complete: true,
+    status: { state: 'up', reason: 'port-answered' },
   };
 }
 

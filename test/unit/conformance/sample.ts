@@ -3,7 +3,7 @@
  * host, and one with a deviation of every kind. Used by the conformance and report tests, and
  * the source of fixtures/results/*.json (a test checks the files still match).
  */
-import { checkConformance } from '../../../src/conformance/diff.js';
+import { checkConformance, checkHostStatus } from '../../../src/conformance/diff.js';
 import type { Policy } from '../../../src/conformance/policy.js';
 import type { FailOn } from '../../../src/conformance/model.js';
 import type { Expectation } from '../../../src/matrix/expectation.js';
@@ -93,6 +93,7 @@ function host(target: string, address: string, observations: Observation[]): Hos
       { transport: 'udp', state: 'closed', reason: 'icmp-port-unreach', count: 3 + 10001 - udpListed },
     ],
     complete: true,
+    status: { state: 'up', reason: 'port-answered' },
   };
 }
 
@@ -121,7 +122,7 @@ export function hardenedHost(): HostScan {
   for (const port of [69, 161, 5060, ...Array.from({ length: 10001 }, (_, index) => 40750 + index)]) {
     observations.push(openPorts.udp.has(port) ? open('udp', port) : { transport: 'udp', port, state: 'filtered', reason: 'icmp-admin-prohibited', rttMs: 0.3, attempts: 1 });
   }
-  return { target: 'pbx-hardened.example.test', address: '198.18.0.10', family: 4, name: 'pbx-hardened.example.test', plan: { tcp: '1-65535', udp: UDP_PLAN }, ...foldObservations(observations), complete: true };
+  return { target: 'pbx-hardened.example.test', address: '198.18.0.10', family: 4, name: 'pbx-hardened.example.test', plan: { tcp: '1-65535', udp: UDP_PLAN }, ...foldObservations(observations), complete: true, status: { state: 'up', reason: 'port-answered' } };
 }
 
 export const SCRIPT_BANNER = '<script>document.title="pwned";window.__pwned=1</script>\u001b[31mred';
@@ -174,6 +175,7 @@ export function buildResult(options: { hosts: HostScan[]; policy?: Policy; stric
       failOn: options.failOn ?? 'error',
       expectations: EXPECTATIONS,
       findings,
+      hostFindings: checkHostStatus(options.hosts),
     },
   };
 }

@@ -16,7 +16,7 @@ function row(id: string, port: number, protocol: string): Expectation {
 
 const expectations = [row('web', 443, 'TCP/HTTPS'), row('mgmt', 8443, 'TCP/HTTPS'), row('ssh', 22, 'TCP/SSH')];
 const host: HostScan = {
-  target: '198.18.0.2', address: '198.18.0.2', family: 4, plan: { tcp: '22,443,8443', udp: '' }, folded: [], complete: true,
+  target: '198.18.0.2', address: '198.18.0.2', family: 4, plan: { tcp: '22,443,8443', udp: '' }, folded: [], complete: true, status: { state: 'up', reason: 'port-answered' },
   observations: [22, 443, 8443].map((port) => ({ transport: 'tcp' as const, port, state: 'open' as const, reason: 'syn-ack' as const, rttMs: 1, attempts: 1 })),
 };
 

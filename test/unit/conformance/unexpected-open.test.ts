@@ -16,7 +16,7 @@ function open(port: number, extra: Partial<Observation> = {}): Observation {
 }
 
 function host(observations: Observation[], extra: Partial<HostScan> = {}): HostScan {
-  return { target: '198.18.0.2', address: '198.18.0.2', family: 4, plan: { tcp: '1-65535', udp: '' }, observations, folded: [{ transport: 'tcp', state: 'closed', reason: 'reset', count: 65535 - observations.length }], complete: true, ...extra };
+  return { target: '198.18.0.2', address: '198.18.0.2', family: 4, plan: { tcp: '1-65535', udp: '' }, observations, folded: [{ transport: 'tcp', state: 'closed', reason: 'reset', count: 65535 - observations.length }], complete: true, status: { state: 'up', reason: 'port-answered' }, ...extra };
 }
 
 const deviations = (scan: HostScan) =>

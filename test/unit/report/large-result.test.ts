@@ -25,7 +25,7 @@ function everyPortListed(target: string): HostScan {
       );
     }
   }
-  return { target, address: target, family: 4, plan: { tcp: '1-65535', udp: '1-65535' }, observations, folded: [], complete: true };
+  return { target, address: target, family: 4, plan: { tcp: '1-65535', udp: '1-65535' }, observations, folded: [], complete: true, status: { state: 'up', reason: 'port-answered' } };
 }
 
 function assertWellFormedXml(xml: string): void {
