@@ -17,6 +17,7 @@ export interface ConformanceFlags {
   component?: string[];
   platform?: string;
   policy?: string;
+  condition?: string[];
   strict?: boolean;
   failOn?: FailOn;
   format?: string[];
@@ -41,7 +42,12 @@ export function addConformanceOptions(command: Command): Command {
     .option('--component <ids>', 'components running on the host, repeatable or comma-separated (default: the matrix defaults)', collectList)
     .option('--platform <id>', 'platform of the host (default: the first one the components share)')
     .option('--policy <file>', 'YAML policy: severity overrides, waivers, conditions that hold')
-    .option('--strict', 'every deviation from the documented default is an error')
+    .option(
+      '--condition <names>',
+      'conditions that hold on the host, repeatable or comma-separated: a kind (ha, feature, role, legacy, ...), a row id, or *',
+      collectList,
+    )
+    .option('--strict', 'every deviation from the documented default is an error (conditions are ignored)')
     .addOption(new Option('--fail-on <level>', 'lowest severity that makes the exit code 1').choices(FAIL_ON_LEVELS).default(DEFAULT_FAIL_ON));
   return addOutputOptions(command);
 }
@@ -49,7 +55,7 @@ export function addConformanceOptions(command: Command): Command {
 /** The flags as the run's conformance request; undefined without --matrix. Throws PortmatrixError (exit 2) for a flag that needs --matrix. */
 export function toConformanceRequest(flags: ConformanceFlags): ConformanceRequest | undefined {
   if (flags.matrix === undefined) {
-    const needsMatrix = (['component', 'platform', 'policy', 'strict'] as const).find((flag) => flags[flag] !== undefined && flags[flag] !== false);
+    const needsMatrix = (['component', 'platform', 'policy', 'condition', 'strict'] as const).find((flag) => flags[flag] !== undefined && flags[flag] !== false);
     if (needsMatrix) {
       throw new PortmatrixError('E_USAGE', `--${needsMatrix} needs --matrix`, { hint: 'name the port matrix to check against, e.g. --matrix ip-office-9.1' });
     }
@@ -60,6 +66,7 @@ export function toConformanceRequest(flags: ConformanceFlags): ConformanceReques
     ...(flags.component ? { components: flags.component } : {}),
     ...(flags.platform ? { platform: flags.platform } : {}),
     ...(flags.policy === undefined ? {} : { policy: flags.policy }),
+    ...(flags.condition ? { conditions: flags.condition } : {}),
     strict: flags.strict ?? false,
     failOn: flags.failOn ?? DEFAULT_FAIL_ON,
   };

@@ -4,7 +4,7 @@ import pc from 'picocolors';
 import { listBuiltinMatrices, loadMatrix } from '../matrix/load.js';
 import type { LoadedMatrix } from '../matrix/load.js';
 import { resolveSelection, rowApplies, selectExpectations } from '../matrix/select.js';
-import type { DocumentedState, Matrix, MatrixRow } from '../matrix/model.js';
+import type { Condition, DocumentedState, Matrix, MatrixRow } from '../matrix/model.js';
 import type { Expectation } from '../matrix/expectation.js';
 import { formatPortSpec } from '../model/port-range.js';
 import { toJsonText, toTerminalText } from '../util/untrusted-text.js';
@@ -126,7 +126,7 @@ function showRows(m: Matrix, options: ShowOptions): void {
     writeJson({ matrix: matrixHeader(m), ...(selection ? { selection } : {}), rows });
     return;
   }
-  const table = createTable(['row', 'component', 'direction', 'transport', 'ports', 'state', 'optional', 'protocol', 'platforms', 'reference']);
+  const table = createTable(['row', 'component', 'direction', 'transport', 'ports', 'state', 'optional', 'condition', 'protocol', 'platforms', 'reference']);
   for (const row of rows) {
     addRow(table, [
       row.id,
@@ -136,13 +136,14 @@ function showRows(m: Matrix, options: ShowOptions): void {
       row.configurable ? `${row.ports} (configurable ${row.configurable})` : row.ports,
       formatState(row.state),
       row.optional ? 'yes' : 'no',
+      row.condition ? formatCondition(row.condition) : '',
       row.protocol,
       row.platforms?.join(', ') ?? 'all',
       formatReference(row),
     ]);
   }
   const scope = selection ? toTerminalText(` (components ${selection.components.join(', ')}; platform ${selection.platform})`) : '';
-  process.stdout.write(`${title(m)}: ${count(rows.length, 'row')}${scope}\n${table.toString()}\n`);
+  process.stdout.write(`${title(m)}: ${count(rows.length, 'row')}${scope}\n${table.toString()}\n${formatDocumentNotes(m)}`);
 }
 
 function showListeners(m: Matrix, options: ShowOptions): void {
@@ -176,11 +177,27 @@ function expectationNotes(expectation: Expectation): string {
   if (expectation.internal) notes.push('internal');
   if (expectation.dynamic) notes.push('dynamic');
   if (expectation.configurable) notes.push(`configurable ${formatPortSpec(expectation.configurable)}`);
+  if (expectation.condition) notes.push(`only if ${formatCondition(expectation.condition)}`);
   return notes.join(', ');
 }
 
+/** The condition's kind and, shortened, the document's words it was read from. */
+function formatCondition(condition: Condition): string {
+  const words = condition.text.length > CONDITION_TEXT_SHOWN ? `${condition.text.slice(0, CONDITION_TEXT_SHOWN - 1)}…` : condition.text;
+  return `${condition.kind}: "${words}"`;
+}
+
+const CONDITION_TEXT_SHOWN = 60;
+
+/** The document's notes that change what a scan should expect, after the table. */
+function formatDocumentNotes(m: Matrix): string {
+  if (m.notes.length === 0) return '';
+  const lines = m.notes.map((note) => `  ${note.kind}${note.line === undefined ? '' : ` (line ${note.line})`}: ${toTerminalText(note.text)}`);
+  return `Document notes that change what a scan should expect:\n${lines.join('\n')}\n`;
+}
+
 function matrixHeader(m: Matrix): Record<string, unknown> {
-  return { id: m.id, product: m.product, version: m.version, document: m.document };
+  return { id: m.id, product: m.product, version: m.version, document: m.document, notes: m.notes };
 }
 
 function title(m: Matrix): string {

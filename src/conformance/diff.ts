@@ -9,10 +9,15 @@
  *   filtered, see src/scan/fold.ts); with nothing folded for the transport, closed.
  * - A port that was not scanned (outside the plan, or not reached on an incomplete host)
  *   gives no finding: absence of evidence is not a missing listener.
- * - Conditional states ("Open if HA"): unless the policy says the condition holds for that
- *   row (conditionsMet), open and dark are both conformant, and the finding says which
- *   was seen and that the condition decides. When it holds, the row's `whenMet` state is
- *   checked like any fixed state (a conditional without whenMet stays "either").
+ * - Rows with a condition read from the document's prose (high availability only, a feature or
+ *   role, a legacy port, a port on the client PC ...): unless the condition is declared to hold
+ *   (policy `conditions:` or --condition: a kind, the row id, or "*"), dark is conformant and
+ *   open is a conditional-listener notice naming the condition that would make it expected;
+ *   "open only for localhost" seen open is internal-port-exposed. Declared, or under --strict,
+ *   the row is checked like any other.
+ * - Conditional State cells of hand-written matrices ({ conditional: "..." }): unless declared,
+ *   open and dark are both conformant and the finding says which was seen. Declared, the row's
+ *   `whenMet` state is checked (without whenMet it stays "either").
  * - UDP open|filtered (no reply) is consistent with a dark port; where the row documents open
  *   it is udp-unconfirmed, never missing.
  * - A row documented closed and not optional that is found open is an extra listener
@@ -31,7 +36,8 @@
  *   documented ports that stayed dark are still judged.
  */
 import type { Expectation } from '../matrix/expectation.js';
-import type { FixedState } from '../matrix/model.js';
+import { conditionHolds } from '../matrix/conditions.js';
+import type { ConditionKind, FixedState } from '../matrix/model.js';
 import { countPorts, rangesContain } from '../model/port-range.js';
 import { createPortLookup, type SeenPort } from '../model/host-ports.js';
 import type { HostScan, Observation, Transport } from '../model/port-state.js';
@@ -57,11 +63,11 @@ export interface ConformanceOptions {
 
 /** Port findings of the hosts that are up (or assumed up); a host that is not up is judged by checkHostStatus. */
 export function checkConformance(options: ConformanceOptions): Finding[] {
-  const conditionsMet = new Set(options.policy?.conditionsMet ?? []);
+  const judge: Judgement = { declared: new Set(options.policy?.conditions ?? []), strict: options.strict ?? false };
   const now = options.now ?? new Date();
   const judged = options.hosts.filter(isJudged);
   const findings = [
-    ...judged.flatMap((host) => findHostDeviations(host, options.expectations, conditionsMet)),
+    ...judged.flatMap((host) => findHostDeviations(host, options.expectations, judge)),
     ...findServiceDeviations({
       checks: options.services ?? [],
       expectations: options.expectations,
@@ -97,19 +103,41 @@ function portKey(transport: Transport, port: number): string {
   return `${transport}/${port}`;
 }
 
-type EffectiveState = FixedState | 'either';
-
-function effectiveState(expectation: Expectation, conditionsMet: ReadonlySet<string>): EffectiveState {
-  if (typeof expectation.state === 'string') return expectation.state;
-  const met = conditionsMet.has(expectation.ref.rowId) || conditionsMet.has('*');
-  return met && expectation.state.whenMet ? expectation.state.whenMet : 'either';
+/** What the rows are judged under: the declared conditions, and --strict (conditions ignored). */
+interface Judgement {
+  declared: ReadonlySet<string>;
+  strict: boolean;
 }
+
+/**
+ * 'conditional' / 'localhost-only': a row whose prose condition is not declared; 'either': a
+ * conditional State cell not declared. Declared (or --strict), a row is its documented state.
+ */
+type EffectiveState = FixedState | 'either' | 'conditional' | 'localhost-only';
+
+function effectiveState(expectation: Expectation, judge: Judgement): EffectiveState {
+  const holds = conditionHolds(expectation, judge.declared);
+  if (typeof expectation.state !== 'string') return holds && expectation.state.whenMet ? expectation.state.whenMet : 'either';
+  if (!expectation.condition || judge.strict || holds) return expectation.state;
+  return expectation.condition.kind === 'localhost-only' ? 'localhost-only' : 'conditional';
+}
+
+/** Where a conditional listener is expected, as a phrase after "expected only". */
+const CONDITION_PHRASES: Record<ConditionKind, string> = {
+  ha: 'in a high-availability pair',
+  'localhost-only': 'for connections from the host itself',
+  feature: 'where that feature runs',
+  role: 'on a server in that role',
+  legacy: 'where an old service still runs (the document marks the port unused or to be closed)',
+  'client-side': 'on the client PC, not on the server',
+  multicast: 'as a multicast group sent to clients',
+};
 
 function describeDocumented(expectation: Expectation): string {
   return typeof expectation.state === 'string' ? expectation.state : `"${expectation.state.conditional}"`;
 }
 
-function findHostDeviations(host: HostScan, expectations: readonly Expectation[], conditionsMet: ReadonlySet<string>): Finding[] {
+function findHostDeviations(host: HostScan, expectations: readonly Expectation[], judge: Judgement): Finding[] {
   const lookup = createPortLookup(host);
   const fixed = expectations.filter((expectation) => !expectation.dynamic && expectation.state !== 'n/a');
   const dynamic = expectations.filter((expectation) => expectation.dynamic);
@@ -122,7 +150,7 @@ function findHostDeviations(host: HostScan, expectations: readonly Expectation[]
   // row calling the same port intra-device or dark does not make it a deviation when it is open.
   const listenerPorts = new Set<string>();
   for (const expectation of fixed) {
-    const state = effectiveState(expectation, conditionsMet);
+    const state = effectiveState(expectation, judge);
     if (!expectation.internal && (state === 'open' || state === 'either')) listenerPorts.add(portKey(expectation.transport, expectation.start));
   }
   const documentedElsewhere = (expectation: Expectation, port: number): string | undefined => {
@@ -188,7 +216,7 @@ function findHostDeviations(host: HostScan, expectations: readonly Expectation[]
   };
 
   for (const expectation of fixed) {
-    const state = effectiveState(expectation, conditionsMet);
+    const state = effectiveState(expectation, judge);
     for (let port = expectation.start; port <= expectation.end; port++) {
       const seen = lookup(expectation.transport, port);
       if (!seen) continue;
@@ -196,7 +224,7 @@ function findHostDeviations(host: HostScan, expectations: readonly Expectation[]
       const observedText = `${seen.state} (${seen.reason})`;
 
       const listenerRow = seen.state === 'open' ? documentedElsewhere(expectation, port) : undefined;
-      if (listenerRow !== undefined && (expectation.internal || state === 'closed' || state === 'filtered')) {
+      if (listenerRow !== undefined && (expectation.internal || state === 'closed' || state === 'filtered' || state === 'conditional' || state === 'localhost-only')) {
         findings.push(finding('conformant', port, seen, `${label} is open; row ${listenerRow} documents it as a listener`, expectation));
         continue;
       }
@@ -259,9 +287,13 @@ function findHostDeviations(host: HostScan, expectations: readonly Expectation[]
 /** The message of a documented port's finding: what was documented, what was seen. */
 function describePortFinding(rule: FindingRule, context: { label: string; observedText: string; state: EffectiveState; expectation: Expectation }): string {
   const { label, observedText, state, expectation } = context;
+  const condition = expectation.condition;
   switch (rule.kind) {
     case 'internal-port-exposed':
+      if (state === 'localhost-only') return `${label} is documented open only for localhost but is open from the scanner`;
       return `${label} is an intra-device port but is open from the scanner`;
+    case 'conditional-listener':
+      return `${label} is open; the document expects it only ${condition ? `${CONDITION_PHRASES[condition.kind]} ("${condition.text}"): declare it with --condition ${condition.kind} (or ${expectation.ref.rowId}) if that holds here` : 'under a condition'}`;
     case 'udp-unconfirmed':
       return `${label} is documented open but sent no reply: open or filtered, cannot tell`;
     case 'optional-listener-disabled':
@@ -276,8 +308,11 @@ function describePortFinding(rule: FindingRule, context: { label: string; observ
       return `${label} is documented closed and not optional, but is open`;
     default:
       if (rule.internal) return `${label} is an intra-device port and is ${observedText} from outside, as it should be`;
+      if ((rule.documented === 'conditional' || rule.documented === 'localhost-only') && condition) {
+        return `${label} is ${observedText}: expected only ${CONDITION_PHRASES[condition.kind]} ("${condition.text}"), and that is not declared`;
+      }
       if (rule.documented === 'either') {
-        return `${label} is documented ${describeDocumented(expectation)} and is ${observedText}; the condition decides, so either is conformant (list row ${expectation.ref.rowId} under conditionsMet in a policy file to check it)`;
+        return `${label} is documented ${describeDocumented(expectation)} and is ${observedText}; the condition decides, so either is conformant (declare row ${expectation.ref.rowId} under conditions in a policy file, or with --condition, to check it)`;
       }
       if (rule.documented === 'open') return `${label} is open, as documented`;
       return `${label} is ${observedText}; documented ${state}`;

@@ -6,8 +6,12 @@
  */
 import type { FindingKind } from './model.js';
 
-/** A documented state as the walk sees it: 'either' when a condition decides and is not known to hold. */
-export type DocumentedClass = 'open' | 'closed' | 'filtered' | 'either' | 'undocumented';
+/**
+ * A documented state as the walk sees it: 'either' when a conditional State cell decides and is not
+ * known to hold; 'conditional' / 'localhost-only' when a condition read from the row's prose is not
+ * declared (src/conformance/diff.ts effectiveState).
+ */
+export type DocumentedClass = 'open' | 'closed' | 'filtered' | 'either' | 'conditional' | 'localhost-only' | 'undocumented';
 
 /** What the scan saw: an answer, no connectivity (closed or filtered), or UDP silence. */
 export type ObservedClass = 'open' | 'dark' | 'open|filtered';
@@ -28,6 +32,13 @@ export const FINDINGS_TABLE: readonly FindingRule[] = [
   // Intra-device ports should be dark from outside.
   { documented: 'any', internal: true, observed: 'open', kind: 'internal-port-exposed', restsOnOpenPort: true },
   { documented: 'any', internal: true, observed: 'any', kind: 'conformant' },
+  // Open only for localhost: dark from outside, as on the real product; open from the scanner, exposed.
+  { documented: 'localhost-only', observed: 'open', kind: 'internal-port-exposed', restsOnOpenPort: true },
+  { documented: 'localhost-only', observed: 'any', kind: 'conformant' },
+  // Expected only under a condition nobody declared (HA, a feature or role, a legacy port ...):
+  // absent is conformant; present, a notice that names the condition.
+  { documented: 'conditional', observed: 'open', kind: 'conditional-listener', restsOnOpenPort: true },
+  { documented: 'conditional', observed: 'any', kind: 'conformant' },
   // A condition that is not known to hold ("Open if HA"): either state is conformant.
   { documented: 'either', observed: 'any', kind: 'conformant' },
   { documented: 'open', observed: 'open', kind: 'conformant' },

@@ -21,6 +21,7 @@ export type FindingKind =
   | 'certificate-name-mismatch'
   | 'port-flapping'
   | 'answers-everything'
+  | 'conditional-listener'
   | 'conformant';
 
 export type Severity = 'error' | 'warning' | 'notice' | 'off';
@@ -87,6 +88,7 @@ export const FINDING_KINDS: readonly FindingKind[] = [
   'certificate-name-mismatch',
   'port-flapping',
   'answers-everything',
+  'conditional-listener',
   'conformant',
 ];
 

@@ -1,7 +1,7 @@
 /**
  * Severity policy: the defaults of design.md, --strict, and a policy file with severity
  * overrides, waivers (accepted exceptions with a reason and an expiry date) and the
- * conditional rows whose condition holds on the scanned host. Pure: the CLI reads the file.
+ * conditions that hold on the scanned host (high availability, a feature, a role ...). Pure: the CLI reads the file.
  *
  * Precedence (flags win over the file, which wins over defaults):
  *   default severity -> policy `severities` -> --strict -> waivers.
@@ -19,7 +19,7 @@ import { parsePortSpec, rangesContain } from '../model/port-range.js';
 import type { PortRange } from '../model/port-range.js';
 import type { Transport } from '../model/port-state.js';
 import type { Expectation } from '../matrix/expectation.js';
-import type { MatrixRow } from '../matrix/model.js';
+import { CONDITION_KINDS, type MatrixRow } from '../matrix/model.js';
 import { describeValue, formatProblem, locateZodIssues, offsetOfPath, parseYamlText } from '../util/yaml-location.js';
 import type { TlsVersion } from '../checks/model.js';
 import { DEFAULT_CERTIFICATE_EXPIRY_DAYS, DEFAULT_TLS_FLOOR } from '../defaults.js';
@@ -51,6 +51,8 @@ export const DEFAULT_SEVERITIES: Readonly<Record<FindingKind, Severity>> = {
   'port-flapping': 'notice',
   // The host (or a box in front of it) answers every SYN: no TCP listener can be judged there.
   'answers-everything': 'error',
+  // Open where the document expects it only under a condition nobody declared: worth saying which.
+  'conditional-listener': 'notice',
   conformant: 'off',
 };
 
@@ -75,10 +77,13 @@ export interface Policy {
   source?: string;
   severities: Partial<Record<FindingKind, Severity>>;
   waivers: Waiver[];
-  /** Matrix row ids whose conditional state ("Open if HA") holds on the scanned hosts; "*" for all. */
-  conditionsMet: string[];
-  /** "file:line:col" of each conditionsMet entry, for messages about rows the selection does not have. */
-  conditionsMetAt?: string[];
+  /**
+   * Conditions that hold on the scanned hosts: condition kinds ("ha"), matrix row ids, or "*" for all
+   * (src/matrix/conditions.ts). A conditional row whose condition holds is checked like any other.
+   */
+  conditions: string[];
+  /** "file:line:col" (or the option) of each conditions entry, for messages about rows the selection does not have. */
+  conditionsAt?: string[];
   /** Thresholds of the service-check findings; defaults in src/defaults.ts. */
   checks?: ServiceThresholds;
 }
@@ -140,7 +145,7 @@ export const policyFileSchema = z.strictObject({
       }
     }),
   waivers: z.array(waiverSchema).optional(),
-  conditionsMet: z.array(z.string().min(1)).optional(),
+  conditions: z.array(z.string().min(1)).optional(),
   checks: z
     .strictObject({
       tlsFloor: tlsFloorSchema.optional(),
@@ -183,17 +188,18 @@ export function parsePolicyText(text: string, file: string): Policy {
     source: file,
     severities: file_.severities ?? {},
     waivers: (file_.waivers ?? []).map(({ port, ...rest }) => ({ ports: port, ...rest })),
-    conditionsMet: file_.conditionsMet ?? [],
-    conditionsMetAt: (file_.conditionsMet ?? []).map((_, index) => where(offsetOfPath(doc, ['conditionsMet', index]))),
+    conditions: file_.conditions ?? [],
+    conditionsAt: (file_.conditions ?? []).map((_, index) => where(offsetOfPath(doc, ['conditions', index]))),
     ...(file_.checks ? { checks: { ...serviceThresholds(undefined), ...stripUndefined(file_.checks) } } : {}),
   };
 }
 
 /**
  * A policy naming a row the check does not have is a mistake that used to pass silently (the
- * condition then held nowhere): every conditionsMet entry must be a row with a condition among
- * the selected expectations. With the matrix's rows, a row of a component that is not selected
- * says so. Throws E_POLICY "file:line:col: conditionsMet[i]: ...".
+ * condition then held nowhere): every conditions entry is a condition kind ("ha": whatever rows
+ * carry it), "*", or a row with a condition among the selected expectations. With the matrix's
+ * rows, a row of a component that is not selected says so. Throws E_POLICY
+ * "file:line:col: conditions[i]: ..." (or "--condition: ...").
  */
 export function checkPolicyRows(
   policy: Policy,
@@ -205,18 +211,18 @@ export function checkPolicyRows(
   const hasCondition = (expectation: Pick<Expectation, 'state' | 'condition'>): boolean => typeof expectation.state !== 'string' || expectation.condition !== undefined;
   const conditional = [...new Set(expectations.filter(hasCondition).map((expectation) => expectation.ref.rowId))];
   const withCondition = conditional.length > 0 ? `rows with a condition here: ${conditional.join(', ')}` : 'no selected row has a condition';
-  policy.conditionsMet.forEach((rowId, index) => {
-    if (rowId === '*') return;
+  policy.conditions.forEach((rowId, index) => {
+    if (rowId === '*' || (CONDITION_KINDS as readonly string[]).includes(rowId)) return;
     const fail = (what: string, hint: string): never => {
-      const where = policy.conditionsMetAt?.[index] ?? policy.source ?? 'policy';
-      throw new PortmatrixError('E_POLICY', `${where}: conditionsMet[${index}]: ${what}`, { hint });
+      const where = policy.conditionsAt?.[index] ?? policy.source ?? 'policy';
+      throw new PortmatrixError('E_POLICY', `${where}: conditions[${index}]: ${what}`, { hint });
     };
     const expectation = selected.get(rowId);
     if (expectation && hasCondition(expectation)) return;
     if (expectation) fail(`row "${rowId}" has no condition (documented ${expectation.state})`, `list only rows whose state is conditional; ${withCondition}`);
     const row = matrixRows.find((candidate) => candidate.id === rowId);
     if (row) fail(`row "${rowId}" belongs to component ${row.component}, which is not selected`, `add --component ${row.component}, or remove the entry`);
-    fail(`unknown row "${rowId}"`, `name a matrix row id (portmatrix matrix show <matrix>); ${withCondition}`);
+    fail(`unknown condition or row "${rowId}"`, `name a condition kind (${CONDITION_KINDS.join(', ')}), a matrix row id (portmatrix matrix show <matrix>), or *; ${withCondition}`);
   });
 }
 

@@ -27,5 +27,7 @@ export function rejudgeResult(result: ScanResult, options: RejudgeOptions): Scan
     strict: options.strict,
     now: options.now,
   });
-  return { ...result, conformance: { ...conformance, failOn: options.failOn, findings } };
+  const { conditions: _previous, ...rest } = conformance;
+  const conditions = options.policy?.conditions ?? [];
+  return { ...result, conformance: { ...rest, ...(conditions.length > 0 ? { conditions } : {}), failOn: options.failOn, findings } };
 }

@@ -41,6 +41,8 @@ export interface StartEmulatorOptions {
   drift?: DriftSpec;
   /** Drop every port the selection does not document (needs the namespace mode). */
   hardened?: boolean;
+  /** Conditions that hold on the emulated install (kinds, row ids, "*"): their listeners run. Default: none. */
+  conditions?: readonly string[];
   /** 'namespace' needs root, iproute2 and nftables; default: namespace when it can be made, loopback otherwise. */
   mode?: EmulatorMode;
   /** Loopback mode only: the 127.x.y.z address to bind (default 127.<77+k>.<pid>, k counting emulators). */
@@ -214,6 +216,7 @@ export async function startEmulator(options: StartEmulatorOptions): Promise<Runn
     expectations,
     ...(options.drift ? { drift: options.drift } : {}),
     hardened: options.hardened ?? false,
+    ...(options.conditions ? { conditions: options.conditions } : {}),
     firewall: mode === 'namespace',
   });
   const entry = emulatorProcessEntry();

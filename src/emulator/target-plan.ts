@@ -7,7 +7,8 @@
  *
  * How documented states become a target:
  * - open (not intra-device): a listener on the scanned address -> open.
- * - closed, n/a, or a condition that is not met: nothing -> closed (RST / ICMP port unreachable).
+ * - closed, n/a, or a condition that is not declared to hold: nothing -> closed (RST / ICMP port
+ *   unreachable); "open only for localhost" undeclared: a listener on loopback only -> closed.
  * - filtered: a firewall DROP -> tcp filtered, udp open|filtered (a drop answers nothing).
  * - intra-device (internal) open ports: the listener exists but only on loopback, as on the
  *   real product -> closed from outside; drift can expose it.
@@ -21,6 +22,7 @@
  * they stay closed and are listed in `notEmulated`.
  */
 import { specForProtocol } from '../checks/plan.js';
+import { conditionHolds } from '../matrix/conditions.js';
 import type { Expectation } from '../matrix/expectation.js';
 import { normalizeRanges, type PortRange } from '../model/port-range.js';
 import type { PortState, Transport } from '../model/port-state.js';
@@ -99,6 +101,8 @@ export interface PlanTargetOptions {
   hardened?: boolean;
   /** False when no firewall can be applied (loopback mode without root). */
   firewall: boolean;
+  /** Conditions that hold on the target (kinds, row ids, "*"), as in a policy: their listeners run. */
+  conditions?: readonly string[];
 }
 
 function documentedText(expectation: Expectation): string {
@@ -106,11 +110,19 @@ function documentedText(expectation: Expectation): string {
   return typeof state === 'string' ? state : `conditional: ${state.conditional}`;
 }
 
-/** The state a row asks for at rest: conditions count as not met (nothing listens). */
-function restingState(expectation: Expectation): 'open' | 'closed' | 'filtered' {
+/** The state a row asks for at rest: a condition not declared to hold means nothing listens. */
+function restingState(expectation: Expectation, declared: ReadonlySet<string>): 'open' | 'closed' | 'filtered' {
   const state = expectation.state;
-  if (state === 'open' || state === 'filtered') return state;
-  return 'closed';
+  const held = conditionHolds(expectation, declared);
+  if (typeof state !== 'string') return held && state.whenMet === 'open' ? 'open' : 'closed';
+  // Open only for localhost: the service runs, bound to loopback (see loopbackOnly).
+  if (expectation.condition && !held && expectation.condition.kind !== 'localhost-only') return 'closed';
+  return state === 'open' || state === 'filtered' ? state : 'closed';
+}
+
+/** Intra-device ports, and "open only for localhost" ones unless declared: listening on loopback only. */
+function loopbackOnly(expectation: Expectation, declared: ReadonlySet<string>): boolean {
+  return expectation.internal || (expectation.condition?.kind === 'localhost-only' && !conditionHolds(expectation, declared));
 }
 
 export function udpServiceFor(port: number, protocol: string): EmulatedUdpService {
@@ -153,6 +165,7 @@ function refKey(ref: PortRef): string {
 export function planTarget(options: PlanTargetOptions): TargetPlan {
   const drift = options.drift ?? {};
   const hardened = options.hardened ?? false;
+  const declared: ReadonlySet<string> = new Set(options.conditions ?? []);
   // One entry per (transport, port); a port documented by several rows takes the most open state.
   const documented = new Map<string, { transport: Transport; port: number; expectation: Expectation }>();
   const documentedRanges: Record<Transport, PortRange[]> = { tcp: [], udp: [] };
@@ -167,7 +180,7 @@ export function planTarget(options: PlanTargetOptions): TargetPlan {
     for (let port = expectation.start; port <= expectation.end; port += 1) {
       const k = key(expectation.transport, port);
       const existing = documented.get(k);
-      if (!existing || rank[restingState(expectation)] > rank[restingState(existing.expectation)]) {
+      if (!existing || rank[restingState(expectation, declared)] > rank[restingState(existing.expectation, declared)]) {
         documented.set(k, { transport: expectation.transport, port, expectation });
       }
     }
@@ -207,7 +220,7 @@ export function planTarget(options: PlanTargetOptions): TargetPlan {
     transport === 'udp' ? udpServiceFor(port, protocol) : tcpServiceFor(port, protocol);
 
   for (const [k, { transport, port, expectation }] of documented) {
-    let state = restingState(expectation);
+    let state = restingState(expectation, declared);
     const text = documentedText(expectation);
     if (missing.has(k)) {
       if (state !== 'open') throw new Error(`drift: ${k} is documented ${text}, so it cannot be a missing listener`);
@@ -232,7 +245,7 @@ export function planTarget(options: PlanTargetOptions): TargetPlan {
       deviations.push({ kind: 'listener-silent', transport, port, documented: text, emulated: 'open|filtered' });
       continue;
     }
-    if (expectation.internal) {
+    if (loopbackOnly(expectation, declared)) {
       if (exposed.has(k)) {
         state = 'open';
         deviations.push({ kind: 'internal-exposed', transport, port, documented: `intra-device ${text}`, emulated: 'open' });

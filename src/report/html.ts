@@ -85,6 +85,8 @@ export function renderHtml(result: ScanResult): string {
   );
   const verdictClass = view.exitCode === 3 ? 'fail' : view.exitCode === undefined || view.failOn === 'never' ? 'none' : view.exitCode === 1 ? 'fail' : 'ok';
   out.push(`<p><span class="verdict ${verdictClass}" id="verdict">${h(formatVerdict(view))}</span></p>`);
+  if (conformance?.conditions) out.push(`<p class="meta">Conditions declared to hold: ${h(conformance.conditions.join(', '))}</p>`);
+  for (const note of conformance?.notes ?? []) out.push(`<p class="meta">Document note (${h(note.kind)}): ${h(note.text)}</p>`);
   if (!result.complete) out.push(`<p><strong>Incomplete scan</strong>${result.incompleteReason ? `: ${h(result.incompleteReason)}` : ''}. Ports not reached are not reported.</p>`);
   if (view.hostFindings.length > 0) {
     out.push(`<h2>Hosts not judged (${view.hostFindings.length})</h2>`, '<table id="hosts-not-up"><thead><tr><th>Severity</th><th>Host</th><th>Status</th><th>Detail</th></tr></thead><tbody>');

@@ -46,6 +46,8 @@ export function renderMarkdown(result: ScanResult): string {
       `Matrix: ${md(conformance.matrix.document)} (${md(conformance.matrix.id)}); components ${md(conformance.selection.components.join(', '))}; platform ${md(conformance.selection.platform)}.`,
       '',
     );
+    if (conformance.conditions) out.push(`Conditions declared to hold: ${md(conformance.conditions.join(', '))}.`, '');
+    for (const note of conformance.notes ?? []) out.push(`> Document note (${md(note.kind)}): ${md(note.text)}`, '');
   }
   if (!result.complete) out.push(`> **Incomplete scan**${result.incompleteReason ? `: ${md(result.incompleteReason)}` : ''}. Ports not reached are not reported.`, '');
   if (view.hostFindings.length > 0) {

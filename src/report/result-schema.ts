@@ -9,7 +9,7 @@ import { CHECKS_MODES, TLS_VERSIONS } from '../checks/model.js';
 import type { ChecksMode, TlsVersion } from '../checks/model.js';
 import { FAIL_ON_LEVELS, FINDING_KINDS, SEVERITIES } from '../conformance/model.js';
 import type { FailOn, FindingKind, Severity } from '../conformance/model.js';
-import { documentedStateSchema, rowRefSchema } from '../matrix/model.js';
+import { conditionSchema, documentNoteSchema, documentedStateSchema, rowRefSchema } from '../matrix/model.js';
 import { RESULT_SCHEMA_ID, RESULT_SCHEMA_VERSION } from '../result/model.js';
 import type { ScanResult } from '../result/model.js';
 import { PORT_STATES, TRANSPORTS } from '../model/port-state.js';
@@ -85,6 +85,7 @@ const expectationSchema = z.object({
   state: documentedStateSchema,
   optional: z.boolean(),
   dynamic: z.boolean(),
+  condition: conditionSchema.optional(),
   internal: z.boolean(),
   configurable: z.array(z.object({ start: port, end: port })).optional(),
   protocol: z.string(),
@@ -175,6 +176,8 @@ export const scanResultSchema = z.object({
       matrix: z.object({ id: z.string(), product: z.string(), version: z.string(), document: z.string() }),
       selection: z.object({ matrix: z.string(), components: z.array(z.string()), platform: z.string() }),
       failOn,
+      conditions: z.array(z.string()).optional().describe('conditions declared to hold: kinds, row ids or *'),
+      notes: z.array(documentNoteSchema).optional().describe("the document's notes that change what a scan should expect"),
       expectations: z.array(expectationSchema),
       findings: z.array(findingSchema),
       hostFindings: z.array(

@@ -48,6 +48,8 @@ export function renderTable(result: ScanResult, options: RenderOptions = {}): st
         ? ` · ${paint.error(`${view.counts.error} error`)}, ${paint.warning(`${view.counts.warning} warning`)}, ${paint.notice(`${view.counts.notice} notice`)}, ${view.counts.accepted} accepted, ${view.counts.conformant} conformant`
         : ''),
   );
+  if (conformance?.conditions) lines.push(`Conditions declared to hold: ${clean(conformance.conditions.join(', '))}`);
+  for (const note of conformance?.notes ?? []) lines.push(colors.dim(`Document note (${note.kind}): ${clean(note.text)}`));
 
   // The host column only when there is more than one host, the detail column only when some
   // finding of the group has one: a findings table should fit a terminal.

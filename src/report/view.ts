@@ -34,6 +34,7 @@ export const KIND_TITLES: Record<FindingKind, string> = {
   'certificate-name-mismatch': 'Certificate name mismatch',
   'port-flapping': 'Port flapping (open, then not on a second look)',
   'answers-everything': 'Host answers on every port',
+  'conditional-listener': 'Conditional listener open',
   conformant: 'Conformant',
 };
 

@@ -1,6 +1,7 @@
 import type { ChecksSection } from '../checks/model.js';
 import type { Finding, FailOn, HostFinding } from '../conformance/model.js';
 import type { Expectation, Selection } from '../matrix/expectation.js';
+import type { DocumentNote } from '../matrix/model.js';
 import type { HostScan } from '../model/port-state.js';
 
 export const RESULT_SCHEMA_ID = 'portmatrix/result';
@@ -30,6 +31,10 @@ export interface ScanResult {
     matrix: { id: string; product: string; version: string; document: string };
     selection: Selection;
     failOn: FailOn;
+    /** Conditions declared to hold (policy `conditions:` and --condition); absent: none. */
+    conditions?: string[];
+    /** The document's notes that change what a scan should expect ("by default all ports are open"). */
+    notes?: DocumentNote[];
     expectations: Expectation[];
     findings: Finding[];
     /** One per host that was not up: it was not judged (its ports have no findings). */

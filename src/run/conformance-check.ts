@@ -22,6 +22,8 @@ export interface ConformanceRequest {
   platform?: string;
   /** A YAML policy file or a parsed policy: severity overrides, waivers, conditions that hold. */
   policy?: string | Policy;
+  /** Conditions that hold on the host (--condition): kinds, row ids or "*", added to the policy's. */
+  conditions?: readonly string[];
   /** Every deviation from the documented default is an error. */
   strict?: boolean;
   /** Lowest severity that makes the exit code 1. */
@@ -44,9 +46,20 @@ export async function prepareConformance(request: ConformanceRequest): Promise<C
     ...(request.components ? { components: [...request.components] } : {}),
     ...(request.platform ? { platform: request.platform } : {}),
   });
-  const policy = typeof request.policy === 'string' ? await readPolicyFile(request.policy) : request.policy;
+  const filePolicy = typeof request.policy === 'string' ? await readPolicyFile(request.policy) : request.policy;
+  const policy = withConditions(filePolicy, request.conditions ?? []);
   if (policy) checkPolicyRows(policy, expectations, loaded.matrix.rows);
   return { loaded, selection, expectations, ...(policy ? { policy } : {}), strict: request.strict ?? false, failOn: request.failOn ?? DEFAULT_FAIL_ON };
+}
+
+/** --condition adds to the policy's conditions: both say what holds on this host. */
+function withConditions(policy: Policy | undefined, declared: readonly string[]): Policy | undefined {
+  if (declared.length === 0) return policy;
+  return {
+    ...(policy ?? { severities: {}, waivers: [] }),
+    conditions: [...(policy?.conditions ?? []), ...declared],
+    conditionsAt: [...(policy?.conditionsAt ?? (policy?.conditions ?? []).map(() => policy?.source ?? 'policy')), ...declared.map(() => '--condition')],
+  };
 }
 
 export async function readPolicyFile(file: string): Promise<Policy> {
@@ -71,6 +84,8 @@ export function attachConformance(check: ConformanceCheck, result: ScanResult, n
       matrix: { id: matrix.id, product: matrix.product, version: matrix.version, document: matrix.document.title },
       selection: check.selection,
       failOn: check.failOn,
+      ...(check.policy && check.policy.conditions.length > 0 ? { conditions: check.policy.conditions } : {}),
+      ...(matrix.notes.length > 0 ? { notes: matrix.notes } : {}),
       expectations: check.expectations,
       findings,
       hostFindings: checkHostStatus(result.hosts),

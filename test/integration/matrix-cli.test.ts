@@ -110,8 +110,18 @@ describe('portmatrix matrix', () => {
     expect(status).toBe(0);
     const lines = stdout.split('\n');
     expect(lines[0]).toBe('Small PBX 1.0 (small-pbx-1.0): 1 row (components voicemail; platform linux)');
-    expect(stdout).toMatch(/│ vm-1 +│ voicemail +│ ingress +│ tcp +│ 50791 +│ open +│ no +│ TCP\/Voicemail +│ all +│ Voicemail ports #1 │/);
+    expect(stdout).toMatch(/│ vm-1 +│ voicemail +│ ingress +│ tcp +│ 50791 +│ open +│ no +│ +│ TCP\/Voicemail +│ all +│ Voicemail ports #1 │/);
     expect(stdout).not.toContain('core-1');
+  });
+
+  it('show gives each row its condition and the document notes that change what a scan should expect', () => {
+    const { status, stdout } = run('matrix', 'show', 'cms-r20');
+    expect(status).toBe(0);
+    expect(stdout).toMatch(/│ cms-2 +│ cms +│ ingress +│ tcp +│ 23 +│ open +│ no +│ localhost-only: "Open only for localhost\." +│/);
+    expect(stdout).toMatch(/│ cms-12 +│ cms +│ ingress +│ tcp +│ 3077-3079 +│ open +│ yes +│ ha: "CMS \(HA pair\)" +│/);
+    expect(stdout).toContain('Document notes that change what a scan should expect:\n  firewall (line 79): NOTE: By default, all ports on CMS are open.');
+    const listeners = run('matrix', 'show', 'aacc-7.1.2', '--component', 'ccmm', '--listeners');
+    expect(listeners.stdout).toMatch(/│ tcp +│ 50000 +│ open +│ no +│ only if ha: "Responsible for Clustering on HA installations\." +│/);
   });
 
   it('list shows every built-in matrix with its components and platforms; --json agrees', () => {

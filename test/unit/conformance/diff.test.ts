@@ -112,7 +112,7 @@ describe('checkConformance', () => {
       expectations: EXPECTATIONS,
       hosts: [scan],
       now: NOW,
-      policy: { severities: {}, waivers: [], conditionsMet: ['ipo-ha'] },
+      policy: { severities: {}, waivers: [], conditions: ['ipo-ha'] },
     });
     expect(deviations(held)).toEqual(['missing-listener tcp/7070 error ipo-ha']);
   });
@@ -159,3 +159,62 @@ const ORDER = ['tcp/21 ', 'tcp/23 ', 'tcp/443 ', 'tcp/8080 ', 'tcp/50791 ', 'tcp
 function order(line: string): number {
   return ORDER.findIndex((prefix) => line.includes(` ${prefix}`));
 }
+
+describe('rows with a condition read from the document', () => {
+  const ha: Expectation = {
+    ...EXPECTATIONS[0]!,
+    start: 7001,
+    end: 7001,
+    protocol: 'HA sync',
+    condition: { kind: 'ha', text: 'Only used for HA switchover.' },
+    ref: { ...EXPECTATIONS[0]!.ref, rowId: 'ipo-ha-sync', row: '90' },
+  };
+  const localhost: Expectation = {
+    ...EXPECTATIONS[0]!,
+    start: 7023,
+    end: 7023,
+    protocol: 'Telnet',
+    condition: { kind: 'localhost-only', text: 'Open only for localhost.' },
+    ref: { ...EXPECTATIONS[0]!.ref, rowId: 'ipo-local-telnet', row: '91' },
+  };
+  const expectations = [...EXPECTATIONS, ha, localhost];
+  /** The conformant host, with tcp/7001 and tcp/7023 open or not. */
+  function host(open: number[]): HostScan {
+    const scan = conformantHost();
+    for (const port of open) scan.observations.push({ transport: 'tcp', port, state: 'open', reason: 'syn-ack', rttMs: 1, attempts: 1 } as HostScan['observations'][number]);
+    return scan;
+  }
+  const judge = (open: number[], options: { conditions?: string[]; strict?: boolean } = {}) =>
+    deviations(
+      checkConformance({
+        expectations,
+        hosts: [host(open)],
+        now: NOW,
+        ...(options.conditions ? { policy: { severities: {}, waivers: [], conditions: options.conditions } } : {}),
+        ...(options.strict ? { strict: true } : {}),
+      }),
+    );
+
+  it('absent and undeclared: conformant; present and undeclared: a notice naming the condition', () => {
+    expect(judge([])).toEqual([]);
+    expect(judge([7001])).toEqual(['conditional-listener tcp/7001 notice ipo-ha-sync']);
+    const notice = checkConformance({ expectations, hosts: [host([7001])], now: NOW }).find((finding) => finding.port === 7001);
+    expect(notice?.message).toMatch(/only in a high-availability pair \("Only used for HA switchover\."\): declare it with --condition ha \(or ipo-ha-sync\)/);
+  });
+
+  it('declared by kind, row id or "*": checked like any row (absent is a missing listener, present conformant)', () => {
+    for (const conditions of [['ha'], ['ipo-ha-sync'], ['*']]) {
+      expect(judge([], { conditions })).toContain('missing-listener tcp/7001 error ipo-ha-sync');
+      expect(judge([7001, 7023], { conditions })).not.toContain('conditional-listener tcp/7001 notice ipo-ha-sync');
+    }
+    expect(judge([7001], { conditions: ['feature'] })).toEqual(['conditional-listener tcp/7001 notice ipo-ha-sync']);
+  });
+
+  it('"open only for localhost" seen open from the scanner is an internal port exposed', () => {
+    expect(judge([7023])).toEqual(['internal-port-exposed tcp/7023 warning ipo-local-telnet']);
+  });
+
+  it('--strict keeps the rows as documented: an absent conditional listener is an error', () => {
+    expect(judge([], { strict: true })).toEqual(['missing-listener tcp/7001 error ipo-ha-sync', 'missing-listener tcp/7023 error ipo-local-telnet']);
+  });
+});

@@ -28,7 +28,8 @@ async function failure(pending: Promise<unknown> | (() => unknown)): Promise<Por
 function hostMatching(expectations: readonly Expectation[]): HostScan {
   const observations: Observation[] = [];
   for (const expectation of expectations) {
-    if (expectation.dynamic || expectation.internal || expectation.state !== 'open') continue;
+    // A standard install: listeners the document makes conditional (HA, a legacy port ...) do not run.
+    if (expectation.dynamic || expectation.internal || expectation.condition || expectation.state !== 'open') continue;
     if (observations.some((observation) => observation.transport === expectation.transport && observation.port === expectation.start)) continue;
     observations.push({ transport: expectation.transport, port: expectation.start, state: 'open', reason: expectation.transport === 'tcp' ? 'syn-ack' : 'udp-response', rttMs: 1, attempts: 1 });
   }
@@ -63,7 +64,7 @@ describe('prepareConformance', () => {
     expect(result.conformance!.findings.every((finding) => finding.ref?.matrix === 'ip-office-9.1')).toBe(true);
 
     // Take one documented, non-optional listener away: exactly one error citing its row.
-    const required = check.expectations.find((expectation) => expectation.state === 'open' && !expectation.optional && !expectation.internal && !expectation.dynamic)!;
+    const required = check.expectations.find((expectation) => expectation.state === 'open' && !expectation.optional && !expectation.internal && !expectation.dynamic && !expectation.condition)!;
     const broken = { ...host, observations: host.observations.filter((observation) => !(observation.transport === required.transport && observation.port === required.start)) };
     const after = attachConformance(check, { ...template, hosts: [broken] });
     const errors = after.conformance!.findings.filter((finding) => finding.severity !== 'off');
@@ -73,6 +74,8 @@ describe('prepareConformance', () => {
 
   it('rejects bad flags before anything is scanned', async () => {
     expect((await failure(() => toConformanceRequest({ policy: policyFile }))).message).toBe('--policy needs --matrix');
+    expect((await failure(() => toConformanceRequest({ condition: ['ha'] }))).message).toBe('--condition needs --matrix');
+    expect((await failure(prepareConformance({ matrix: 'ip-office-9.1', conditions: ['ha', 'hs'] }))).message).toBe('--condition: conditions[1]: unknown condition or row "hs"');
     expect((await failure(prepareConformance({ matrix: 'ip-office-9.1', components: ['nope'] }))).message).toContain('unknown component "nope"');
     expect((await failure(prepareConformance({ matrix: 'no-such-matrix' }))).code).toBe('E_MATRIX_NOT_FOUND');
     expect((await failure(prepareConformance({ matrix: 'ip-office-9.1', policy: 'fixtures/policy/missing.yaml' }))).message).toBe(

@@ -32,8 +32,8 @@ describe('policy file', () => {
   it('reads severities, waivers and conditions', () => {
     const policy = readPolicy('waivers.yaml');
     expect(policy.severities).toEqual({ 'dynamic-port-open': 'off', 'listener-moved': 'error' });
-    expect(policy.conditionsMet).toEqual([]);
-    expect(readPolicy('ha-conditions.yaml')).toMatchObject({ conditionsMet: ['aams-7'], conditionsMetAt: ['fixtures/policy/ha-conditions.yaml:4:5'] });
+    expect(policy.conditions).toEqual([]);
+    expect(readPolicy('ha-conditions.yaml')).toMatchObject({ conditions: ['aams-7'], conditionsAt: ['fixtures/policy/ha-conditions.yaml:4:5'] });
     expect(policy.waivers[0]).toEqual({
       ports: '8080',
       transport: 'tcp',
@@ -61,7 +61,7 @@ describe('policy file', () => {
   });
 
   it('treats an empty file as the default policy', () => {
-    expect(parsePolicyText('', 'empty.yaml')).toEqual({ source: 'empty.yaml', severities: {}, waivers: [], conditionsMet: [], conditionsMetAt: [] });
+    expect(parsePolicyText('', 'empty.yaml')).toEqual({ source: 'empty.yaml', severities: {}, waivers: [], conditions: [], conditionsAt: [] });
   });
 });
 
@@ -91,7 +91,7 @@ describe('applying a policy', () => {
   });
 
   it('applies severity overrides, live waivers, and says when a waiver has expired', () => {
-    const policy = { ...readPolicy('waivers.yaml'), conditionsMet: ['ipo-ha'] };
+    const policy = { ...readPolicy('waivers.yaml'), conditions: ['ipo-ha'] };
     const findings = checkConformance({ expectations: EXPECTATIONS, hosts: [driftedHost()], now: NOW, policy });
     expect(severityOf(findings, 'dynamic-port-open', 45000)).toBe('off');
     expect(severityOf(findings, 'listener-moved', 50812)).toBe('error');
@@ -101,7 +101,7 @@ describe('applying a policy', () => {
     const expired = findings.find((finding) => finding.port === 21);
     expect(expired).toMatchObject({ kind: 'filtered-port-reachable', severity: 'warning', waiver: { ticket: 'CHG-0977', expired: true } });
     expect(expired?.message).toContain('expired 2025-01-31: no longer suppressed');
-    // conditionsMet: tcp/7070 "Open if HA" is open on this host, so it is checked and conformant.
+    // conditions: tcp/7070 "Open if HA" is open on this host, so it is checked and conformant.
     expect(findings.find((finding) => finding.port === 7070)?.kind).toBe('conformant');
   });
 
@@ -156,13 +156,13 @@ describe('policy rows against the selection', () => {
 
   it('names file:line:col for an unknown row, a row of an unselected component, and a row without a condition', async () => {
     const office = await select('ip-office-9.1', ['ip-office'], 'ip500v2');
-    const unknown = parsePolicyText('conditionsMet:\n  - "*"\n  - ipo-ha\n', 'p.yaml');
-    expect(rowError(() => checkPolicyRows(unknown, office.expectations, office.matrix.rows))).toBe('p.yaml:3:5: conditionsMet[1]: unknown row "ipo-ha"');
+    const unknown = parsePolicyText('conditions:\n  - "*"\n  - ipo-ha\n', 'p.yaml');
+    expect(rowError(() => checkPolicyRows(unknown, office.expectations, office.matrix.rows))).toBe('p.yaml:3:5: conditions[1]: unknown condition or row "ipo-ha"');
     const aacc = await select('aacc-7.1.2', ['contact-center'], 'windows');
     expect(rowError(() => checkPolicyRows(readPolicy('ha-conditions.yaml'), aacc.expectations, aacc.matrix.rows))).toBe(
-      'fixtures/policy/ha-conditions.yaml:4:5: conditionsMet[0]: row "aams-7" belongs to component aams, which is not selected',
+      'fixtures/policy/ha-conditions.yaml:4:5: conditions[0]: row "aams-7" belongs to component aams, which is not selected',
     );
-    const plain = parsePolicyText(`conditionsMet: [${office.expectations[0]!.ref.rowId}]\n`, 'q.yaml');
-    expect(rowError(() => checkPolicyRows(plain, office.expectations, office.matrix.rows))).toMatch(/^q\.yaml:1:17: conditionsMet\[0\]: row "[\w.-]+" has no condition \(documented open\)$/);
+    const plain = parsePolicyText(`conditions: [${office.expectations[0]!.ref.rowId}]\n`, 'q.yaml');
+    expect(rowError(() => checkPolicyRows(plain, office.expectations, office.matrix.rows))).toMatch(/^q\.yaml:1:14: conditions\[0\]: row "[\w.-]+" has no condition \(documented open\)$/);
   });
 });

@@ -183,7 +183,7 @@ export function buildResult(options: { hosts: HostScan[]; policy?: Policy; stric
 export const WAIVER_POLICY: Policy = {
   source: 'fixtures/policy/waivers.yaml',
   severities: {},
-  conditionsMet: [],
+  conditions: [],
   waivers: [
     { ports: '8080', transport: 'tcp', host: 'pbx-*.example.test', reason: 'one-X Portal proxy, accepted by change board', ticket: 'CHG-1042', expires: '2025-12-31' },
     { ports: '21', reason: 'legacy FTP for phone firmware', ticket: 'CHG-0977', expires: '2025-01-31' },

@@ -81,7 +81,7 @@ describe('renderers', () => {
   });
 
   it('counts findings the policy turns off as accepted, and says why', () => {
-    const result = buildResult({ hosts: [driftedHost()], policy: { severities: { 'dynamic-port-open': 'off' }, waivers: [], conditionsMet: [] } });
+    const result = buildResult({ hosts: [driftedHost()], policy: { severities: { 'dynamic-port-open': 'off' }, waivers: [], conditions: [] } });
     expect(renderTable(result)).toContain('4 warning, 2 notice, 1 accepted, ');
     expect(renderTable(result)).toContain('accepted: severity off in the policy');
     expect(renderMarkdown(result)).toMatch(/### Accepted \(waived, or off in the policy\) \(1\)\n\n.*\n.*\n\| Dynamic-range port open /);
