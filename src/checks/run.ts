@@ -90,8 +90,19 @@ function answerFields(answer: AppAnswer): Pick<ServiceCheck, 'banner' | 'http' |
   };
 }
 
-async function runCheck(planned: PlannedCheck, timeoutMs: number, signal: AbortSignal): Promise<ServiceCheck> {
-  const started = performance.now();
+/** One check of one port: the connections it made so far and what every step of it shares. */
+interface CheckSession {
+  planned: PlannedCheck;
+  step: Step;
+  serverName: string | undefined;
+  started: number;
+  connections: number;
+}
+
+type TlsTry = { ok: true; tls: TlsSeen; answer?: AppAnswer } | { ok: false; error: string; notTls: boolean; refused: boolean };
+type TlsFailure = Extract<TlsTry, { ok: false }>;
+
+function openSession(planned: PlannedCheck, timeoutMs: number, signal: AbortSignal): CheckSession {
   // SNI carries a host name only (never an address), and only one that is a plain DNS name.
   const serverName = planned.name !== undefined && net.isIP(planned.name) === 0 && /^[a-z0-9.-]+$/i.test(planned.name) ? planned.name : undefined;
   const endpoint: Endpoint = { address: planned.host, family: planned.family, port: planned.port, ...(serverName ? { serverName } : {}) };
@@ -101,8 +112,12 @@ async function runCheck(planned: PlannedCheck, timeoutMs: number, signal: AbortS
     timeoutMs,
     signal,
   };
-  let connections = 0;
-  const finish = (fields: Pick<ServiceCheck, 'outcome'> & Partial<ServiceCheck>): ServiceCheck => ({
+  return { planned, step, serverName, started: performance.now(), connections: 0 };
+}
+
+function finish(session: CheckSession, fields: Pick<ServiceCheck, 'outcome'> & Partial<ServiceCheck>): ServiceCheck {
+  const { planned } = session;
+  return {
     host: planned.host,
     ...(planned.name === undefined ? {} : { name: planned.name }),
     transport: 'tcp',
@@ -112,90 +127,111 @@ async function runCheck(planned: PlannedCheck, timeoutMs: number, signal: AbortS
     rowIds: planned.rowIds,
     ...(planned.documentedProtocol === undefined ? {} : { documentedProtocol: planned.documentedProtocol }),
     ...fields,
-    connections,
-    durationMs: Math.round((performance.now() - started) * 10) / 10,
-  });
-
-  /** A TLS session on a fresh connection: what it shows, the app's answer inside it, and the lower versions it still takes. */
-  const tryTls = async (app: AppProtocol | null): Promise<{ ok: true; tls: TlsSeen; answer?: AppAnswer } | { ok: false; error: string; notTls: boolean; refused: boolean }> => {
-    connections += 1;
-    const opened = await openTls(endpoint, WIDEST, timeoutMs, signal);
-    if (!opened.ok) return opened;
-    const session = describeSession(opened.socket, serverName, planned.host);
-    const answer = app ? await runApp(app, opened.socket, true, step) : undefined;
-    close(opened.socket);
-    if (!session) return { ok: false, error: `unknown TLS version ${String(opened.socket.getProtocol())}`, notTls: false, refused: false };
-    const lower = await findLowerVersions(endpoint, session.version, { timeoutMs, signal });
-    connections += lower.connections;
-    return { ok: true, tls: { ...session, versionsOffered: [...lower.versions, session.version] }, ...(answer ? { answer } : {}) };
+    connections: session.connections,
+    durationMs: Math.round((performance.now() - session.started) * 10) / 10,
   };
+}
 
-  /** The app in plain text on a fresh connection. */
-  const tryPlain = async (app: AppProtocol): Promise<AppAnswer | { refused: boolean; error: string }> => {
-    connections += 1;
-    const opened = await openTcp(endpoint, timeoutMs, signal);
-    if (!opened.ok) return opened;
-    const answer = await runApp(app, opened.socket, false, step);
-    close(opened.socket);
-    return answer;
-  };
+/** A TLS session on a fresh connection: what it shows, the app's answer inside it, and the lower versions it still takes. */
+async function tryTls(session: CheckSession, app: AppProtocol | null): Promise<TlsTry> {
+  const { endpoint, timeoutMs, signal } = session.step;
+  session.connections += 1;
+  const opened = await openTls(endpoint, WIDEST, timeoutMs, signal);
+  if (!opened.ok) return opened;
+  const tlsSession = describeSession(opened.socket, session.serverName, session.planned.host);
+  const answer = app ? await runApp(app, opened.socket, true, session.step) : undefined;
+  close(opened.socket);
+  if (!tlsSession) return { ok: false, error: `unknown TLS version ${String(opened.socket.getProtocol())}`, notTls: false, refused: false };
+  const lower = await findLowerVersions(endpoint, tlsSession.version, { timeoutMs, signal });
+  session.connections += lower.connections;
+  return { ok: true, tls: { ...tlsSession, versionsOffered: [...lower.versions, tlsSession.version] }, ...(answer ? { answer } : {}) };
+}
 
+/** The app in plain text on a fresh connection. */
+async function tryPlain(session: CheckSession, app: AppProtocol): Promise<AppAnswer | { refused: boolean; error: string }> {
+  const { endpoint, timeoutMs, signal } = session.step;
+  session.connections += 1;
+  const opened = await openTcp(endpoint, timeoutMs, signal);
+  if (!opened.ok) return opened;
+  const answer = await runApp(app, opened.socket, false, session.step);
+  close(opened.socket);
+  return answer;
+}
+
+async function runCheck(planned: PlannedCheck, timeoutMs: number, signal: AbortSignal): Promise<ServiceCheck> {
+  const session = openSession(planned, timeoutMs, signal);
   const { app, tls } = planned.spec;
-  if (tls === 'none' && app) {
-    const plain = await tryPlain(app);
-    if (!('status' in plain)) return finish({ outcome: 'no-answer', detail: `cannot connect: ${plain.error}` });
-    if (plain.status === 'answered') return finish({ outcome: 'answered', protocolSeen: planned.spec.name, ...answerFields(plain) });
-    // Silent, or not the protocol: a TLS service would behave just so. One handshake says.
-    const secure = await tryTls(app);
-    if (secure.ok) {
-      const seen = secure.answer?.status === 'answered' ? TLS_NAMES[app] : 'tls';
-      return finish({
-        outcome: 'mismatch',
-        protocolSeen: seen,
-        tls: secure.tls,
-        ...(secure.answer ? answerFields(secure.answer) : {}),
-        detail: `documented plain ${app}, answers ${seen} (${secure.tls.version})`,
-      });
-    }
-    return finish({ outcome: plain.status === 'other' ? 'mismatch' : 'no-answer', ...answerFields(plain) });
-  }
+  if (tls === 'none' && app) return checkPlainService(session, app);
+  const secure = await tryTls(session, app);
+  if (secure.ok) return finishTls(session, app, secure);
+  if (secure.refused) return finish(session, { outcome: 'no-answer', detail: `cannot connect: ${secure.error}` });
+  const noTls = `no TLS handshake (${secure.error})`;
+  if (app) return checkPlainAfterFailedTls(session, app, secure, noTls);
+  if (tls === 'either') return readWhatComesFirst(session, noTls);
+  return finish(session, { outcome: secure.notTls ? 'mismatch' : 'no-answer', detail: secure.notTls ? `answers, but not TLS (${secure.error})` : noTls });
+}
 
-  const secure = await tryTls(app);
+/** A service documented in plain text: ask in plain text; if it does not answer so, one handshake says whether it is TLS. */
+async function checkPlainService(session: CheckSession, app: AppProtocol): Promise<ServiceCheck> {
+  const plain = await tryPlain(session, app);
+  if (!('status' in plain)) return finish(session, { outcome: 'no-answer', detail: `cannot connect: ${plain.error}` });
+  if (plain.status === 'answered') return finish(session, { outcome: 'answered', protocolSeen: session.planned.spec.name, ...answerFields(plain) });
+  // Silent, or not the protocol: a TLS service would behave just so. One handshake says.
+  const secure = await tryTls(session, app);
   if (secure.ok) {
-    if (!secure.answer) return finish({ outcome: 'answered', protocolSeen: 'tls', tls: secure.tls });
-    const answered = secure.answer.status === 'answered';
-    return finish({
-      outcome: answered ? 'answered' : secure.answer.status === 'other' ? 'mismatch' : 'no-answer',
-      protocolSeen: answered && app ? TLS_NAMES[app] : 'tls',
+    const seen = secure.answer?.status === 'answered' ? TLS_NAMES[app] : 'tls';
+    return finish(session, {
+      outcome: 'mismatch',
+      protocolSeen: seen,
       tls: secure.tls,
-      ...answerFields(secure.answer),
-      ...(answered ? {} : { detail: `TLS ${secure.tls.version} handshake, then ${secure.answer.detail ?? 'no answer'}` }),
+      ...(secure.answer ? answerFields(secure.answer) : {}),
+      detail: `documented plain ${app}, answers ${seen} (${secure.tls.version})`,
     });
   }
-  if (secure.refused) return finish({ outcome: 'no-answer', detail: `cannot connect: ${secure.error}` });
-  const noTls = `no TLS handshake (${secure.error})`;
-  if (app) {
-    // TLS failed: ask in plain text, so the report can say what runs there instead.
-    const plain = await tryPlain(app);
-    if (!('status' in plain)) return finish({ outcome: 'no-answer', detail: `${noTls}; cannot connect again: ${plain.error}` });
-    if (plain.status === 'answered') {
-      if (tls === 'either') return finish({ outcome: 'answered', protocolSeen: app, ...answerFields(plain) });
-      return finish({ outcome: 'mismatch', protocolSeen: app, ...answerFields(plain), detail: `documented ${planned.spec.name}, answers plain ${app} without TLS` });
-    }
-    const outcome = plain.status === 'other' || secure.notTls ? 'mismatch' : 'no-answer';
-    return finish({ outcome, ...answerFields(plain), detail: `${noTls}; ${plain.detail ?? 'no plain answer either'}` });
+  return finish(session, { outcome: plain.status === 'other' ? 'mismatch' : 'no-answer', ...answerFields(plain) });
+}
+
+/** The handshake worked: the app's answer inside it (if any) decides the outcome. */
+function finishTls(session: CheckSession, app: AppProtocol | null, secure: Extract<TlsTry, { ok: true }>): ServiceCheck {
+  if (!secure.answer) return finish(session, { outcome: 'answered', protocolSeen: 'tls', tls: secure.tls });
+  const answered = secure.answer.status === 'answered';
+  return finish(session, {
+    outcome: answered ? 'answered' : secure.answer.status === 'other' ? 'mismatch' : 'no-answer',
+    protocolSeen: answered && app ? TLS_NAMES[app] : 'tls',
+    tls: secure.tls,
+    ...answerFields(secure.answer),
+    ...(answered ? {} : { detail: `TLS ${secure.tls.version} handshake, then ${secure.answer.detail ?? 'no answer'}` }),
+  });
+}
+
+/** TLS failed: ask in plain text, so the report can say what runs there instead. */
+async function checkPlainAfterFailedTls(session: CheckSession, app: AppProtocol, secure: TlsFailure, noTls: string): Promise<ServiceCheck> {
+  const plain = await tryPlain(session, app);
+  if (!('status' in plain)) return finish(session, { outcome: 'no-answer', detail: `${noTls}; cannot connect again: ${plain.error}` });
+  if (plain.status === 'answered') {
+    if (session.planned.spec.tls === 'either') return finish(session, { outcome: 'answered', protocolSeen: app, ...answerFields(plain) });
+    return finish(session, {
+      outcome: 'mismatch',
+      protocolSeen: app,
+      ...answerFields(plain),
+      detail: `documented ${session.planned.spec.name}, answers plain ${app} without TLS`,
+    });
   }
-  if (tls === 'either') {
-    // --checks all on a port we know nothing about: whatever it says first.
-    connections += 1;
-    const opened = await openTcp(endpoint, timeoutMs, signal);
-    if (!opened.ok) return finish({ outcome: 'no-answer', detail: `${noTls}; cannot connect again: ${opened.error}` });
-    const read = await readFrom(opened.socket, hasLineEnd, { maxBytes: 1024, timeoutMs: Math.min(timeoutMs, PROBE_GREETING_MS), signal });
-    close(opened.socket);
-    if (read.data.length === 0) return finish({ outcome: 'no-answer', detail: `not TLS, and sent nothing within ${Math.min(timeoutMs, PROBE_GREETING_MS)} ms` });
-    const line = toUntrustedLine(firstLine(read.data), MAX_BANNER_LENGTH);
-    const seen = recognizeGreeting(line);
-    return finish({ outcome: 'answered', ...(seen ? { protocolSeen: seen } : {}), banner: line });
-  }
-  return finish({ outcome: secure.notTls ? 'mismatch' : 'no-answer', detail: secure.notTls ? `answers, but not TLS (${secure.error})` : noTls });
+  const outcome = plain.status === 'other' || secure.notTls ? 'mismatch' : 'no-answer';
+  return finish(session, { outcome, ...answerFields(plain), detail: `${noTls}; ${plain.detail ?? 'no plain answer either'}` });
+}
+
+/** --checks all on a port we know nothing about, and not TLS: whatever it says first. */
+async function readWhatComesFirst(session: CheckSession, noTls: string): Promise<ServiceCheck> {
+  const { endpoint, timeoutMs, signal } = session.step;
+  session.connections += 1;
+  const opened = await openTcp(endpoint, timeoutMs, signal);
+  if (!opened.ok) return finish(session, { outcome: 'no-answer', detail: `${noTls}; cannot connect again: ${opened.error}` });
+  const waitMs = Math.min(timeoutMs, PROBE_GREETING_MS);
+  const read = await readFrom(opened.socket, hasLineEnd, { maxBytes: 1024, timeoutMs: waitMs, signal });
+  close(opened.socket);
+  if (read.data.length === 0) return finish(session, { outcome: 'no-answer', detail: `not TLS, and sent nothing within ${waitMs} ms` });
+  const line = toUntrustedLine(firstLine(read.data), MAX_BANNER_LENGTH);
+  const seen = recognizeGreeting(line);
+  return finish(session, { outcome: 'answered', ...(seen ? { protocolSeen: seen } : {}), banner: line });
 }
