@@ -6,7 +6,6 @@
  * prober reads the errno of its connected sockets instead.
  */
 import { createRequire } from 'node:module';
-import { isIPv4 } from 'node:net';
 
 export interface IcmpReport {
   type: number;
@@ -49,10 +48,15 @@ function loadRawSocket(): RawSocketModule | null {
   }
 }
 
+/** RFC 5952 text (lower case, the longest run of zero groups as ::), as targets are written. */
+function canonicalIpv6(text: string): string {
+  return new URL(`http://[${text}]/`).hostname.slice(1, -1);
+}
+
 function formatIpv6(bytes: Buffer): string {
   const groups: string[] = [];
   for (let index = 0; index < 16; index += 2) groups.push(bytes.readUInt16BE(index).toString(16));
-  return groups.join(':');
+  return canonicalIpv6(groups.join(':'));
 }
 
 /** IPv4 raw ICMP sockets deliver the IP header; the error quotes our IP header and 8 bytes of UDP. */
@@ -103,11 +107,11 @@ export function openIcmpListener(options: { family: 4 | 6; address: string }): I
     return null; // EPERM: not root / no CAP_NET_RAW
   }
   const watchers = new Map<number, (report: IcmpReport) => void>();
-  const target = options.family === 4 || isIPv4(options.address) ? options.address : null;
+  // Only errors quoting a datagram to this target: another scan's ICMP for the same local port is not ours.
+  const target = options.family === 4 ? options.address : canonicalIpv6(options.address);
   socket.on('message', (buffer) => {
     const report = options.family === 4 ? parseIcmp4Error(buffer) : parseIcmp6Error(buffer);
-    if (!report) return;
-    if (target !== null && report.remoteAddress !== target) return;
+    if (!report || report.remoteAddress !== target) return;
     watchers.get(report.localPort)?.(report);
   });
   socket.on('error', () => {

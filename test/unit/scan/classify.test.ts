@@ -35,6 +35,23 @@ describe('classifyConnectOutcome', () => {
     expect(classifyConnectOutcome('icmp', { family: 4, type: 3, code: 4 })).toEqual({ kind: 'no-answer' });
   });
 
+  it.each([
+    [0, 'filtered', 'icmp-net-unreach'], // no route to destination
+    [1, 'filtered', 'icmp-admin-prohibited'],
+    [3, 'filtered', 'icmp-host-unreach'], // address unreachable (no NDP answer)
+    [4, 'closed', 'icmp-port-unreach'],
+    [5, 'filtered', 'icmp-admin-prohibited'], // source address failed ingress/egress policy
+    [6, 'filtered', 'icmp-admin-prohibited'], // reject route to destination
+  ] as const)('ICMPv6 destination unreachable code %i -> %s (%s), by errno and on a SYN scan', (code, state, reason) => {
+    expect(classifyConnectOutcome('EHOSTUNREACH', { family: 6, type: 1, code })).toEqual({ kind: 'state', state, reason });
+    expect(classifyConnectOutcome('icmp', { family: 6, type: 1, code })).toEqual({ kind: 'state', state, reason });
+  });
+
+  it('ICMPv6 Packet Too Big (type 2) and an IPv4 type read as IPv6 say nothing about the port', () => {
+    expect(classifyConnectOutcome('icmp', { family: 6, type: 2, code: 0 })).toEqual({ kind: 'no-answer' });
+    expect(classifyConnectOutcome('icmp', { family: 6, type: 3, code: 3 })).toEqual({ kind: 'no-answer' });
+  });
+
   it('falls back to the errno when the ICMP detail is not an unreachable', () => {
     expect(classifyConnectOutcome('EHOSTUNREACH', { family: 4, type: 11, code: 0 })).toEqual({ kind: 'state', state: 'filtered', reason: 'host-unreach' });
   });
