@@ -1,8 +1,8 @@
 /**
  * scanUdp against namespace targets with the kernel's default ICMP rate limit (one port
  * unreachable per second after a burst of six, per scanning address): responders, closed
- * ports, nftables DROP and REJECT admin-prohibited, 5 % loss, and the documented UDP ports of
- * the IP Office 9.1 selection among a hundred other closed ports.
+ * ports, nftables DROP and REJECT admin-prohibited over IPv4 and IPv6 (ICMPv6), 5 % loss, and
+ * the documented UDP ports of the IP Office 9.1 selection among a hundred other closed ports.
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { PROFILES } from '../../src/defaults.js';
@@ -19,11 +19,14 @@ import { itNeeding } from '../helpers/requirements.js';
 
 // The engine gives UDP a quarter of the gentle profile's rate and at most 64 sockets.
 const CAPS = { ...PROFILES.gentle, maxConcurrency: 64, maxRatePerSecond: 75 };
+/** Answers on port 7000 of each address given. */
 const RESPONDER = `
 const dgram = require('node:dgram');
-const socket = dgram.createSocket('udp4');
-socket.on('message', (message, remote) => socket.send(Buffer.from('pong'), remote.port, remote.address));
-socket.bind(7000, process.argv[1]);
+for (const address of process.argv.slice(1)) {
+  const socket = dgram.createSocket(address.includes(':') ? 'udp6' : 'udp4');
+  socket.on('message', (message, remote) => socket.send(Buffer.from('pong'), remote.port, remote.address));
+  socket.bind(7000, address);
+}
 `;
 
 function byPort(observations: readonly Observation[]): Map<number, Observation> {
@@ -37,25 +40,37 @@ function undocumentedPorts(exclude: readonly number[]): number[] {
   return ports;
 }
 
+/**
+ * What an ICMP admin-prohibited reads as without the raw socket: Linux turns IPv4 code 13 into
+ * EHOSTUNREACH on a connected socket (filtered, without the code) and ICMPv6 code 1 into EACCES.
+ */
+const UNPRIVILEGED_PROHIBITED = { 4: 'host-unreach', 6: 'icmp-admin-prohibited' } as const;
+
 describeNetns('scanUdp on namespace targets (default ICMP rate limits)', () => {
   let host: TestHost;
+  const addressOf = (family: 4 | 6): string => (family === 6 ? host.address6 : host.address);
+  const scan = (family: 4 | 6, privileged: boolean) =>
+    scanUdp({ address: addressOf(family), family, plan: planUdpProbes([7000, 7001, 7002, 7003, 7004]), caps: CAPS, snmpCommunity: 'public', privileged });
 
   beforeAll(async () => {
     host = await createTestHost({ label: 'udp-states' });
-    host.spawn(['node', '-e', RESPONDER, host.address]);
+    host.spawn(['node', '-e', RESPONDER, host.address, host.address6]);
     await host.nft(`
 table inet portmatrix_udp_test {
   chain input {
     type filter hook input priority 0; policy accept;
     udp dport 7001 drop
-    udp dport 7002 reject with icmp type admin-prohibited
+    udp dport 7002 reject with icmpx type admin-prohibited
+    udp dport 7004 reject with icmpx type host-unreachable
   }
 }`);
-    // The responder needs a moment to bind: bounded wait for its first answer.
-    for (let tries = 0; tries < 50; tries++) {
-      const [observation] = await scanUdp({ address: host.address, family: 4, plan: planUdpProbes([7000]), caps: CAPS, snmpCommunity: 'public' });
-      if (observation?.state === 'open') break;
-      await new Promise((resolve) => setTimeout(resolve, 100));
+    // The responder needs a moment to bind: bounded wait for its first answer on both families.
+    for (const family of [4, 6] as const) {
+      for (let tries = 0; tries < 50; tries++) {
+        const [observation] = await scanUdp({ address: addressOf(family), family, plan: planUdpProbes([7000]), caps: CAPS, snmpCommunity: 'public' });
+        if (observation?.state === 'open') break;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
     }
   });
 
@@ -63,28 +78,33 @@ table inet portmatrix_udp_test {
     await host?.destroy();
   });
 
-  it('responder open, nothing listening closed, DROP open|filtered, REJECT admin-prohibited filtered (unprivileged: EHOSTUNREACH)', async () => {
-    const observations = byPort(await scanUdp({ address: host.address, family: 4, plan: planUdpProbes([7000, 7001, 7002, 7003]), caps: CAPS, snmpCommunity: 'public', privileged: false }));
-    expect(observations.get(7000)).toMatchObject({ state: 'open', reason: 'udp-response' });
-    expect(observations.get(7001)).toMatchObject({ state: 'open|filtered', reason: 'no-response', rttMs: null });
-    // Linux turns ICMP code 13 into EHOSTUNREACH on a connected socket: filtered, without the code.
-    expect(observations.get(7002)).toMatchObject({ state: 'filtered', reason: 'host-unreach' });
-    expect(observations.get(7003)).toMatchObject({ state: 'closed', reason: 'icmp-port-unreach' });
-    expect(observations.get(7001)?.attempts).toBeGreaterThanOrEqual(2);
-  });
-
-  itNeeding(
-    'privileged: the raw ICMP socket reads code 13 as icmp-admin-prohibited and code 3 as icmp-port-unreach',
-    { rawSocket: true },
-    async () => {
-      await new Promise((resolve) => setTimeout(resolve, 2_000)); // the previous test spent ICMP tokens
-      const observations = byPort(await scanUdp({ address: host.address, family: 4, plan: planUdpProbes([7000, 7001, 7002, 7003]), caps: CAPS, snmpCommunity: 'public', privileged: true }));
-      expect(observations.get(7000)?.state).toBe('open');
-      expect(observations.get(7001)?.state).toBe('open|filtered');
-      expect(observations.get(7002)).toMatchObject({ state: 'filtered', reason: 'icmp-admin-prohibited' });
+  for (const family of [4, 6] as const) {
+    it(`IPv${family}: responder open, nothing listening closed, DROP open|filtered, REJECT admin-prohibited filtered (unprivileged: ${UNPRIVILEGED_PROHIBITED[family]})`, async () => {
+      const observations = byPort(await scan(family, false));
+      expect(observations.get(7000)).toMatchObject({ state: 'open', reason: 'udp-response' });
+      expect(observations.get(7001)).toMatchObject({ state: 'open|filtered', reason: 'no-response', rttMs: null });
+      expect(observations.get(7002)).toMatchObject({ state: 'filtered', reason: UNPRIVILEGED_PROHIBITED[family] });
       expect(observations.get(7003)).toMatchObject({ state: 'closed', reason: 'icmp-port-unreach' });
-    },
-  );
+      // A host unreachable is a soft error: a connected socket without IP_RECVERR never hears of it.
+      expect(observations.get(7004)).toMatchObject({ state: 'open|filtered', reason: 'no-response' });
+      expect(observations.get(7001)?.attempts).toBeGreaterThanOrEqual(2);
+    });
+
+    itNeeding(
+      `IPv${family} privileged: the raw ${family === 6 ? 'ICMPv6' : 'ICMP'} socket reads the code: admin-prohibited, port unreachable, and a host unreachable the errno cannot tell apart`,
+      { rawSocket: true },
+      async () => {
+        await new Promise((resolve) => setTimeout(resolve, 2_000)); // the previous test spent ICMP tokens
+        const observations = byPort(await scan(family, true));
+        expect(observations.get(7000)?.state).toBe('open');
+        expect(observations.get(7001)?.state).toBe('open|filtered');
+        expect(observations.get(7002)).toMatchObject({ state: 'filtered', reason: 'icmp-admin-prohibited' });
+        expect(observations.get(7003)).toMatchObject({ state: 'closed', reason: 'icmp-port-unreach' });
+        // IPv4 code 1 / ICMPv6 code 3 (address unreachable): silence to a socket, the code to the raw socket.
+        expect(observations.get(7004)).toMatchObject({ state: 'filtered', reason: 'icmp-host-unreach' });
+      },
+    );
+  }
 });
 
 describeNetns('scanUdp on an emulated IP Office 9.1 (default ICMP rate limits)', () => {
