@@ -1,8 +1,8 @@
 /**
  * Host status on namespace targets: an address with no host behind it (no ARP answer), an
  * unreachable route, a host that drops everything, and a host behind a firewall that drops all
- * but one port (up). The built CLI gives exit 3 with one host finding, and --assume-up gives
- * the missing-listener findings back.
+ * but one port (up), over IPv4 and IPv6 (no NDP answer; an unreachable /128). The built CLI
+ * gives exit 3 with one host finding, and --assume-up gives the missing-listener findings back.
  */
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -22,6 +22,8 @@ const CLI = join(REPO, 'bin', 'portmatrix.js');
 /** Short timeouts: silence is what most of these hosts give. --connect: as root the SYN prober is the default, and it does not finish on an address whose neighbour entry went stale (left to its own issue). */
 const CAPS = { ...PROFILES.fast, maxRetries: 1, initialRttTimeoutMs: 300, maxRttTimeoutMs: 300 };
 const QUICK = ['--udp', 'none', '--checks', 'none', '--connect', '--profile', 'fast', '--max-retries', '1', '--initial-rtt-timeout', '300', '--max-rtt-timeout', '300', '--no-progress'];
+/** An IPv6 host firewall lets neighbour discovery through (IPv6's ARP); without it the host is not even on the link. */
+const NEIGHBOUR_DISCOVERY = 'icmpv6 type { nd-neighbor-solicit, nd-neighbor-advert } accept;';
 const dir = mkdtempSync(join(tmpdir(), 'portmatrix-host-status-'));
 
 function runCli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
@@ -32,9 +34,9 @@ function runCli(args: string[]): Promise<{ code: number | null; stdout: string; 
   });
 }
 
-async function scanOne(address: string, options: { tcp?: number[]; udp?: number[] } = {}): Promise<HostScan> {
+async function scanOne(address: string, family: 4 | 6, options: { tcp?: number[]; udp?: number[] } = {}): Promise<HostScan> {
   const { hosts } = await scanHosts({
-    targets: [{ target: address, address, family: 4 }],
+    targets: [{ target: address, address, family }],
     plan: { tcp: (options.tcp ?? [22, 80, 443, 5060]).map((port) => ({ start: port, end: port })), udp: planUdpProbes(options.udp ?? []) },
     caps: CAPS,
     seed: 7,
@@ -42,29 +44,32 @@ async function scanOne(address: string, options: { tcp?: number[]; udp?: number[
   return hosts[0]!;
 }
 
-describeNetns('host status on namespace targets', () => {
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+for (const family of [4, 6] as const) describeNetns(`host status on namespace targets (IPv${family})`, () => {
   let host: TestHost;
   let routeless: TestHost;
+  let address: string;
 
   beforeAll(async () => {
-    [host, routeless] = await Promise.all([createTestHost({ label: 'host-status' }), createTestHost({ label: 'host-status-route' })]);
+    [host, routeless] = await Promise.all([createTestHost({ label: `host-status-v${family}` }), createTestHost({ label: `host-status-route-v${family}` })]);
+    address = family === 6 ? host.address6 : host.address;
   });
 
   afterAll(async () => {
     await Promise.all([host?.destroy(), routeless?.destroy()]);
-    rmSync(dir, { recursive: true, force: true });
   });
 
   it('a host behind a firewall that drops all but one port is up; one closed UDP port is enough too', async () => {
     await host.nft(`
 table inet portmatrix_host_status {
-  chain input { type filter hook input priority 0; policy drop; tcp dport 443 accept; udp dport 7003 accept; }
+  chain input { type filter hook input priority 0; policy drop; ${NEIGHBOUR_DISCOVERY} tcp dport 443 accept; udp dport 7003 accept; }
 }`);
-    const tcp = await scanOne(host.address);
+    const tcp = await scanOne(address, family);
     expect(tcp.folded).toEqual([{ transport: 'tcp', state: 'filtered', reason: 'no-response', count: 3 }]);
     expect(tcp.observations).toMatchObject([{ port: 443, state: 'closed', reason: 'conn-refused' }]);
     expect(tcp.status).toEqual({ state: 'up', reason: 'port-answered' });
-    const udp = await scanOne(host.address, { tcp: [], udp: [7001, 7002, 7003] });
+    const udp = await scanOne(address, family, { tcp: [], udp: [7001, 7002, 7003] });
     // The one closed port may be listed or folded (src/scan/fold.ts): either way it answered.
     const closed = [...udp.observations, ...udp.folded].filter((entry) => entry.state === 'closed' && entry.reason === 'icmp-port-unreach');
     expect(closed).toHaveLength(1);
@@ -75,24 +80,25 @@ table inet portmatrix_host_status {
     await host.nft('flush table inet portmatrix_host_status');
     await host.nft(`
 table inet portmatrix_host_status {
-  chain input { type filter hook input priority 0; policy drop; }
+  chain input { type filter hook input priority 0; policy drop; ${NEIGHBOUR_DISCOVERY} }
 }`);
-    expect((await scanOne(host.address)).status).toEqual({ state: 'down', reason: 'no-response' });
-    expect((await scanOne(host.address, { tcp: [], udp: [7001, 7003] })).status).toEqual({ state: 'down', reason: 'no-response' });
+    expect((await scanOne(address, family)).status).toEqual({ state: 'down', reason: 'no-response' });
+    expect((await scanOne(address, family, { tcp: [], udp: [7001, 7003] })).status).toEqual({ state: 'down', reason: 'no-response' });
   });
 
   it('an unreachable route: unreachable (no-route), no probe sent', async () => {
-    await routeless.blockRoute();
-    const scan = await scanOne(routeless.address);
+    await routeless.blockRoute(family);
+    const scan = await scanOne(family === 6 ? routeless.address6 : routeless.address, family);
     expect(scan.status).toEqual({ state: 'unreachable', reason: 'no-route' });
     expect(scan.observations).toEqual([]);
   });
 
   it('an address with nobody behind it: exit 3, one host finding, no listener findings; --assume-up judges it anyway', async () => {
     await host.nft('delete table inet portmatrix_host_status');
-    // The address leaves the namespace: the caller's ARP requests go unanswered.
-    await host.exec(['ip', 'addr', 'del', `${host.address}/${host.prefixLength}`, 'dev', host.targetLink]);
-    const base = ['scan', host.address, '--matrix', 'ip-office-9.1', '--ports', 'matrix', ...QUICK, '--format', 'json'];
+    // The address leaves the namespace: the caller's ARP (NDP) requests go unanswered.
+    const prefixLength = family === 6 ? host.prefixLength6 : host.prefixLength;
+    await host.exec(['ip', `-${family}`, 'addr', 'del', `${address}/${prefixLength}`, 'dev', host.targetLink]);
+    const base = ['scan', family === 6 ? `[${address}]` : address, '--matrix', 'ip-office-9.1', '--ports', 'matrix', ...QUICK, '--format', 'json'];
 
     const down = await runCli([...base, '--output', join(dir, 'down.json')]);
     expect(down.code).toBe(3);
@@ -100,7 +106,8 @@ table inet portmatrix_host_status {
     expect(result.hosts[0]!.status.state).toBe('down');
     expect(['host-unreach', 'no-response']).toContain(result.hosts[0]!.status.reason);
     expect(result.conformance!.findings).toEqual([]);
-    expect(result.conformance!.hostFindings.map((finding) => `${finding.kind} ${finding.host}`)).toEqual([`host-not-up ${host.address}`]);
+    expect(result.hosts[0]!.address).toBe(address);
+    expect(result.conformance!.hostFindings.map((finding) => `${finding.kind} ${finding.host}`)).toEqual([`host-not-up ${address}`]);
     expect(down.stdout).toMatch(/Hosts not judged \(1\)/);
 
     const assumed = await runCli([...base, '--assume-up', '--output', join(dir, 'assumed.json')]);
