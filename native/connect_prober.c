@@ -21,16 +21,10 @@
  * the ticket into two per-slot arrays, so that a timeout runs from the SYN and not from the
  * moment JavaScript queued the command (a busy machine can hold a worker back for a while).
  *
- * Lifetime: JavaScript holds an external that points to a small handle, never to the prober
- * itself. destroy() releases the prober and empties the handle, so a later call is a clean
- * E_DESTROYED error and not a use after free; the handle's finalizer releases a prober that was
- * never destroyed (threads joined, sockets and fds closed) when the object is collected. The
- * uv_async handle is unreferenced: a forgotten prober never keeps the process alive.
+ * Lifetime, and the hand-over to JavaScript: prober_common.h.
  */
-#define NAPI_VERSION 8
 #define _GNU_SOURCE
-#include <node_api.h>
-#include <uv.h>
+#include "prober_common.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -46,16 +40,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#define RECORD_INTS 6
-#define COMMAND_INTS 3
 #define CODE_CONNECTED 0
 #define CODE_SELF_CONNECT (-1)
 #define MAX_WORKERS 8
 #define EVENTS_PER_WAIT 1024
 #define WAKE_TOKEN UINT32_MAX
-/* drain() waits at most this long for the workers to look at their sockets once more: long
-   enough for a starved worker to be scheduled on a loaded machine, short of a hang. */
-#define DRAIN_WAIT_NS 2000000000ll
 
 typedef struct {
   int fd; /* -1 until first used */
@@ -65,13 +54,7 @@ typedef struct {
   uint64_t started_ns;
 } slot_t;
 
-typedef struct {
-  int32_t *items;
-  size_t count;
-  size_t capacity; /* in int32 */
-} int_buffer_t;
-
-struct prober;
+typedef struct prober prober_t;
 
 typedef struct {
   struct prober *prober;
@@ -80,101 +63,22 @@ typedef struct {
   int started;
   int epoll_fd;
   int wake_fd;
-  /* Guarded by prober->lock. */
+  /* Guarded by prober->base.lock. */
   int_buffer_t commands;
   int stop;
   uint64_t drain_requested;
   uint64_t drain_served;
 } worker_t;
 
-typedef struct prober prober_t;
-
-/* What the JavaScript external points to; outlives the prober until the external is collected. */
-typedef struct {
-  prober_t *prober; /* NULL after destroy() */
-} handle_t;
-
 typedef struct prober {
-  napi_env env;
-  handle_t *handle;
-  napi_ref sent_at_ref;
-  napi_ref sent_tickets_ref;
-  double *sent_at;       /* the caller's Float64Array: when each slot's SYN went out (ms) */
-  int32_t *sent_tickets; /* the caller's Int32Array: the ticket that sent_at belongs to */
-  uint64_t clock_base_ns;
-  double clock_base_ms;
-  int async_initialized;
-  napi_ref callback_ref;
-  napi_ref results_ref;
-  napi_ref commands_ref;
-  napi_async_context async_context;
-  int32_t *results;          /* the caller's Int32Array */
-  uint32_t results_capacity; /* in records */
-  int32_t *command_input;    /* the caller's Int32Array */
-  uint32_t command_capacity; /* in commands */
-  uv_async_t async;
-  int destroyed;
-  int delivering;
-  int release_pending;
+  prober_base_t base;
   struct sockaddr_storage target;
   socklen_t target_length;
   int family;
   slot_t *slots;
-  uint32_t slot_count;
   worker_t workers[MAX_WORKERS];
   uint32_t worker_count;
-  pthread_mutex_t lock;
-  pthread_cond_t drained;
-  /* Guarded by lock: records published by the workers, not yet delivered. */
-  int_buffer_t published;
-  int_buffer_t delivering_records; /* JavaScript thread only */
 } prober_t;
-
-static uint64_t now_ns(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
-#define CHECK(call)                                                   \
-  do {                                                                \
-    if ((call) != napi_ok) {                                          \
-      napi_throw_error(env, "E_NATIVE", "node-api call failed: " #call); \
-      return NULL;                                                    \
-    }                                                                 \
-  } while (0)
-
-static int buffer_reserve(int_buffer_t *buffer, size_t more) {
-  if (buffer->count + more <= buffer->capacity) return 0;
-  size_t capacity = buffer->capacity ? buffer->capacity : 1024;
-  while (capacity < buffer->count + more) capacity *= 2;
-  int32_t *items = realloc(buffer->items, capacity * sizeof(int32_t));
-  if (!items) return ENOMEM;
-  buffer->items = items;
-  buffer->capacity = capacity;
-  return 0;
-}
-
-static void buffer_swap(int_buffer_t *a, int_buffer_t *b) {
-  int_buffer_t t = *a;
-  *a = *b;
-  *b = t;
-}
-
-/* The live prober behind an external; NULL with a JavaScript error thrown when there is none. */
-static prober_t *get_prober(napi_env env, napi_value value) {
-  void *data = NULL;
-  if (napi_get_value_external(env, value, &data) != napi_ok || !data) {
-    napi_throw_type_error(env, "E_NATIVE", "not a connect prober");
-    return NULL;
-  }
-  prober_t *prober = ((handle_t *)data)->prober;
-  if (!prober || prober->destroyed || prober->release_pending) {
-    napi_throw_error(env, "E_DESTROYED", "connect prober used after destroy()");
-    return NULL;
-  }
-  return prober;
-}
 
 /* Reads the ICMP type/code that ended a connect, when the kernel queued one (IP_RECVERR). */
 static void read_icmp(int fd, int family, int32_t *type, int32_t *code) {
@@ -226,17 +130,8 @@ static void disconnect_socket(int fd) {
   connect(fd, &unspec, sizeof unspec);
 }
 
-static void write_record(int_buffer_t *out, uint32_t slot_index, slot_t *slot, int32_t code, int32_t icmp_type, int32_t icmp_code) {
-  if (buffer_reserve(out, RECORD_INTS) != 0) return; /* out of memory: the probe times out and is retried */
-  uint64_t elapsed_us = (now_ns() - slot->started_ns) / 1000ull;
-  int32_t *record = out->items + out->count;
-  record[0] = (int32_t)slot_index;
-  record[1] = code;
-  record[2] = (int32_t)(elapsed_us > INT32_MAX ? INT32_MAX : elapsed_us);
-  record[3] = icmp_type;
-  record[4] = icmp_code;
-  record[5] = slot->ticket;
-  out->count += RECORD_INTS;
+static void record_outcome(int_buffer_t *out, uint32_t slot_index, slot_t *slot, int32_t code, int32_t icmp_type, int32_t icmp_code) {
+  write_record(out, slot_index, code, (int64_t)((now_ns() - slot->started_ns) / 1000ull), icmp_type, icmp_code, slot->ticket);
 }
 
 /* Records the outcome when the connect on this slot has finished; nothing for a stale wakeup. */
@@ -260,7 +155,7 @@ static void finish_slot(prober_t *prober, uint32_t slot_index, uint32_t events, 
       read_icmp(fd, prober->family, &icmp_type, &icmp_code);
     }
   }
-  write_record(out, slot_index, slot, code, icmp_type, icmp_code);
+  record_outcome(out, slot_index, slot, code, icmp_type, icmp_code);
   disconnect_socket(fd);
   slot->in_flight = 0;
 }
@@ -291,8 +186,7 @@ static void start_connect(prober_t *prober, worker_t *worker, uint32_t slot_inde
   slot->port = port;
   slot->ticket = ticket;
   slot->started_ns = now_ns();
-  prober->sent_at[slot_index] = prober->clock_base_ms + (double)(slot->started_ns - prober->clock_base_ns) / 1e6;
-  __atomic_store_n(&prober->sent_tickets[slot_index], ticket, __ATOMIC_RELEASE);
+  stamp_sent(&prober->base, slot_index, ticket, slot->started_ns);
   int32_t code = slot->fd < 0 ? open_slot_socket(prober, worker, slot_index) : 0;
   if (code == 0) {
     struct sockaddr_storage target = prober->target;
@@ -309,7 +203,7 @@ static void start_connect(prober_t *prober, worker_t *worker, uint32_t slot_inde
       disconnect_socket(slot->fd);
     }
   }
-  write_record(out, slot_index, slot, code, -1, -1);
+  record_outcome(out, slot_index, slot, code, -1, -1);
 }
 
 static void run_commands(prober_t *prober, worker_t *worker, const int_buffer_t *commands, int_buffer_t *out) {
@@ -338,127 +232,52 @@ static void *run_worker(void *argument) {
   for (;;) {
     int ready = epoll_wait(worker->epoll_fd, events, EVENTS_PER_WAIT, -1);
     if (ready < 0 && errno != EINTR) break;
-    pthread_mutex_lock(&prober->lock);
+    pthread_mutex_lock(&prober->base.lock);
     int stop = worker->stop;
     uint64_t drain_request = worker->drain_requested;
     buffer_swap(&commands, &worker->commands);
     worker->commands.count = 0;
-    pthread_mutex_unlock(&prober->lock);
+    pthread_mutex_unlock(&prober->base.lock);
     if (stop) break;
     for (int i = 0; i < ready; i++) {
       uint32_t slot_index = events[i].data.u32;
       if (slot_index == WAKE_TOKEN) {
         uint64_t count;
         if (read(worker->wake_fd, &count, sizeof count) < 0) { /* nothing to read: fine */ }
-      } else if (slot_index < prober->slot_count && prober->slots[slot_index].in_flight) {
+      } else if (slot_index < prober->base.slot_count && prober->slots[slot_index].in_flight) {
         finish_slot(prober, slot_index, events[i].events, &out);
       }
     }
     run_commands(prober, worker, &commands, &out);
-    pthread_mutex_lock(&prober->lock);
-    int publish = out.count > 0;
-    if (publish && buffer_reserve(&prober->published, out.count) == 0) {
-      memcpy(prober->published.items + prober->published.count, out.items, out.count * sizeof(int32_t));
-      prober->published.count += out.count;
-    }
-    out.count = 0;
-    if (drain_request > worker->drain_served) {
-      worker->drain_served = drain_request;
-      pthread_cond_broadcast(&prober->drained);
-    }
-    pthread_mutex_unlock(&prober->lock);
-    if (publish) uv_async_send(&prober->async);
+    publish(&prober->base, &out, drain_request, &worker->drain_served);
   }
   free(commands.items);
   free(out.items);
   return NULL;
 }
 
-static void wake(worker_t *worker) {
-  uint64_t one = 1;
-  if (write(worker->wake_fd, &one, sizeof one) < 0) { /* counter full: the worker is awake anyway */ }
-}
+static void wake(worker_t *worker) { signal_eventfd(worker->wake_fd); }
 
-/* Hands the published records to JavaScript, at most results_capacity per callback. */
-static void deliver(prober_t *prober) {
-  if (prober->delivering || prober->destroyed) return;
-  prober->delivering = 1;
-  pthread_mutex_lock(&prober->lock);
-  buffer_swap(&prober->published, &prober->delivering_records);
-  prober->published.count = 0;
-  pthread_mutex_unlock(&prober->lock);
-  napi_env env = prober->env;
-  size_t total = prober->delivering_records.count / RECORD_INTS;
-  for (size_t done = 0; done < total && !prober->release_pending;) {
-    size_t count = total - done;
-    if (count > prober->results_capacity) count = prober->results_capacity;
-    memcpy(prober->results, prober->delivering_records.items + done * RECORD_INTS, count * RECORD_INTS * sizeof(int32_t));
-    done += count;
-    napi_handle_scope scope;
-    if (napi_open_handle_scope(env, &scope) != napi_ok) break;
-    napi_value callback, receiver, argument, ignored;
-    napi_get_reference_value(env, prober->callback_ref, &callback);
-    napi_get_global(env, &receiver); /* napi_make_callback needs an object receiver */
-    napi_create_uint32(env, (uint32_t)count, &argument);
-    napi_status status = napi_make_callback(env, prober->async_context, receiver, callback, 1, &argument, &ignored);
-    if (status == napi_pending_exception) {
-      napi_value exception;
-      napi_get_and_clear_last_exception(env, &exception);
-      napi_fatal_exception(env, exception);
-    }
-    napi_close_handle_scope(env, scope);
-  }
-  prober->delivering_records.count = 0;
-  prober->delivering = 0;
-}
-
-static void release(prober_t *prober);
-
-static void deliver_and_release(prober_t *prober) {
-  deliver(prober);
-  if (prober->release_pending) release(prober);
-}
-
-static void on_async(uv_async_t *handle) {
-  prober_t *prober = (prober_t *)handle->data;
-  if (!prober->destroyed) deliver_and_release(prober);
-}
-
-static void free_prober(prober_t *prober) {
-  free(prober->published.items);
-  free(prober->delivering_records.items);
-  free(prober->slots);
-  free(prober);
-}
-
-static void on_async_closed(uv_handle_t *handle) {
-  free_prober((prober_t *)handle->data);
-}
-
-static void stop_workers(prober_t *prober) {
-  pthread_mutex_lock(&prober->lock);
+/* Joins the workers and closes every fd: the connect prober's part of release(), at any stage. */
+static void stop_prober(prober_base_t *base) {
+  prober_t *prober = (prober_t *)base;
+  pthread_mutex_lock(&base->lock);
   for (uint32_t i = 0; i < prober->worker_count; i++) prober->workers[i].stop = 1;
-  pthread_mutex_unlock(&prober->lock);
-  for (uint32_t i = 0; i < prober->worker_count; i++) {
+  pthread_mutex_unlock(&base->lock);
+  for (uint32_t i = 0; i < MAX_WORKERS; i++) {
     worker_t *worker = &prober->workers[i];
     if (worker->started) {
       wake(worker);
       pthread_join(worker->thread, NULL);
       worker->started = 0;
     }
-  }
-  for (uint32_t i = 0; i < prober->worker_count; i++) {
-    worker_t *worker = &prober->workers[i];
     if (worker->epoll_fd >= 0) close(worker->epoll_fd);
     if (worker->wake_fd >= 0) close(worker->wake_fd);
     worker->epoll_fd = worker->wake_fd = -1;
     free(worker->commands.items);
     worker->commands.items = NULL;
   }
-}
-
-static void close_slots(prober_t *prober) {
-  for (uint32_t i = 0; prober->slots && i < prober->slot_count; i++) {
+  for (uint32_t i = 0; prober->slots && i < base->slot_count; i++) {
     if (prober->slots[i].fd >= 0) {
       if (prober->slots[i].in_flight) disconnect_socket(prober->slots[i].fd);
       close(prober->slots[i].fd);
@@ -467,68 +286,32 @@ static void close_slots(prober_t *prober) {
   }
 }
 
-static void delete_reference(napi_env env, napi_ref *ref) {
-  if (*ref) napi_delete_reference(env, *ref);
-  *ref = NULL;
+static void dispose_prober(prober_base_t *base) {
+  prober_t *prober = (prober_t *)base;
+  free(prober->slots);
+  free(prober);
 }
 
-/* Releases everything the prober holds, at any stage of its construction: threads joined,
-   sockets and fds closed, references dropped, the async handle closed (it frees the memory). */
-static void release(prober_t *prober) {
-  if (prober->destroyed) return;
-  prober->destroyed = 1;
-  if (prober->handle) prober->handle->prober = NULL;
-  prober->handle = NULL;
-  stop_workers(prober);
-  close_slots(prober);
-  pthread_mutex_destroy(&prober->lock);
-  pthread_cond_destroy(&prober->drained);
-  napi_env env = prober->env;
-  delete_reference(env, &prober->callback_ref);
-  delete_reference(env, &prober->results_ref);
-  delete_reference(env, &prober->commands_ref);
-  delete_reference(env, &prober->sent_at_ref);
-  delete_reference(env, &prober->sent_tickets_ref);
-  if (prober->async_context) napi_async_destroy(env, prober->async_context);
-  prober->async_context = NULL;
-  if (prober->async_initialized) uv_close((uv_handle_t *)&prober->async, on_async_closed);
-  else free_prober(prober);
-}
+static const prober_kind_t CONNECT_PROBER = {
+    "connect prober", {0x706f72746d617472ull, 0x636f6e6e65637401ull}, stop_prober, dispose_prober};
 
-/* The external was collected: release a prober that was never destroyed. */
-static void finalize_handle(napi_env env, void *data, void *hint) {
-  handle_t *handle = (handle_t *)data;
-  prober_t *prober = handle->prober;
-  if (prober) {
-    prober->handle = NULL;
-    if (prober->delivering) prober->release_pending = 1;
-    else release(prober);
+/* One epoll and one eventfd per worker, the eventfd registered with the epoll. 0 or an errno. */
+static int open_workers(prober_t *prober) {
+  for (uint32_t i = 0; i < prober->worker_count; i++) {
+    worker_t *worker = &prober->workers[i];
+    worker->prober = prober;
+    worker->index = i;
+    worker->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
+    if (worker->epoll_fd < 0) return errno;
+    worker->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (worker->wake_fd < 0) return errno;
+    struct epoll_event event;
+    event.events = EPOLLIN;
+    event.data.u64 = 0;
+    event.data.u32 = WAKE_TOKEN;
+    if (epoll_ctl(worker->epoll_fd, EPOLL_CTL_ADD, worker->wake_fd, &event) != 0) return errno;
   }
-  free(handle);
-}
-
-static int int32_array(napi_env env, napi_value value, size_t min_length, int32_t **data, size_t *length) {
-  napi_typedarray_type type;
-  void *raw = NULL;
-  if (napi_get_typedarray_info(env, value, &type, length, &raw, NULL, NULL) != napi_ok) return 0;
-  *data = (int32_t *)raw;
-  return type == napi_int32_array && *length >= min_length;
-}
-
-static int float64_array(napi_env env, napi_value value, size_t min_length, double **data) {
-  napi_typedarray_type type;
-  size_t length = 0;
-  void *raw = NULL;
-  if (napi_get_typedarray_info(env, value, &type, &length, &raw, NULL, NULL) != napi_ok) return 0;
-  *data = (double *)raw;
-  return type == napi_float64_array && length >= min_length;
-}
-
-/* Throws a JavaScript error for a failed start; the prober (any stage) is released first. */
-static napi_value fail_start(napi_env env, prober_t *prober, int error) {
-  release(prober);
-  napi_throw_error(env, error == EMFILE || error == ENFILE ? "EMFILE" : error == ENOMEM ? "ENOMEM" : "E_NATIVE", strerror(error));
-  return NULL;
+  return 0;
 }
 
 /* createProber(address, family, slotCount, workerCount, results: Int32Array, commands: Int32Array,
@@ -545,109 +328,41 @@ static napi_value create_prober(napi_env env, napi_callback_info info) {
   size_t address_length = 0;
   int32_t family = 0;
   uint32_t slot_count = 0, worker_count = 0;
-  double now_ms = 0;
   CHECK(napi_get_value_string_utf8(env, argv[0], address, sizeof address, &address_length));
   CHECK(napi_get_value_int32(env, argv[1], &family));
   CHECK(napi_get_value_uint32(env, argv[2], &slot_count));
   CHECK(napi_get_value_uint32(env, argv[3], &worker_count));
-  CHECK(napi_get_value_double(env, argv[9], &now_ms));
-  int32_t *results = NULL, *commands = NULL, *sent_tickets = NULL;
-  double *sent_at = NULL;
-  size_t results_length = 0, commands_length = 0, tickets_length = 0;
-  if (!int32_array(env, argv[4], RECORD_INTS, &results, &results_length) ||
-      !int32_array(env, argv[5], COMMAND_INTS, &commands, &commands_length) || slot_count == 0 ||
-      !float64_array(env, argv[7], slot_count, &sent_at) || !int32_array(env, argv[8], slot_count, &sent_tickets, &tickets_length) ||
-      worker_count == 0 || worker_count > MAX_WORKERS) {
+  prober_arrays_t arrays;
+  if (!read_arrays(env, argv + 4, slot_count, &arrays) || worker_count == 0 || worker_count > MAX_WORKERS) {
     napi_throw_type_error(env, NULL, "results and commands must be Int32Arrays of at least one record, sentAt and sentTickets one entry per slot; slotCount > 0; 1 <= workerCount <= 8");
     return NULL;
   }
-
   prober_t *prober = calloc(1, sizeof *prober);
   if (!prober) {
     napi_throw_error(env, "ENOMEM", "out of memory");
     return NULL;
   }
-  /* From here on every failure goes through fail_start(), which releases what exists so far. */
-  prober->env = env;
-  pthread_mutex_init(&prober->lock, NULL);
-  pthread_cond_init(&prober->drained, NULL);
+  /* From here on every failure goes through release(), which gives back what exists so far. */
+  base_init(&prober->base, &CONNECT_PROBER, env, &arrays, slot_count);
   for (uint32_t i = 0; i < MAX_WORKERS; i++) prober->workers[i].epoll_fd = prober->workers[i].wake_fd = -1;
   prober->family = family;
-  if (family == 4) {
-    struct sockaddr_in *a = (struct sockaddr_in *)&prober->target;
-    a->sin_family = AF_INET;
-    prober->target_length = sizeof *a;
-    if (inet_pton(AF_INET, address, &a->sin_addr) != 1) family = 0;
-  } else if (family == 6) {
-    struct sockaddr_in6 *a = (struct sockaddr_in6 *)&prober->target;
-    a->sin6_family = AF_INET6;
-    prober->target_length = sizeof *a;
-    if (inet_pton(AF_INET6, address, &a->sin6_addr) != 1) family = 0;
-  }
-  if (family != 4 && family != 6) {
-    release(prober);
+  if (!parse_address(address, family, &prober->target, &prober->target_length)) {
+    release(&prober->base);
     napi_throw_type_error(env, NULL, "not an IPv4/IPv6 address literal");
     return NULL;
   }
-  prober->results = results;
-  prober->results_capacity = (uint32_t)(results_length / RECORD_INTS);
-  prober->command_input = commands;
-  prober->command_capacity = (uint32_t)(commands_length / COMMAND_INTS);
-  prober->sent_at = sent_at;
-  prober->sent_tickets = sent_tickets;
-  prober->clock_base_ns = now_ns();
-  prober->clock_base_ms = now_ms;
-  prober->slot_count = slot_count;
   prober->worker_count = worker_count < slot_count ? worker_count : slot_count;
   prober->slots = calloc(slot_count, sizeof(slot_t));
-  if (!prober->slots) return fail_start(env, prober, ENOMEM);
+  if (!prober->slots) return fail_start(&prober->base, ENOMEM, "allocate");
   for (uint32_t i = 0; i < slot_count; i++) prober->slots[i].fd = -1;
-  for (uint32_t i = 0; i < prober->worker_count; i++) {
-    worker_t *worker = &prober->workers[i];
-    worker->prober = prober;
-    worker->index = i;
-    worker->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
-    if (worker->epoll_fd < 0) return fail_start(env, prober, errno);
-    worker->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-    if (worker->wake_fd < 0) return fail_start(env, prober, errno);
-    struct epoll_event event;
-    event.events = EPOLLIN;
-    event.data.u64 = 0;
-    event.data.u32 = WAKE_TOKEN;
-    if (epoll_ctl(worker->epoll_fd, EPOLL_CTL_ADD, worker->wake_fd, &event) != 0) return fail_start(env, prober, errno);
-  }
-  uv_loop_t *loop = NULL;
-  if (napi_get_uv_event_loop(env, &loop) != napi_ok || uv_async_init(loop, &prober->async, on_async) != 0) {
-    return fail_start(env, prober, EINVAL);
-  }
-  prober->async_initialized = 1;
-  prober->async.data = prober;
-  uv_unref((uv_handle_t *)&prober->async);
-  napi_value resource_name;
-  if (napi_create_string_utf8(env, "portmatrix:connect-prober", NAPI_AUTO_LENGTH, &resource_name) != napi_ok ||
-      napi_async_init(env, NULL, resource_name, &prober->async_context) != napi_ok ||
-      napi_create_reference(env, argv[6], 1, &prober->callback_ref) != napi_ok ||
-      napi_create_reference(env, argv[4], 1, &prober->results_ref) != napi_ok ||
-      napi_create_reference(env, argv[5], 1, &prober->commands_ref) != napi_ok ||
-      napi_create_reference(env, argv[7], 1, &prober->sent_at_ref) != napi_ok ||
-      napi_create_reference(env, argv[8], 1, &prober->sent_tickets_ref) != napi_ok) {
-    return fail_start(env, prober, EINVAL);
-  }
-  handle_t *handle = calloc(1, sizeof *handle);
-  if (!handle) return fail_start(env, prober, ENOMEM);
-  handle->prober = prober;
-  prober->handle = handle;
+  int error = open_workers(prober);
+  if (error) return fail_start(&prober->base, error, "open a worker");
   napi_value external;
-  if (napi_create_external(env, handle, finalize_handle, NULL, &external) != napi_ok) {
-    free(handle);
-    prober->handle = NULL;
-    return fail_start(env, prober, EINVAL);
-  }
+  if ((error = base_start(&prober->base, &arrays, "portmatrix:connect-prober", &external))) return fail_start(&prober->base, error, "start");
   /* Threads last: nothing can fail after them but their own start. */
   for (uint32_t i = 0; i < prober->worker_count; i++) {
     worker_t *worker = &prober->workers[i];
-    int error = pthread_create(&worker->thread, NULL, run_worker, worker);
-    if (error) return fail_start(env, prober, error); /* the handle's finalizer finds it released */
+    if ((error = pthread_create(&worker->thread, NULL, run_worker, worker))) return fail_start(&prober->base, error, "pthread_create");
     worker->started = 1;
   }
   return external;
@@ -656,28 +371,13 @@ static napi_value create_prober(napi_env env, napi_callback_info info) {
 /* submit(prober, count): hands `count` commands (slot, port, ticket) from the commands array to
    the slots' workers; port 0 aborts the probe with that ticket. Outcomes arrive through onResults. */
 static napi_value submit(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
-  napi_value argv[2];
-  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  prober_t *prober = get_prober(env, argv[0]);
-  if (!prober) return NULL;
   uint32_t count = 0;
-  CHECK(napi_get_value_uint32(env, argv[1], &count));
-  if (count > prober->command_capacity) {
-    napi_throw_error(env, "E_NATIVE", "submit: command count beyond the commands array");
-    return NULL;
-  }
-  for (uint32_t i = 0; i < count; i++) {
-    const int32_t *command = prober->command_input + (size_t)i * COMMAND_INTS;
-    if ((uint32_t)command[0] >= prober->slot_count || command[1] < 0 || command[1] > 65535) {
-      napi_throw_error(env, "E_NATIVE", "submit: bad slot or port");
-      return NULL;
-    }
-  }
+  prober_t *prober = (prober_t *)submit_call(env, info, &CONNECT_PROBER, &count);
+  if (!prober) return NULL;
   uint32_t touched = 0;
-  pthread_mutex_lock(&prober->lock);
+  pthread_mutex_lock(&prober->base.lock);
   for (uint32_t i = 0; i < count; i++) {
-    const int32_t *command = prober->command_input + (size_t)i * COMMAND_INTS;
+    const int32_t *command = prober->base.command_input + (size_t)i * COMMAND_INTS;
     uint32_t owner = (uint32_t)command[0] % prober->worker_count;
     worker_t *worker = &prober->workers[owner];
     if (buffer_reserve(&worker->commands, COMMAND_INTS) != 0) continue; /* lost: the probe times out and is retried */
@@ -685,7 +385,7 @@ static napi_value submit(napi_env env, napi_callback_info info) {
     worker->commands.count += COMMAND_INTS;
     touched |= 1u << owner;
   }
-  pthread_mutex_unlock(&prober->lock);
+  pthread_mutex_unlock(&prober->base.lock);
   for (uint32_t i = 0; i < prober->worker_count; i++) {
     if (touched & (1u << i)) wake(&prober->workers[i]);
   }
@@ -695,60 +395,29 @@ static napi_value submit(napi_env env, napi_callback_info info) {
 /* drain(prober): every worker looks at its sockets once more, then finished connects are
    delivered now (before timeouts are judged). Waits at most DRAIN_WAIT_NS. */
 static napi_value drain_now(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1];
-  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  prober_t *prober = get_prober(env, argv[0]);
-  if (!prober) return NULL;
-  if (prober->delivering) return NULL; /* called from its own onResults: the batch is being delivered */
+  prober_t *prober = (prober_t *)drain_call(env, info, &CONNECT_PROBER);
+  if (!prober) return NULL; /* destroyed (an error is thrown), or called from its own onResults */
   uint64_t wanted[MAX_WORKERS];
-  pthread_mutex_lock(&prober->lock);
-  for (uint32_t i = 0; i < prober->worker_count; i++) wanted[i] = ++prober->workers[i].drain_requested;
-  pthread_mutex_unlock(&prober->lock);
-  for (uint32_t i = 0; i < prober->worker_count; i++) wake(&prober->workers[i]);
-  struct timespec deadline;
-  clock_gettime(CLOCK_REALTIME, &deadline);
-  deadline.tv_nsec += DRAIN_WAIT_NS;
-  deadline.tv_sec += deadline.tv_nsec / 1000000000l;
-  deadline.tv_nsec %= 1000000000l;
-  pthread_mutex_lock(&prober->lock);
+  uint64_t *served[MAX_WORKERS];
+  pthread_mutex_lock(&prober->base.lock);
   for (uint32_t i = 0; i < prober->worker_count; i++) {
-    while (prober->workers[i].drain_served < wanted[i]) {
-      if (pthread_cond_timedwait(&prober->drained, &prober->lock, &deadline) == ETIMEDOUT) break;
-    }
+    wanted[i] = ++prober->workers[i].drain_requested;
+    served[i] = &prober->workers[i].drain_served;
   }
-  pthread_mutex_unlock(&prober->lock);
-  deliver_and_release(prober);
+  pthread_mutex_unlock(&prober->base.lock);
+  for (uint32_t i = 0; i < prober->worker_count; i++) wake(&prober->workers[i]);
+  wait_drained_and_deliver(&prober->base, served, wanted, prober->worker_count);
   return NULL;
 }
 
-/* destroy(prober): releases the prober; calling it again does nothing. */
-static napi_value destroy_prober(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1];
-  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  void *data = NULL;
-  if (napi_get_value_external(env, argv[0], &data) != napi_ok || !data) {
-    napi_throw_type_error(env, "E_NATIVE", "not a connect prober");
-    return NULL;
-  }
-  handle_t *handle = (handle_t *)data;
-  prober_t *prober = handle->prober;
-  if (!prober) return NULL;
-  handle->prober = NULL;
-  prober->handle = NULL;
-  /* Inside a delivery the batch being read still belongs to the prober: release afterwards. */
-  if (!prober->delivering) release(prober);
-  else prober->release_pending = 1;
-  return NULL;
-}
+static napi_value destroy(napi_env env, napi_callback_info info) { return destroy_call(env, info, &CONNECT_PROBER); }
 
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor properties[] = {
       {"createProber", NULL, create_prober, NULL, NULL, NULL, napi_default, NULL},
       {"submit", NULL, submit, NULL, NULL, NULL, napi_default, NULL},
       {"drain", NULL, drain_now, NULL, NULL, NULL, napi_default, NULL},
-      {"destroy", NULL, destroy_prober, NULL, NULL, NULL, napi_default, NULL},
+      {"destroy", NULL, destroy, NULL, NULL, NULL, napi_default, NULL},
   };
   napi_define_properties(env, exports, sizeof properties / sizeof properties[0], properties);
   return exports;

@@ -22,11 +22,10 @@
  *   slot, code, rtt (microseconds), icmp type (-1: none), icmp code (-1: none), ticket
  * code: 1 SYN-ACK, 2 RST, 3 ICMP unreachable, < 0 -errno of a failed send (a local resource).
  * Answers that fail validation are counted, never delivered (stats()).
+ * Lifetime, and the hand-over to JavaScript: prober_common.h.
  */
-#define NAPI_VERSION 8
 #define _GNU_SOURCE
-#include <node_api.h>
-#include <uv.h>
+#include "prober_common.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -44,8 +43,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#define RECORD_INTS 6
-#define COMMAND_INTS 3
 #define CODE_SYN_ACK 1
 #define CODE_RESET 2
 #define CODE_ICMP 3
@@ -54,7 +51,6 @@
 #define PACKET_BYTES 128
 #define SYN_BYTES 24 /* TCP header with one MSS option, as a real stack sends */
 #define SOCKET_BUFFER_BYTES (8 << 20)
-#define DRAIN_WAIT_NS 2000000000ll /* long enough for a worker starved on a loaded machine */
 
 #define TCP_FIN 0x01
 #define TCP_SYN 0x02
@@ -68,33 +64,7 @@ typedef struct {
 } slot_t;
 
 typedef struct {
-  int32_t *items;
-  size_t count;
-  size_t capacity; /* in int32 */
-} int_buffer_t;
-
-typedef struct {
-  napi_env env;
-  napi_ref callback_ref;
-  napi_ref results_ref;
-  napi_ref commands_ref;
-  napi_ref sent_at_ref;
-  napi_ref sent_tickets_ref;
-  double *sent_at;       /* the caller's Float64Array: when each slot's SYN went out (performance.now() ms) */
-  int32_t *sent_tickets; /* the caller's Int32Array: the ticket that sent_at belongs to */
-  uint64_t clock_base_ns;
-  double clock_base_ms;
-  napi_async_context async_context;
-  int32_t *results;
-  uint32_t results_capacity;
-  int32_t *command_input;
-  uint32_t command_capacity;
-  uv_async_t async;
-  int async_ready;
-  int destroyed;
-  int delivering;
-  int release_pending;
-
+  prober_base_t base;
   int family;
   uint8_t target[16];
   uint8_t source[16];
@@ -108,57 +78,21 @@ typedef struct {
   socklen_t target_length;
 
   slot_t *slots;
-  uint32_t slot_count;
   int32_t slot_of_port[65536];     /* worker thread only: -1 when no probe of the port is in flight */
   uint64_t first_sent_ns[65536]; /* worker thread only: when the first SYN to the port went out (0: none yet) */
 
   pthread_t thread;
   int thread_started;
-  pthread_mutex_t lock;
-  pthread_cond_t drained;
-  /* Guarded by lock. */
+  /* Guarded by base.lock. */
   int stop;
   int_buffer_t commands;
-  int_buffer_t published;
   uint64_t drain_requested;
   uint64_t drain_served;
   uint64_t answers;
   uint64_t invalid;
   uint64_t unsolicited;
   uint64_t sent;
-  int_buffer_t delivering_records; /* JavaScript thread only */
 } prober_t;
-
-static uint64_t now_ns(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
-#define CHECK(call)                                                      \
-  do {                                                                   \
-    if ((call) != napi_ok) {                                             \
-      napi_throw_error(env, "E_NATIVE", "node-api call failed: " #call); \
-      return NULL;                                                       \
-    }                                                                    \
-  } while (0)
-
-static int buffer_reserve(int_buffer_t *buffer, size_t more) {
-  if (buffer->count + more <= buffer->capacity) return 0;
-  size_t capacity = buffer->capacity ? buffer->capacity : 1024;
-  while (capacity < buffer->count + more) capacity *= 2;
-  int32_t *items = realloc(buffer->items, capacity * sizeof(int32_t));
-  if (!items) return ENOMEM;
-  buffer->items = items;
-  buffer->capacity = capacity;
-  return 0;
-}
-
-static void buffer_swap(int_buffer_t *a, int_buffer_t *b) {
-  int_buffer_t t = *a;
-  *a = *b;
-  *b = t;
-}
 
 /* ---- SipHash-2-4 (Aumasson and Bernstein), the keyed hash of the 4-tuple ---- */
 
@@ -260,17 +194,9 @@ static uint32_t read32(const uint8_t *at) { return (uint32_t)at[0] << 24 | (uint
 
 /* ---- the worker: send, receive, validate ---- */
 
-static void write_record(prober_t *prober, int_buffer_t *out, uint32_t slot_index, int32_t code, int64_t rtt_us,
-                         int32_t icmp_type, int32_t icmp_code) {
-  if (buffer_reserve(out, RECORD_INTS) != 0) return; /* out of memory: the probe times out and is retried */
-  int32_t *record = out->items + out->count;
-  record[0] = (int32_t)slot_index;
-  record[1] = code;
-  record[2] = (int32_t)(rtt_us < 0 ? 0 : rtt_us > INT32_MAX ? INT32_MAX : rtt_us);
-  record[3] = icmp_type;
-  record[4] = icmp_code;
-  record[5] = prober->slots[slot_index].ticket;
-  out->count += RECORD_INTS;
+static void record_outcome(prober_t *prober, int_buffer_t *out, uint32_t slot_index, int32_t code, int64_t rtt_us, int32_t icmp_type,
+                           int32_t icmp_code) {
+  write_record(out, slot_index, code, rtt_us, icmp_type, icmp_code, prober->slots[slot_index].ticket);
 }
 
 typedef struct {
@@ -294,7 +220,7 @@ static void on_answer(prober_t *prober, uint16_t port, uint32_t sequence, int32_
   }
   counters->answers++;
   uint64_t sent = prober->first_sent_ns[port];
-  write_record(prober, out, (uint32_t)slot_index, code, sent ? (int64_t)(now_ns() - sent) / 1000 : 0, icmp_type, icmp_code);
+  record_outcome(prober, out, (uint32_t)slot_index, code, sent ? (int64_t)(now_ns() - sent) / 1000 : 0, icmp_type, icmp_code);
   prober->slots[slot_index].in_flight = 0;
   prober->slot_of_port[port] = -1;
 }
@@ -387,8 +313,7 @@ static void send_batch(prober_t *prober, const uint32_t *slot_indexes, int count
     build_syn(prober, slot->port, cookie(prober, slot->port), segments[i]);
     if (prober->first_sent_ns[slot->port] == 0) prober->first_sent_ns[slot->port] = now;
     /* The engine's timeout runs from here, not from when JavaScript queued the probe. */
-    prober->sent_at[slot_indexes[i]] = prober->clock_base_ms + (double)(now - prober->clock_base_ns) / 1e6;
-    __atomic_store_n(&prober->sent_tickets[slot_indexes[i]], slot->ticket, __ATOMIC_RELEASE);
+    stamp_sent(&prober->base, slot_indexes[i], slot->ticket, now);
     vectors[i].iov_base = segments[i];
     vectors[i].iov_len = SYN_BYTES;
     memset(&messages[i].msg_hdr, 0, sizeof messages[i].msg_hdr);
@@ -410,7 +335,7 @@ static void send_batch(prober_t *prober, const uint32_t *slot_indexes, int count
     int error = sent < 0 ? errno : EAGAIN;
     for (int i = done; i < count; i++) {
       slot_t *slot = &prober->slots[slot_indexes[i]];
-      write_record(prober, out, slot_indexes[i], -error, 0, -1, -1);
+      record_outcome(prober, out, slot_indexes[i], -error, 0, -1, -1);
       slot->in_flight = 0;
       prober->slot_of_port[slot->port] = -1;
     }
@@ -458,12 +383,12 @@ static void *run_worker(void *argument) {
       uint64_t count;
       if (read(prober->wake_fd, &count, sizeof count) < 0) { /* nothing to read: fine */ }
     }
-    pthread_mutex_lock(&prober->lock);
+    pthread_mutex_lock(&prober->base.lock);
     int stop = prober->stop;
     uint64_t drain_request = prober->drain_requested;
     buffer_swap(&commands, &prober->commands);
     prober->commands.count = 0;
-    pthread_mutex_unlock(&prober->lock);
+    pthread_mutex_unlock(&prober->base.lock);
     if (stop) break;
     counters_t counters = {0, 0, 0, 0};
     /* Answers first: a probe in flight that has been answered is free before its port is sent again. */
@@ -471,33 +396,20 @@ static void *run_worker(void *argument) {
     read_socket(prober, prober->icmp_fd, 1, &out, &counters);
     run_commands(prober, &commands, &out, &counters);
     commands.count = 0;
-    pthread_mutex_lock(&prober->lock);
+    pthread_mutex_lock(&prober->base.lock);
     prober->answers += counters.answers;
     prober->invalid += counters.invalid;
     prober->unsolicited += counters.unsolicited;
     prober->sent += counters.sent;
-    int publish = out.count > 0;
-    if (publish && buffer_reserve(&prober->published, out.count) == 0) {
-      memcpy(prober->published.items + prober->published.count, out.items, out.count * sizeof(int32_t));
-      prober->published.count += out.count;
-    }
-    out.count = 0;
-    if (drain_request > prober->drain_served) {
-      prober->drain_served = drain_request;
-      pthread_cond_broadcast(&prober->drained);
-    }
-    pthread_mutex_unlock(&prober->lock);
-    if (publish) uv_async_send(&prober->async);
+    pthread_mutex_unlock(&prober->base.lock);
+    publish(&prober->base, &out, drain_request, &prober->drain_served);
   }
   free(commands.items);
   free(out.items);
   return NULL;
 }
 
-static void wake(prober_t *prober) {
-  uint64_t one = 1;
-  if (write(prober->wake_fd, &one, sizeof one) < 0) { /* counter full: the worker is awake anyway */ }
-}
+static void wake(prober_t *prober) { signal_eventfd(prober->wake_fd); }
 
 /* ---- sockets ---- */
 
@@ -506,8 +418,7 @@ static int find_source(prober_t *prober) {
   int fd = socket(prober->family == 4 ? AF_INET : AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
   if (fd < 0) return errno;
   struct sockaddr_storage probe = prober->target_address;
-  if (prober->family == 4) ((struct sockaddr_in *)&probe)->sin_port = htons(9);
-  else ((struct sockaddr_in6 *)&probe)->sin6_port = htons(9);
+  set_port(&probe, prober->family, 9);
   struct sockaddr_storage local;
   socklen_t length = sizeof local;
   int error = 0;
@@ -519,25 +430,28 @@ static int find_source(prober_t *prober) {
   return 0;
 }
 
+/* The source address, port 0. */
+static socklen_t source_address(const prober_t *prober, struct sockaddr_storage *local) {
+  memset(local, 0, sizeof *local);
+  if (prober->family == 4) {
+    struct sockaddr_in *a = (struct sockaddr_in *)local;
+    a->sin_family = AF_INET;
+    memcpy(&a->sin_addr, prober->source, 4);
+    return sizeof *a;
+  }
+  struct sockaddr_in6 *a = (struct sockaddr_in6 *)local;
+  a->sin6_family = AF_INET6;
+  memcpy(&a->sin6_addr, prober->source, 16);
+  return sizeof *a;
+}
+
 /* Reserves a source port: a TCP socket bound to it and never listening or connecting. */
 static int reserve_source_port(prober_t *prober) {
   int domain = prober->family == 4 ? AF_INET : AF_INET6;
   prober->port_fd = socket(domain, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (prober->port_fd < 0) return errno;
   struct sockaddr_storage local;
-  memset(&local, 0, sizeof local);
-  socklen_t length;
-  if (prober->family == 4) {
-    struct sockaddr_in *a = (struct sockaddr_in *)&local;
-    a->sin_family = AF_INET;
-    memcpy(&a->sin_addr, prober->source, 4);
-    length = sizeof *a;
-  } else {
-    struct sockaddr_in6 *a = (struct sockaddr_in6 *)&local;
-    a->sin6_family = AF_INET6;
-    memcpy(&a->sin6_addr, prober->source, 16);
-    length = sizeof *a;
-  }
+  socklen_t length = source_address(prober, &local);
   if (bind(prober->port_fd, (struct sockaddr *)&local, length) != 0) return errno;
   length = sizeof local;
   if (getsockname(prober->port_fd, (struct sockaddr *)&local, &length) != 0) return errno;
@@ -609,19 +523,7 @@ static int open_raw_sockets(prober_t *prober) {
   }
   /* Send from the address the checksum was computed for. */
   struct sockaddr_storage local;
-  memset(&local, 0, sizeof local);
-  socklen_t length;
-  if (prober->family == 4) {
-    struct sockaddr_in *a = (struct sockaddr_in *)&local;
-    a->sin_family = AF_INET;
-    memcpy(&a->sin_addr, prober->source, 4);
-    length = sizeof *a;
-  } else {
-    struct sockaddr_in6 *a = (struct sockaddr_in6 *)&local;
-    a->sin6_family = AF_INET6;
-    memcpy(&a->sin6_addr, prober->source, 16);
-    length = sizeof *a;
-  }
+  socklen_t length = source_address(prober, &local);
   if (bind(prober->tcp_fd, (struct sockaddr *)&local, length) != 0) return errno;
   return 0;
 }
@@ -631,144 +533,43 @@ static void close_fd(int *fd) {
   *fd = -1;
 }
 
-static void close_sockets(prober_t *prober) {
+/* Joins the worker and closes every fd: the SYN prober's part of release(), at any stage. */
+static void stop_prober(prober_base_t *base) {
+  prober_t *prober = (prober_t *)base;
+  if (prober->thread_started) {
+    pthread_mutex_lock(&base->lock);
+    prober->stop = 1;
+    pthread_mutex_unlock(&base->lock);
+    wake(prober);
+    pthread_join(prober->thread, NULL);
+    prober->thread_started = 0;
+  }
   close_fd(&prober->tcp_fd);
   close_fd(&prober->icmp_fd);
   close_fd(&prober->port_fd);
   close_fd(&prober->wake_fd);
 }
 
-/* ---- delivery to JavaScript ---- */
-
-static void deliver(prober_t *prober) {
-  if (prober->delivering || prober->destroyed) return;
-  prober->delivering = 1;
-  pthread_mutex_lock(&prober->lock);
-  buffer_swap(&prober->published, &prober->delivering_records);
-  prober->published.count = 0;
-  pthread_mutex_unlock(&prober->lock);
-  napi_env env = prober->env;
-  size_t total = prober->delivering_records.count / RECORD_INTS;
-  for (size_t done = 0; done < total && !prober->release_pending;) {
-    size_t count = total - done;
-    if (count > prober->results_capacity) count = prober->results_capacity;
-    memcpy(prober->results, prober->delivering_records.items + done * RECORD_INTS, count * RECORD_INTS * sizeof(int32_t));
-    done += count;
-    napi_handle_scope scope;
-    if (napi_open_handle_scope(env, &scope) != napi_ok) break;
-    napi_value callback, receiver, argument, ignored;
-    napi_get_reference_value(env, prober->callback_ref, &callback);
-    napi_get_global(env, &receiver);
-    napi_create_uint32(env, (uint32_t)count, &argument);
-    napi_status status = napi_make_callback(env, prober->async_context, receiver, callback, 1, &argument, &ignored);
-    if (status == napi_pending_exception) {
-      napi_value exception;
-      napi_get_and_clear_last_exception(env, &exception);
-      napi_fatal_exception(env, exception);
-    }
-    napi_close_handle_scope(env, scope);
-  }
-  prober->delivering_records.count = 0;
-  prober->delivering = 0;
-}
-
-static void release(prober_t *prober);
-
-static void deliver_and_release(prober_t *prober) {
-  deliver(prober);
-  if (prober->release_pending) release(prober);
-}
-
-static void on_async(uv_async_t *handle) {
-  prober_t *prober = (prober_t *)handle->data;
-  if (!prober->destroyed) deliver_and_release(prober);
-}
-
-static void free_prober(prober_t *prober) {
+static void dispose_prober(prober_base_t *base) {
+  prober_t *prober = (prober_t *)base;
   free(prober->commands.items);
-  free(prober->published.items);
-  free(prober->delivering_records.items);
   free(prober->slots);
   free(prober);
 }
 
-static void on_async_closed(uv_handle_t *handle) { free_prober((prober_t *)handle->data); }
+static const prober_kind_t SYN_PROBER = {"SYN prober", {0x706f72746d617472ull, 0x73796e2070726f62ull}, stop_prober, dispose_prober};
 
-static void stop_worker(prober_t *prober) {
-  if (!prober->thread_started) return;
-  pthread_mutex_lock(&prober->lock);
-  prober->stop = 1;
-  pthread_mutex_unlock(&prober->lock);
-  wake(prober);
-  pthread_join(prober->thread, NULL);
-  prober->thread_started = 0;
-}
-
-static void release(prober_t *prober) {
-  if (prober->destroyed) return;
-  prober->destroyed = 1;
-  stop_worker(prober);
-  close_sockets(prober);
-  pthread_mutex_destroy(&prober->lock);
-  pthread_cond_destroy(&prober->drained);
-  napi_env env = prober->env;
-  napi_delete_reference(env, prober->callback_ref);
-  napi_delete_reference(env, prober->results_ref);
-  napi_delete_reference(env, prober->commands_ref);
-  napi_delete_reference(env, prober->sent_at_ref);
-  napi_delete_reference(env, prober->sent_tickets_ref);
-  napi_async_destroy(env, prober->async_context);
-  uv_close((uv_handle_t *)&prober->async, on_async_closed);
-}
-
-static prober_t *get_prober(napi_env env, napi_value value) {
-  void *data = NULL;
-  if (napi_get_value_external(env, value, &data) != napi_ok) return NULL;
-  prober_t *prober = (prober_t *)data;
-  return prober && !prober->destroyed && !prober->release_pending ? prober : NULL;
-}
-
-static int int32_array(napi_env env, napi_value value, size_t min_length, int32_t **data, size_t *length) {
-  napi_typedarray_type type;
-  void *raw = NULL;
-  if (napi_get_typedarray_info(env, value, &type, length, &raw, NULL, NULL) != napi_ok) return 0;
-  *data = (int32_t *)raw;
-  return type == napi_int32_array && *length >= min_length;
-}
-
-static const char *errno_code(int error) {
-  switch (error) {
-    case EPERM: return "EPERM";
-    case EACCES: return "EACCES";
-    case EAFNOSUPPORT: return "EAFNOSUPPORT";
-    case EPROTONOSUPPORT: return "EPROTONOSUPPORT";
-    case ENETUNREACH: return "ENETUNREACH";
-    case EHOSTUNREACH: return "EHOSTUNREACH";
-    case EADDRNOTAVAIL: return "EADDRNOTAVAIL";
-    case EMFILE: return "EMFILE";
-    case ENOMEM: return "ENOMEM";
-    default: return "E_NATIVE";
-  }
-}
-
-static int parse_target(prober_t *prober, const char *address, int32_t family) {
-  prober->family = family;
-  if (family == 4) {
-    struct sockaddr_in *a = (struct sockaddr_in *)&prober->target_address;
-    a->sin_family = AF_INET;
-    prober->target_length = sizeof *a;
-    if (inet_pton(AF_INET, address, &a->sin_addr) != 1) return 0;
-    memcpy(prober->target, &a->sin_addr, 4);
-    return 1;
-  }
-  if (family == 6) {
-    struct sockaddr_in6 *a = (struct sockaddr_in6 *)&prober->target_address;
-    a->sin6_family = AF_INET6;
-    prober->target_length = sizeof *a;
-    if (inet_pton(AF_INET6, address, &a->sin6_addr) != 1) return 0;
-    memcpy(prober->target, &a->sin6_addr, 16);
-    return 1;
-  }
+/* Everything the worker needs, in order; the step that failed is named in the error. */
+static int open_prober(prober_t *prober, const char **step) {
+  int error = 0;
+  prober->slots = calloc(prober->base.slot_count, sizeof(slot_t));
+  if (!prober->slots) return *step = "allocate", ENOMEM;
+  for (uint32_t i = 0; i < 65536; i++) prober->slot_of_port[i] = -1;
+  if (getrandom(prober->key, sizeof prober->key, 0) != (ssize_t)sizeof prober->key) return *step = "getrandom", errno;
+  if ((error = find_source(prober))) return *step = "route to the target", error;
+  if ((error = reserve_source_port(prober))) return *step = "reserve a source port", error;
+  if ((error = open_raw_sockets(prober))) return *step = "open a raw socket", error;
+  if ((prober->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) < 0) return *step = "eventfd", errno;
   return 0;
 }
 
@@ -782,8 +583,6 @@ static napi_value create_prober(napi_env env, napi_callback_info info) {
     napi_throw_type_error(env, NULL, "createProber(address, family, slotCount, results, commands, onResults, sentAt, sentTickets, nowMs)");
     return NULL;
   }
-  double now_ms = 0;
-  CHECK(napi_get_value_double(env, argv[8], &now_ms));
   char address[64];
   size_t address_length = 0;
   int32_t family = 0;
@@ -791,15 +590,8 @@ static napi_value create_prober(napi_env env, napi_callback_info info) {
   CHECK(napi_get_value_string_utf8(env, argv[0], address, sizeof address, &address_length));
   CHECK(napi_get_value_int32(env, argv[1], &family));
   CHECK(napi_get_value_uint32(env, argv[2], &slot_count));
-  int32_t *results = NULL, *commands = NULL, *sent_tickets = NULL;
-  size_t results_length = 0, commands_length = 0, tickets_length = 0, sent_length = 0;
-  void *sent_raw = NULL;
-  napi_typedarray_type sent_type;
-  if (!int32_array(env, argv[3], RECORD_INTS, &results, &results_length) ||
-      !int32_array(env, argv[4], COMMAND_INTS, &commands, &commands_length) || slot_count == 0 ||
-      !int32_array(env, argv[7], slot_count, &sent_tickets, &tickets_length) ||
-      napi_get_typedarray_info(env, argv[6], &sent_type, &sent_length, &sent_raw, NULL, NULL) != napi_ok ||
-      sent_type != napi_float64_array || sent_length < slot_count) {
+  prober_arrays_t arrays;
+  if (!read_arrays(env, argv + 3, slot_count, &arrays)) {
     napi_throw_type_error(env, NULL, "results and commands must be Int32Arrays of at least one record, sentAt and sentTickets one entry per slot; slotCount > 0");
     return NULL;
   }
@@ -808,135 +600,64 @@ static napi_value create_prober(napi_env env, napi_callback_info info) {
     napi_throw_error(env, "ENOMEM", "out of memory");
     return NULL;
   }
-  prober->env = env;
+  /* From here on every failure goes through release(), which gives back what exists so far. */
+  base_init(&prober->base, &SYN_PROBER, env, &arrays, slot_count);
   prober->tcp_fd = prober->icmp_fd = prober->port_fd = prober->wake_fd = -1;
-  if (!parse_target(prober, address, family)) {
-    free(prober);
+  prober->family = family;
+  if (!parse_address(address, family, &prober->target_address, &prober->target_length)) {
+    release(&prober->base);
     napi_throw_type_error(env, NULL, "not an IPv4/IPv6 address literal");
     return NULL;
   }
-  prober->sent_at = (double *)sent_raw;
-  prober->sent_tickets = sent_tickets;
-  prober->clock_base_ns = now_ns();
-  prober->clock_base_ms = now_ms;
-  prober->results = results;
-  prober->results_capacity = (uint32_t)(results_length / RECORD_INTS);
-  prober->command_input = commands;
-  prober->command_capacity = (uint32_t)(commands_length / COMMAND_INTS);
-  prober->slot_count = slot_count;
-  prober->slots = calloc(slot_count, sizeof(slot_t));
-  for (uint32_t i = 0; i < 65536; i++) prober->slot_of_port[i] = -1;
-  int error = prober->slots ? 0 : ENOMEM;
-  const char *step = "allocate";
-  if (!error && getrandom(prober->key, sizeof prober->key, 0) != (ssize_t)sizeof prober->key) error = errno, step = "getrandom";
-  if (!error && (error = find_source(prober))) step = "route to the target";
-  if (!error && (error = reserve_source_port(prober))) step = "reserve a source port";
-  if (!error && (error = open_raw_sockets(prober))) step = "open a raw socket";
-  if (!error && (prober->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) < 0) error = errno, step = "eventfd";
-  pthread_mutex_init(&prober->lock, NULL);
-  pthread_cond_init(&prober->drained, NULL);
-  uv_loop_t *loop = NULL;
-  if (!error && napi_get_uv_event_loop(env, &loop) != napi_ok) error = EINVAL, step = "event loop";
-  if (!error && uv_async_init(loop, &prober->async, on_async) != 0) error = EINVAL, step = "uv_async_init";
-  else if (!error) prober->async_ready = 1;
-  prober->async.data = prober;
-  if (!error && (error = pthread_create(&prober->thread, NULL, run_worker, prober)) == 0) prober->thread_started = 1;
-  else if (!prober->thread_started && !error) step = "pthread_create";
-  if (error) {
-    stop_worker(prober);
-    close_sockets(prober);
-    pthread_mutex_destroy(&prober->lock);
-    pthread_cond_destroy(&prober->drained);
-    if (prober->async_ready) uv_close((uv_handle_t *)&prober->async, on_async_closed);
-    else free_prober(prober);
-    char message[160];
-    snprintf(message, sizeof message, "%s: %s", step, strerror(error));
-    napi_throw_error(env, errno_code(error), message);
-    return NULL;
-  }
-  napi_value resource_name;
-  CHECK(napi_create_string_utf8(env, "portmatrix:syn-prober", NAPI_AUTO_LENGTH, &resource_name));
-  CHECK(napi_async_init(env, NULL, resource_name, &prober->async_context));
-  CHECK(napi_create_reference(env, argv[5], 1, &prober->callback_ref));
-  CHECK(napi_create_reference(env, argv[3], 1, &prober->results_ref));
-  CHECK(napi_create_reference(env, argv[4], 1, &prober->commands_ref));
-  CHECK(napi_create_reference(env, argv[6], 1, &prober->sent_at_ref));
-  CHECK(napi_create_reference(env, argv[7], 1, &prober->sent_tickets_ref));
+  if (family == 4) memcpy(prober->target, &((struct sockaddr_in *)&prober->target_address)->sin_addr, 4);
+  else memcpy(prober->target, &((struct sockaddr_in6 *)&prober->target_address)->sin6_addr, 16);
+  const char *step = "start";
+  int error = open_prober(prober, &step);
+  if (error) return fail_start(&prober->base, error, step);
   napi_value external;
-  CHECK(napi_create_external(env, prober, NULL, NULL, &external));
+  if ((error = base_start(&prober->base, &arrays, "portmatrix:syn-prober", &external))) return fail_start(&prober->base, error, "start");
+  /* The thread last: nothing can fail after it but its own start. */
+  if ((error = pthread_create(&prober->thread, NULL, run_worker, prober))) return fail_start(&prober->base, error, "pthread_create");
+  prober->thread_started = 1;
   return external;
 }
 
 /* submit(prober, count): hands `count` commands (slot, port, ticket) to the worker; port 0 aborts. */
 static napi_value submit(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
-  napi_value argv[2];
-  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  prober_t *prober = get_prober(env, argv[0]);
   uint32_t count = 0;
-  CHECK(napi_get_value_uint32(env, argv[1], &count));
-  if (!prober || count > prober->command_capacity) {
-    napi_throw_error(env, "E_NATIVE", "submit: bad prober or command count");
-    return NULL;
-  }
-  for (uint32_t i = 0; i < count; i++) {
-    const int32_t *command = prober->command_input + (size_t)i * COMMAND_INTS;
-    if ((uint32_t)command[0] >= prober->slot_count || command[1] < 0 || command[1] > 65535) {
-      napi_throw_error(env, "E_NATIVE", "submit: bad slot or port");
-      return NULL;
-    }
-  }
-  pthread_mutex_lock(&prober->lock);
+  prober_t *prober = (prober_t *)submit_call(env, info, &SYN_PROBER, &count);
+  if (!prober) return NULL;
+  pthread_mutex_lock(&prober->base.lock);
   int ok = buffer_reserve(&prober->commands, (size_t)count * COMMAND_INTS) == 0;
   if (ok) {
-    memcpy(prober->commands.items + prober->commands.count, prober->command_input, (size_t)count * COMMAND_INTS * sizeof(int32_t));
+    memcpy(prober->commands.items + prober->commands.count, prober->base.command_input, (size_t)count * COMMAND_INTS * sizeof(int32_t));
     prober->commands.count += (size_t)count * COMMAND_INTS;
   }
-  pthread_mutex_unlock(&prober->lock);
+  pthread_mutex_unlock(&prober->base.lock);
   if (ok) wake(prober); /* else lost: the probes time out and are sent again */
   return NULL;
 }
 
 /* drain(prober): the worker reads its sockets once more, then answers are delivered now. */
 static napi_value drain_now(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1];
-  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  prober_t *prober = get_prober(env, argv[0]);
-  if (!prober || prober->delivering) return NULL;
-  pthread_mutex_lock(&prober->lock);
+  prober_t *prober = (prober_t *)drain_call(env, info, &SYN_PROBER);
+  if (!prober) return NULL; /* destroyed (an error is thrown), or called from its own onResults */
+  pthread_mutex_lock(&prober->base.lock);
   uint64_t wanted = ++prober->drain_requested;
-  pthread_mutex_unlock(&prober->lock);
+  pthread_mutex_unlock(&prober->base.lock);
   wake(prober);
-  struct timespec deadline;
-  clock_gettime(CLOCK_REALTIME, &deadline);
-  deadline.tv_nsec += DRAIN_WAIT_NS;
-  deadline.tv_sec += deadline.tv_nsec / 1000000000l;
-  deadline.tv_nsec %= 1000000000l;
-  pthread_mutex_lock(&prober->lock);
-  while (prober->drain_served < wanted) {
-    if (pthread_cond_timedwait(&prober->drained, &prober->lock, &deadline) == ETIMEDOUT) break;
-  }
-  pthread_mutex_unlock(&prober->lock);
-  deliver_and_release(prober);
+  uint64_t *served = &prober->drain_served;
+  wait_drained_and_deliver(&prober->base, &served, &wanted, 1);
   return NULL;
 }
 
 /* stats(prober): { sent, answers, invalid, unsolicited, sourcePort } */
 static napi_value stats(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1];
-  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  void *data = NULL;
-  CHECK(napi_get_value_external(env, argv[0], &data));
-  prober_t *prober = (prober_t *)data;
-  if (!prober || prober->destroyed) {
-    napi_throw_error(env, "E_NATIVE", "stats: prober already destroyed");
-    return NULL;
-  }
-  pthread_mutex_lock(&prober->lock);
+  prober_t *prober = (prober_t *)prober_call(env, info, &SYN_PROBER);
+  if (!prober) return NULL;
+  pthread_mutex_lock(&prober->base.lock);
   double values[5] = {(double)prober->sent, (double)prober->answers, (double)prober->invalid, (double)prober->unsolicited, prober->source_port};
-  pthread_mutex_unlock(&prober->lock);
+  pthread_mutex_unlock(&prober->base.lock);
   const char *names[5] = {"sent", "answers", "invalid", "unsolicited", "sourcePort"};
   napi_value result, value;
   CHECK(napi_create_object(env, &result));
@@ -947,15 +668,7 @@ static napi_value stats(napi_env env, napi_callback_info info) {
   return result;
 }
 
-static napi_value destroy_prober(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1];
-  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  prober_t *prober = get_prober(env, argv[0]);
-  if (prober && !prober->delivering) release(prober);
-  else if (prober) prober->release_pending = 1;
-  return NULL;
-}
+static napi_value destroy(napi_env env, napi_callback_info info) { return destroy_call(env, info, &SYN_PROBER); }
 
 /* rawSocketError(family): 0 when this process may open a raw TCP socket of that family, else the errno. */
 static napi_value raw_socket_error(napi_env env, napi_callback_info info) {
@@ -979,7 +692,7 @@ static napi_value init(napi_env env, napi_value exports) {
       {"submit", NULL, submit, NULL, NULL, NULL, napi_default, NULL},
       {"drain", NULL, drain_now, NULL, NULL, NULL, napi_default, NULL},
       {"stats", NULL, stats, NULL, NULL, NULL, napi_default, NULL},
-      {"destroy", NULL, destroy_prober, NULL, NULL, NULL, napi_default, NULL},
+      {"destroy", NULL, destroy, NULL, NULL, NULL, napi_default, NULL},
   };
   napi_define_properties(env, exports, sizeof properties / sizeof properties[0], properties);
   return exports;
