@@ -12,7 +12,7 @@ import { PLAIN_OF_TLS, type PlannedListener, type EmulatedTcpService, type Emula
 import { replyTo } from './udp-responders.js';
 
 export interface EmulatorProcessConfig {
-  /** The scanned address; "loopback-only" listeners bind 127.0.0.1 instead. */
+  /** The scanned address (IPv4 or IPv6); "loopback-only" listeners bind 127.0.0.1 (::1) instead. */
   address: string;
   listeners: PlannedListener[];
   /** Bind loopback-only listeners (inside a namespace) or leave them out (on a shared loopback). */
@@ -88,7 +88,7 @@ function listenTcp(address: string, listener: PlannedListener, certificate: Emul
 
 function listenUdp(address: string, port: number, service: EmulatedUdpService, silent: boolean): Promise<dgram.Socket> {
   return new Promise((resolve, reject) => {
-    const socket = dgram.createSocket({ type: 'udp4' });
+    const socket = dgram.createSocket({ type: net.isIPv6(address) ? 'udp6' : 'udp4' });
     socket.once('error', reject);
     socket.on('message', (message, remote) => {
       if (!silent) socket.send(replyTo(service, message), remote.port, remote.address);
@@ -105,7 +105,8 @@ async function openListeners(config: EmulatorProcessConfig): Promise<EmulatorPro
   const report: EmulatorProcessReport = { bound: [], failed: [] };
   for (const listener of config.listeners) {
     if (listener.scope === 'loopback-only' && !config.bindLoopbackOnly) continue;
-    const address = listener.scope === 'external' ? config.address : '127.0.0.1';
+    const loopback = net.isIPv6(config.address) ? '::1' : '127.0.0.1';
+    const address = listener.scope === 'external' ? config.address : loopback;
     try {
       if (listener.transport === 'tcp') await listenTcp(address, listener, config.tls);
       else await listenUdp(address, listener.port, listener.service as EmulatedUdpService, listener.silent === true);

@@ -49,6 +49,8 @@ export interface StartEmulatorOptions {
   bindAddress?: string;
   /** Namespace mode only: delay, jitter and loss on the path, measured before the emulator starts. */
   impairment?: Impairment;
+  /** Namespace mode only: 6 serves (and address is) the test host's IPv6 address. Default 4. */
+  family?: 4 | 6;
   label?: string;
 }
 
@@ -212,6 +214,7 @@ export async function startEmulator(options: StartEmulatorOptions): Promise<Runn
   });
   const mode = options.mode ?? (namespaceUnavailable() ? 'loopback' : 'namespace');
   if (mode === 'loopback' && options.impairment) throw new Error('path impairment needs the namespace mode (root)');
+  if (mode === 'loopback' && options.family === 6) throw new Error('an IPv6 emulated target needs the namespace mode (root)');
   const plan = planTarget({
     expectations,
     ...(options.drift ? { drift: options.drift } : {}),
@@ -251,15 +254,16 @@ export async function startEmulator(options: StartEmulatorOptions): Promise<Runn
     const ruleset = firewallRuleset(plan);
     if (ruleset) await host.nft(ruleset);
     const child = host.spawn([process.execPath, entry], { stdio: ['pipe', 'pipe', 'pipe'] });
-    const tls = await prepareTls(host.address, plan, notEmulated);
-    const report = await startChild(child, { address: host.address, listeners: plan.listeners, bindLoopbackOnly: true, ...(tls ? { tls } : {}) });
+    const address = options.family === 6 ? host.address6 : host.address;
+    const tls = await prepareTls(address, plan, notEmulated);
+    const report = await startChild(child, { address, listeners: plan.listeners, bindLoopbackOnly: true, ...(tls ? { tls } : {}) });
     if (report.failed.length > 0) {
       // A fresh namespace has nothing else listening: a failure here is a bug, not a condition to report.
       throw new Error(`emulator could not bind ${report.failed.map((f) => `${f.transport}/${f.port} (${f.code})`).join(', ')}`);
     }
     return {
       mode,
-      address: host.address,
+      address,
       selection,
       expectations,
       truth,
