@@ -64,3 +64,35 @@ export function formatDriftSpec(drift: DriftSpec): string {
     .flatMap(([kind, field]) => (drift[field] ?? []).map((ref) => `${kind}:${ref.transport}/${ref.port}`))
     .join(',');
 }
+
+export function portKey(transport: Transport, port: number): string {
+  return `${transport}/${port}`;
+}
+
+export function refKey(ref: PortRef): string {
+  return portKey(ref.transport, ref.port);
+}
+
+/** The drift asked for, as sets of port keys. */
+export interface DriftPorts {
+  missing: Set<string>;
+  toggled: Set<string>;
+  exposed: Set<string>;
+  silent: Set<string>;
+  reachable: Set<string>;
+  plain: Set<string>;
+  oldTls: Set<string>;
+}
+
+export function driftPorts(drift: DriftSpec): DriftPorts {
+  const keys = (refs: readonly PortRef[] | undefined): Set<string> => new Set((refs ?? []).map(refKey));
+  return {
+    missing: keys(drift.missingListeners),
+    toggled: keys(drift.toggledOptional),
+    exposed: keys(drift.exposedInternal),
+    silent: keys(drift.silentListeners),
+    reachable: keys(drift.reachableFiltered),
+    plain: keys(drift.plainServices),
+    oldTls: keys(drift.oldTlsServices),
+  };
+}

@@ -8,7 +8,8 @@ import dgram from 'node:dgram';
 import net from 'node:net';
 import { createInterface } from 'node:readline';
 import tls from 'node:tls';
-import { PLAIN_OF_TLS, type PlannedListener, type EmulatedTcpService, type EmulatedUdpService } from './target-plan.js';
+import { PLAIN_OF_TLS, type EmulatedTcpService, type EmulatedUdpService } from './services.js';
+import type { PlannedListener } from './target-plan.js';
 import { replyTo } from './udp-responders.js';
 
 export interface EmulatorProcessConfig {

@@ -27,8 +27,9 @@ import type { ImpairedPath, Impairment } from './impairment.js';
 import { createTestHost, namespaceUnavailable } from './netns.js';
 import type { TestHost } from './netns.js';
 import { makeEmulatorCertificate } from './certificate.js';
-import { PLAIN_OF_TLS, planTarget } from './target-plan.js';
-import type { Deviation, EmulatedTcpService, PortTruth, TargetPlan } from './target-plan.js';
+import { PLAIN_OF_TLS, type EmulatedTcpService } from './services.js';
+import { planTarget } from './target-plan.js';
+import type { Deviation, PortTruth, TargetPlan } from './target-plan.js';
 import { PACKAGE_ROOT } from '../version.js';
 
 export type EmulatorMode = 'namespace' | 'loopback';

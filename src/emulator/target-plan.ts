@@ -21,27 +21,12 @@
  * Without a firewall (loopback mode, not root) filtered ports and hardening cannot be emulated:
  * they stay closed and are listed in `notEmulated`.
  */
-import { specForProtocol } from '../checks/plan.js';
 import { conditionHolds } from '../matrix/conditions.js';
 import type { Expectation } from '../matrix/expectation.js';
 import { normalizeRanges, type PortRange } from '../model/port-range.js';
 import type { PortState, Transport } from '../model/port-state.js';
-import type { DriftSpec, PortRef } from './drift.js';
-
-export type EmulatedUdpService = 'snmp' | 'sip' | 'ntp' | 'tftp' | 'dns' | 'generic';
-/** A TCP service speaks what the row's protocol names (the service checks' own reading of it, src/checks/plan.ts). */
-export type EmulatedTcpService = 'ssh' | 'http' | 'https' | 'tls' | 'sip' | 'sips' | 'ldap' | 'ldaps' | 'smtp' | 'smtps' | 'imap' | 'imaps' | 'pop3' | 'pop3s' | 'ftp' | 'generic';
-
-/** The TLS services, and what each serves in plain text when drift takes its TLS away. */
-export const PLAIN_OF_TLS: Partial<Record<EmulatedTcpService, EmulatedTcpService>> = {
-  https: 'http',
-  tls: 'generic',
-  sips: 'sip',
-  ldaps: 'ldap',
-  smtps: 'smtp',
-  imaps: 'imap',
-  pop3s: 'pop3',
-};
+import { driftPorts, portKey, refKey, type DriftPorts, type DriftSpec } from './drift.js';
+import { PLAIN_OF_TLS, serviceFor, serviceOfPorts, type EmulatedTcpService, type EmulatedUdpService, type ServiceOf } from './services.js';
 
 export interface PlannedListener {
   transport: Transport;
@@ -125,28 +110,6 @@ function loopbackOnly(expectation: Expectation, declared: ReadonlySet<string>): 
   return expectation.internal || (expectation.condition?.kind === 'localhost-only' && !conditionHolds(expectation, declared));
 }
 
-export function udpServiceFor(port: number, protocol: string): EmulatedUdpService {
-  const text = protocol.toUpperCase();
-  if (text.includes('SNMP') || port === 161) return 'snmp';
-  if (text.includes('SIP') || port === 5060 || port === 5061) return 'sip';
-  if (text.includes('NTP') || port === 123) return 'ntp';
-  if (text.includes('TFTP') || port === 69) return 'tftp';
-  if (text.includes('DNS') || port === 53) return 'dns';
-  return 'generic';
-}
-
-export function tcpServiceFor(port: number, protocol: string): EmulatedTcpService {
-  const spec = specForProtocol(protocol, port);
-  if (spec) return spec.name === 'http(s)' ? 'https' : spec.name === 'probe' ? 'generic' : (spec.name as EmulatedTcpService);
-  if (port === 22) return 'ssh';
-  if (port === 80 || port === 8000 || port === 9080) return 'http';
-  return 'generic';
-}
-
-function key(transport: Transport, port: number): string {
-  return `${transport}/${port}`;
-}
-
 function toRanges(ports: Iterable<number>): PortRange[] {
   const sorted = [...new Set(ports)].sort((a, b) => a - b);
   const ranges: PortRange[] = [];
@@ -158,126 +121,159 @@ function toRanges(ports: Iterable<number>): PortRange[] {
   return ranges;
 }
 
-function refKey(ref: PortRef): string {
-  return key(ref.transport, ref.port);
+/** The ports the selection documents: one entry per (transport, port), and the ranges. */
+interface DocumentedPorts {
+  ports: Map<string, { transport: Transport; port: number; expectation: Expectation }>;
+  ranges: Record<Transport, PortRange[]>;
+  dynamicRanges: Record<Transport, PortRange[]>;
 }
+
+/** The plan as it is built, port by port. */
+interface TargetDraft {
+  declared: ReadonlySet<string>;
+  firewall: boolean;
+  drift: DriftPorts;
+  serviceOf: ServiceOf;
+  listeners: PlannedListener[];
+  drop: Record<Transport, number[]>;
+  truth: PortTruth;
+  deviations: Deviation[];
+  notEmulated: TargetPlan['notEmulated'];
+}
+
+/** What a dropped packet looks like to the scanner. */
+const DROPPED: Record<Transport, PortState> = { tcp: 'filtered', udp: 'open|filtered' };
 
 export function planTarget(options: PlanTargetOptions): TargetPlan {
   const drift = options.drift ?? {};
   const hardened = options.hardened ?? false;
   const declared: ReadonlySet<string> = new Set(options.conditions ?? []);
+  const documented = collectDocumentedPorts(options.expectations, declared);
+  const draft: TargetDraft = {
+    declared,
+    firewall: options.firewall,
+    drift: driftPorts(drift),
+    serviceOf: serviceOfPorts(options.expectations),
+    listeners: [],
+    drop: { tcp: [], udp: [] },
+    truth: {
+      tcp: {},
+      udp: {},
+      otherPorts: hardened && options.firewall ? { tcp: 'filtered', udp: 'open|filtered' } : { tcp: 'closed', udp: 'closed' },
+      closedRanges: { tcp: [], udp: [] },
+    },
+    deviations: [],
+    notEmulated: [],
+  };
+  for (const [k, entry] of documented.ports) planDocumentedPort(draft, k, entry.transport, entry.port, entry.expectation);
+  checkDriftRefs(drift, documented);
+  planExtraListeners(draft, drift, documented);
+  const allowOnly = planHardening(draft, drift, documented, hardened);
+  const { listeners, drop, truth, deviations, notEmulated } = draft;
+  return { listeners, drop: { tcp: toRanges(drop.tcp), udp: toRanges(drop.udp) }, allowOnly, truth, deviations, notEmulated };
+}
+
+function collectDocumentedPorts(expectations: readonly Expectation[], declared: ReadonlySet<string>): DocumentedPorts {
   // One entry per (transport, port); a port documented by several rows takes the most open state.
-  const documented = new Map<string, { transport: Transport; port: number; expectation: Expectation }>();
-  const documentedRanges: Record<Transport, PortRange[]> = { tcp: [], udp: [] };
+  const ports: DocumentedPorts['ports'] = new Map();
+  const ranges: Record<Transport, PortRange[]> = { tcp: [], udp: [] };
   const dynamicRanges: Record<Transport, PortRange[]> = { tcp: [], udp: [] };
   const rank = { open: 2, filtered: 1, closed: 0 } as const;
-  for (const expectation of options.expectations) {
-    documentedRanges[expectation.transport].push({ start: expectation.start, end: expectation.end });
+  for (const expectation of expectations) {
+    ranges[expectation.transport].push({ start: expectation.start, end: expectation.end });
     if (expectation.dynamic) {
       dynamicRanges[expectation.transport].push({ start: expectation.start, end: expectation.end });
       continue;
     }
     for (let port = expectation.start; port <= expectation.end; port += 1) {
-      const k = key(expectation.transport, port);
-      const existing = documented.get(k);
+      const k = portKey(expectation.transport, port);
+      const existing = ports.get(k);
       if (!existing || rank[restingState(expectation, declared)] > rank[restingState(existing.expectation, declared)]) {
-        documented.set(k, { transport: expectation.transport, port, expectation });
+        ports.set(k, { transport: expectation.transport, port, expectation });
       }
     }
   }
+  return { ports, ranges, dynamicRanges };
+}
 
-  // The service a port speaks comes from the first row that names a checkable protocol, the row
-  // the service checks read (src/checks/plan.ts), so a port two rows document is served as checked.
-  const checkedProtocol = new Map<string, string>();
-  for (const expectation of options.expectations) {
-    if (expectation.dynamic || expectation.transport !== 'tcp' || !specForProtocol(expectation.protocol, expectation.start)) continue;
-    for (let port = expectation.start; port <= expectation.end; port += 1) {
-      const k = key('tcp', port);
-      if (!checkedProtocol.has(k) && specForProtocol(expectation.protocol, port)) checkedProtocol.set(k, expectation.protocol);
-    }
+/** One documented port: its resting state, changed by drift, becomes a listener, a drop or nothing. */
+function planDocumentedPort(draft: TargetDraft, k: string, transport: Transport, port: number, expectation: Expectation): void {
+  const { truth, drift } = draft;
+  const text = documentedText(expectation);
+  let state = driftedState(draft, k, transport, port, expectation);
+  if (drift.silent.has(k)) {
+    if (transport !== 'udp') throw new Error(`drift: ${k}: only a UDP listener can be silent (a TCP handshake is the kernel's)`);
+    if (state !== 'open' || expectation.internal) throw new Error(`drift: ${k} is not a documented-open UDP listener reachable from outside, so it cannot be silent`);
+    draft.listeners.push({ transport, port, scope: 'external', service: draft.serviceOf(transport, port, expectation), silent: true });
+    truth[transport][port] = 'open|filtered';
+    draft.deviations.push({ kind: 'listener-silent', transport, port, documented: text, emulated: 'open|filtered' });
+    return;
   }
-  const protocolOf = (transport: Transport, port: number, expectation: Expectation): string => checkedProtocol.get(key(transport, port)) ?? expectation.protocol;
-
-  const missing = new Set((drift.missingListeners ?? []).map(refKey));
-  const toggled = new Set((drift.toggledOptional ?? []).map(refKey));
-  const exposed = new Set((drift.exposedInternal ?? []).map(refKey));
-  const silent = new Set((drift.silentListeners ?? []).map(refKey));
-  const reachable = new Set((drift.reachableFiltered ?? []).map(refKey));
-  const plain = new Set((drift.plainServices ?? []).map(refKey));
-  const oldTls = new Set((drift.oldTlsServices ?? []).map(refKey));
-  const listeners: PlannedListener[] = [];
-  const drop: Record<Transport, number[]> = { tcp: [], udp: [] };
-  const truth: PortTruth = {
-    tcp: {},
-    udp: {},
-    otherPorts: hardened && options.firewall ? { tcp: 'filtered', udp: 'open|filtered' } : { tcp: 'closed', udp: 'closed' },
-    closedRanges: { tcp: [], udp: [] },
-  };
-  const deviations: Deviation[] = [];
-  const notEmulated: TargetPlan['notEmulated'] = [];
-  const dropped: Record<Transport, PortState> = { tcp: 'filtered', udp: 'open|filtered' };
-  const serviceFor = (transport: Transport, port: number, protocol: string): EmulatedUdpService | EmulatedTcpService =>
-    transport === 'udp' ? udpServiceFor(port, protocol) : tcpServiceFor(port, protocol);
-
-  for (const [k, { transport, port, expectation }] of documented) {
-    let state = restingState(expectation, declared);
-    const text = documentedText(expectation);
-    if (missing.has(k)) {
-      if (state !== 'open') throw new Error(`drift: ${k} is documented ${text}, so it cannot be a missing listener`);
-      state = 'closed';
-      deviations.push({ kind: 'missing-listener', transport, port, documented: text, emulated: 'closed' });
-    }
-    if (toggled.has(k)) {
-      if (!expectation.optional) throw new Error(`drift: ${k} is not optional, so it cannot be toggled`);
-      state = state === 'open' ? 'closed' : 'open';
-      deviations.push({ kind: 'optional-toggled', transport, port, documented: text, emulated: state });
-    }
-    if (reachable.has(k)) {
-      if (state !== 'filtered') throw new Error(`drift: ${k} is documented ${text}, so it cannot be a reachable filtered port`);
+  if (loopbackOnly(expectation, draft.declared)) {
+    if (drift.exposed.has(k)) {
       state = 'open';
-      deviations.push({ kind: 'filtered-reachable', transport, port, documented: text, emulated: 'open' });
-    }
-    if (silent.has(k)) {
-      if (transport !== 'udp') throw new Error(`drift: ${k}: only a UDP listener can be silent (a TCP handshake is the kernel's)`);
-      if (state !== 'open' || expectation.internal) throw new Error(`drift: ${k} is not a documented-open UDP listener reachable from outside, so it cannot be silent`);
-      listeners.push({ transport, port, scope: 'external', service: serviceFor(transport, port, protocolOf(transport, port, expectation)), silent: true });
-      truth[transport][port] = 'open|filtered';
-      deviations.push({ kind: 'listener-silent', transport, port, documented: text, emulated: 'open|filtered' });
-      continue;
-    }
-    if (loopbackOnly(expectation, declared)) {
-      if (exposed.has(k)) {
-        state = 'open';
-        deviations.push({ kind: 'internal-exposed', transport, port, documented: `intra-device ${text}`, emulated: 'open' });
-      } else {
-        // Intra-device: the service runs, but on loopback only, so it is dark from outside.
-        if (state === 'open') listeners.push({ transport, port, scope: 'loopback-only', service: serviceFor(transport, port, protocolOf(transport, port, expectation)) });
-        truth[transport][port] = 'closed';
-        continue;
-      }
-    }
-    if (state === 'open') {
-      let service = serviceFor(transport, port, protocolOf(transport, port, expectation));
-      const plainService = transport === 'tcp' ? PLAIN_OF_TLS[service as EmulatedTcpService] : undefined;
-      if (plain.has(k) || oldTls.has(k)) {
-        if (!plainService) throw new Error(`drift: ${k} is documented ${expectation.protocol || 'without a protocol'}, not a TLS service`);
-        if (plain.has(k)) {
-          deviations.push({ kind: 'service-plain', transport, port, documented: expectation.protocol, emulated: 'open' });
-          service = plainService;
-        } else deviations.push({ kind: 'service-old-tls', transport, port, documented: expectation.protocol, emulated: 'open' });
-      }
-      listeners.push({ transport, port, scope: 'external', service, ...(oldTls.has(k) ? { tlsVersion: 'TLSv1' as const } : {}) });
-      truth[transport][port] = 'open';
-    } else if (state === 'filtered' && options.firewall) {
-      drop[transport].push(port);
-      truth[transport][port] = dropped[transport];
+      draft.deviations.push({ kind: 'internal-exposed', transport, port, documented: `intra-device ${text}`, emulated: 'open' });
     } else {
-      if (state === 'filtered') notEmulated.push({ transport, port, documented: text, reason: 'needs a firewall (root)' });
+      // Intra-device: the service runs, but on loopback only, so it is dark from outside.
+      if (state === 'open') draft.listeners.push({ transport, port, scope: 'loopback-only', service: draft.serviceOf(transport, port, expectation) });
       truth[transport][port] = 'closed';
+      return;
     }
   }
+  if (state === 'open') {
+    planOpenListener(draft, k, transport, port, expectation);
+  } else if (state === 'filtered' && draft.firewall) {
+    draft.drop[transport].push(port);
+    truth[transport][port] = DROPPED[transport];
+  } else {
+    if (state === 'filtered') draft.notEmulated.push({ transport, port, documented: text, reason: 'needs a firewall (root)' });
+    truth[transport][port] = 'closed';
+  }
+}
+
+/** The resting state after the drift that changes it: a missing listener, a toggled optional port, a reachable filtered one. */
+function driftedState(draft: TargetDraft, k: string, transport: Transport, port: number, expectation: Expectation): 'open' | 'closed' | 'filtered' {
+  const { drift, deviations } = draft;
+  let state = restingState(expectation, draft.declared);
+  const text = documentedText(expectation);
+  if (drift.missing.has(k)) {
+    if (state !== 'open') throw new Error(`drift: ${k} is documented ${text}, so it cannot be a missing listener`);
+    state = 'closed';
+    deviations.push({ kind: 'missing-listener', transport, port, documented: text, emulated: 'closed' });
+  }
+  if (drift.toggled.has(k)) {
+    if (!expectation.optional) throw new Error(`drift: ${k} is not optional, so it cannot be toggled`);
+    state = state === 'open' ? 'closed' : 'open';
+    deviations.push({ kind: 'optional-toggled', transport, port, documented: text, emulated: state });
+  }
+  if (drift.reachable.has(k)) {
+    if (state !== 'filtered') throw new Error(`drift: ${k} is documented ${text}, so it cannot be a reachable filtered port`);
+    state = 'open';
+    deviations.push({ kind: 'filtered-reachable', transport, port, documented: text, emulated: 'open' });
+  }
+  return state;
+}
+
+/** An open port on the scanned address, its TLS taken away or made old when drift says so. */
+function planOpenListener(draft: TargetDraft, k: string, transport: Transport, port: number, expectation: Expectation): void {
+  const { drift, deviations } = draft;
+  let service = draft.serviceOf(transport, port, expectation);
+  const plainService = transport === 'tcp' ? PLAIN_OF_TLS[service as EmulatedTcpService] : undefined;
+  if (drift.plain.has(k) || drift.oldTls.has(k)) {
+    if (!plainService) throw new Error(`drift: ${k} is documented ${expectation.protocol || 'without a protocol'}, not a TLS service`);
+    if (drift.plain.has(k)) {
+      deviations.push({ kind: 'service-plain', transport, port, documented: expectation.protocol, emulated: 'open' });
+      service = plainService;
+    } else deviations.push({ kind: 'service-old-tls', transport, port, documented: expectation.protocol, emulated: 'open' });
+  }
+  draft.listeners.push({ transport, port, scope: 'external', service, ...(drift.oldTls.has(k) ? { tlsVersion: 'TLSv1' as const } : {}) });
+  draft.truth[transport][port] = 'open';
+}
+
+/** Drift that names a port must name one the selection documents (and exposed ones an intra-device port). */
+function checkDriftRefs(drift: DriftSpec, documented: DocumentedPorts): void {
   for (const ref of drift.exposedInternal ?? []) {
-    const entry = documented.get(refKey(ref));
+    const entry = documented.ports.get(refKey(ref));
     if (!entry?.expectation.internal) throw new Error(`drift: ${refKey(ref)} is not an intra-device port`);
   }
   for (const ref of [
@@ -288,36 +284,43 @@ export function planTarget(options: PlanTargetOptions): TargetPlan {
     ...(drift.plainServices ?? []),
     ...(drift.oldTlsServices ?? []),
   ]) {
-    if (!documented.has(refKey(ref))) throw new Error(`drift: ${refKey(ref)} is not documented by the selection`);
+    if (!documented.ports.has(refKey(ref))) throw new Error(`drift: ${refKey(ref)} is not documented by the selection`);
   }
+}
+
+/** Extra listeners on undocumented ports (inside a dynamic range: a dynamic port open). */
+function planExtraListeners(draft: TargetDraft, drift: DriftSpec, documented: DocumentedPorts): void {
   for (const ref of drift.extraListeners ?? []) {
     const k = refKey(ref);
-    if (documented.has(k)) throw new Error(`drift: ${k} is documented, so it cannot be an extra listener`);
-    listeners.push({ transport: ref.transport, port: ref.port, scope: 'external', service: serviceFor(ref.transport, ref.port, '') });
-    truth[ref.transport][ref.port] = 'open';
-    const range = dynamicRanges[ref.transport].find((candidate) => ref.port >= candidate.start && ref.port <= candidate.end);
-    deviations.push(
+    if (documented.ports.has(k)) throw new Error(`drift: ${k} is documented, so it cannot be an extra listener`);
+    draft.listeners.push({ transport: ref.transport, port: ref.port, scope: 'external', service: serviceFor(ref.transport, ref.port, '') });
+    draft.truth[ref.transport][ref.port] = 'open';
+    const range = documented.dynamicRanges[ref.transport].find((candidate) => ref.port >= candidate.start && ref.port <= candidate.end);
+    draft.deviations.push(
       range
         ? { kind: 'dynamic-open', transport: ref.transport, port: ref.port, documented: `dynamic range ${range.start}-${range.end}`, emulated: 'open' }
         : { kind: 'extra-listener', transport: ref.transport, port: ref.port, documented: 'undocumented', emulated: 'open' },
     );
   }
+}
 
-  let allowOnly: TargetPlan['allowOnly'] = null;
-  if (hardened && options.firewall) {
-    // Documented ports (dynamic ranges included) pass the firewall; extra listeners are what a
-    // hardening forgot, so they pass too and stay visible.
-    const extra: Record<Transport, number[]> = { tcp: [], udp: [] };
-    for (const ref of drift.extraListeners ?? []) extra[ref.transport].push(ref.port);
-    allowOnly = {
-      tcp: normalizeRanges([...documentedRanges.tcp, ...toRanges(extra.tcp)]),
-      udp: normalizeRanges([...documentedRanges.udp, ...toRanges(extra.udp)]),
-    };
-    truth.closedRanges = { tcp: allowOnly.tcp, udp: allowOnly.udp };
-  } else if (hardened) {
-    notEmulated.push({ transport: 'tcp', port: 0, documented: 'hardened', reason: 'dropping undocumented ports needs a firewall (root)' });
+/** Hardened: everything but the documented ports (and the extra listeners) is dropped. */
+function planHardening(draft: TargetDraft, drift: DriftSpec, documented: DocumentedPorts, hardened: boolean): TargetPlan['allowOnly'] {
+  if (!hardened) return null;
+  if (!draft.firewall) {
+    draft.notEmulated.push({ transport: 'tcp', port: 0, documented: 'hardened', reason: 'dropping undocumented ports needs a firewall (root)' });
+    return null;
   }
-  return { listeners, drop: { tcp: toRanges(drop.tcp), udp: toRanges(drop.udp) }, allowOnly, truth, deviations, notEmulated };
+  // Documented ports (dynamic ranges included) pass the firewall; extra listeners are what a
+  // hardening forgot, so they pass too and stay visible.
+  const extra: Record<Transport, number[]> = { tcp: [], udp: [] };
+  for (const ref of drift.extraListeners ?? []) extra[ref.transport].push(ref.port);
+  const allowOnly = {
+    tcp: normalizeRanges([...documented.ranges.tcp, ...toRanges(extra.tcp)]),
+    udp: normalizeRanges([...documented.ranges.udp, ...toRanges(extra.udp)]),
+  };
+  draft.truth.closedRanges = { tcp: allowOnly.tcp, udp: allowOnly.udp };
+  return allowOnly;
 }
 
 /** The expected observed state of one port on the target. */

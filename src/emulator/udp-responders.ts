@@ -5,7 +5,7 @@
  * NXDOMAIN). A probe it cannot parse gets a short generic datagram instead: every open UDP
  * port of the emulator answers every probe, so its truth ("open") holds for any scanner.
  */
-import type { EmulatedUdpService } from './target-plan.js';
+import type { EmulatedUdpService } from './services.js';
 
 export const EMULATED_SYS_DESCR = 'Avaya IP Office IP500 V2 9.1.0.0 build 178 (portmatrix emulator)';
 const GENERIC_REPLY = Buffer.from('portmatrix-emulator\n');
