@@ -71,7 +71,22 @@ async function resetCounter(host: TestHost): Promise<void> {
   await host.exec(['nft', 'reset', 'counters', 'table', 'inet', 'fleetbench']);
 }
 
-async function main(): Promise<number> {
+interface FleetOptions {
+  profile: ProfileName;
+  blockPrefix: number;
+  /** An inventory of the whole block (one cidr entry) rather than a list of addresses. */
+  wholeBlock: boolean;
+  hostCount: number;
+  portSpec: string;
+  /** Ports per host. */
+  planned: number;
+  timeoutMs: number;
+  rateCap: number;
+  parallel: string;
+  sequential: boolean;
+}
+
+function parseFleetOptions(): FleetOptions {
   const { values } = parseArgs({
     options: {
       hosts: { type: 'string', default: '32' },
@@ -89,78 +104,111 @@ async function main(): Promise<number> {
   const profile = values.profile as ProfileName;
   if (!Object.hasOwn(PROFILES, profile)) throw new Error(`--profile ${values.profile}: not a profile`);
   const blockPrefix = values.block === undefined ? 26 : Number(values.block);
-  const hostCount = values.block === undefined ? Number(values.hosts) : 2 ** (32 - blockPrefix) - 2;
   const portSpec = values.ports === 'all' ? '1-65535' : values.ports;
   const parsed = parsePortSpec(portSpec);
   if (!parsed.ok) throw new Error(`--ports ${values.ports}: ${parsed.error}`);
-  const planned = countPorts(parsed.ranges);
-  const timeoutMs = Number(values['run-timeout']) * 1000;
-  const rateCap = values['cap-check-rate'] === undefined ? PROFILES[profile].maxRatePerSecond : Number(values['cap-check-rate']);
+  return {
+    profile,
+    blockPrefix,
+    wholeBlock: values.block !== undefined,
+    hostCount: values.block === undefined ? Number(values.hosts) : 2 ** (32 - blockPrefix) - 2,
+    portSpec,
+    planned: countPorts(parsed.ranges),
+    timeoutMs: Number(values['run-timeout']) * 1000,
+    rateCap: values['cap-check-rate'] === undefined ? PROFILES[profile].maxRatePerSecond : Number(values['cap-check-rate']),
+    parallel: values.parallel,
+    sequential: values.sequential && !values['no-sequential'],
+  };
+}
 
-  const host = await createTestHost({ label: 'fleet bench', routedBlockPrefix: blockPrefix });
+async function main(): Promise<number> {
+  const options = parseFleetOptions();
+  const host = await createTestHost({ label: 'fleet bench', routedBlockPrefix: options.blockPrefix });
   const work = path.join(tmpdir(), `portmatrix-fleet-${process.pid}`);
   await mkdir(work, { recursive: true });
   try {
-    const addresses = hostsOfBlock(host.routedBlock!, hostCount);
-    // SYNs per destination address above the cap (no cap: the meter never fires).
-    const meter = rateCap > 0 ? `tcp flags syn meter percap { ip daddr limit rate over ${Math.ceil(rateCap * CAP_SLACK)}/second burst ${CAP_BURST} packets } counter` : '';
-    await host.nft(`table inet fleetbench { chain in { type filter hook input priority -5; ${rateCap > 0 ? `${meter};` : ''} }; }`);
-    const listener = host.spawn([
-      process.execPath,
-      '-e',
-      `const net=require('node:net');let n=0;for(const p of ${JSON.stringify(OPEN_PORTS)})net.createServer(s=>s.destroy()).listen(p,'0.0.0.0',()=>{if(++n===${OPEN_PORTS.length})console.log('up')})`,
-    ]);
-    await new Promise<void>((resolve) => listener.stdout!.once('data', () => resolve()));
-    const cli = path.join(PACKAGE_ROOT, 'bin', 'portmatrix.js');
-    const inventory = path.join(work, 'fleet.yaml');
-    const entries = values.block === undefined ? addresses.map((address) => `  - { address: ${address} }`) : [`  - { cidr: "${host.routedBlock}" }`];
-    await writeFile(inventory, `schemaVersion: 1\ndefaults: { profile: ${profile}, ports: "${portSpec}", udp: none }\nhosts:\n${entries.join('\n')}\n`);
-
+    const addresses = hostsOfBlock(host.routedBlock!, options.hostCount);
+    const inventory = await prepareTarget(host, options, addresses, work);
     const report: Record<string, Measured> = {};
-    await resetCounter(host);
-    const audit = await runMeasured([process.execPath, cli, 'audit', inventory, '--parallel', values.parallel, '--max-hosts', '4096', '--format', 'json', '--output', path.join(work, 'audit'), '--no-progress'], { timeoutMs });
-    check(audit, 'audit');
-    const auditResult = JSON.parse(await readFile(path.join(work, 'audit', 'audit.json'), 'utf8')) as AuditResult;
-    report.audit = {
-      wallMs: audit.wallMs,
-      peakRssKb: audit.peakRssKb ?? 0,
-      stateErrors: auditResult.hosts.reduce((sum, audited) => sum + stateErrors(audited.result, planned), 0),
-      synsAboveCap: await readSynsAboveCap(host),
-      hosts: auditResult.hosts.length,
-    };
-    if (values.sequential && !values['no-sequential']) {
-      await resetCounter(host);
-      const sequential: Measured = { wallMs: 0, peakRssKb: 0, stateErrors: 0, synsAboveCap: 0, hosts: 0 };
-      for (const address of addresses) {
-        const output = path.join(work, `scan-${address}.json`);
-        const run = await runMeasured([process.execPath, cli, 'scan', address, '--profile', profile, '--ports', portSpec, '--udp', 'none', '--format', 'json', '--output', output, '--no-progress'], { timeoutMs });
-        check(run, `scan ${address}`);
-        sequential.wallMs += run.wallMs;
-        sequential.peakRssKb = Math.max(sequential.peakRssKb, run.peakRssKb ?? 0);
-        sequential.stateErrors += stateErrors(JSON.parse(await readFile(output, 'utf8')) as ScanResult, planned);
-        sequential.hosts += 1;
-      }
-      sequential.synsAboveCap = await readSynsAboveCap(host);
-      report.sequential = sequential;
-    }
-    const lines = [
-      `fleet bench: ${hostCount} hosts (${host.routedBlock}), ports ${portSpec} (${planned}/host), --profile ${profile}${rateCap > 0 ? ` (cap ${rateCap} new connections/s per host)` : ''}`,
-      '| run | hosts | wall | peak RSS | state errors | SYNs above the per-host cap |',
-      '| --- | ---: | ---: | ---: | ---: | ---: |',
-      ...Object.entries(report).map(([name, m]) => `| ${name} | ${m.hosts} | ${(m.wallMs / 1000).toFixed(1)} s | ${Math.round(m.peakRssKb / 1024)} MB | ${m.stateErrors} | ${rateCap > 0 ? m.synsAboveCap : 'no cap'} |`),
-      ...(report.sequential ? [`speed-up: ${(report.sequential.wallMs / report.audit!.wallMs).toFixed(1)}x`] : []),
-    ];
-    process.stdout.write(`${lines.join('\n')}\n`);
+    report.audit = await measureAudit(host, options, inventory, work);
+    if (options.sequential) report.sequential = await measureSequential(host, options, addresses, work);
+    printReport(report, options, host.routedBlock);
     const resultsDir = path.join(PACKAGE_ROOT, 'bench', 'results');
     await mkdir(resultsDir, { recursive: true });
     const file = path.join(resultsDir, `fleet-${new Date().toISOString().replaceAll(':', '-')}.json`);
-    await writeFile(file, `${JSON.stringify({ hosts: hostCount, block: host.routedBlock, ports: portSpec, profile, report }, null, 2)}\n`);
+    const { hostCount: hosts, portSpec: ports, profile } = options;
+    await writeFile(file, `${JSON.stringify({ hosts, block: host.routedBlock, ports, profile, report }, null, 2)}\n`);
     process.stdout.write(`wrote ${path.relative(process.cwd(), file)}\n`);
     return 0;
   } finally {
     await host.destroy();
     if (!process.env.PORTMATRIX_BENCH_KEEP) await rm(work, { recursive: true, force: true });
   }
+}
+
+/** The meter, the listeners every address answers with, and the audit's inventory file (returned). */
+async function prepareTarget(host: TestHost, options: FleetOptions, addresses: readonly string[], work: string): Promise<string> {
+  const { rateCap } = options;
+  // SYNs per destination address above the cap (no cap: the meter never fires).
+  const meter = rateCap > 0 ? `tcp flags syn meter percap { ip daddr limit rate over ${Math.ceil(rateCap * CAP_SLACK)}/second burst ${CAP_BURST} packets } counter` : '';
+  await host.nft(`table inet fleetbench { chain in { type filter hook input priority -5; ${rateCap > 0 ? `${meter};` : ''} }; }`);
+  const listener = host.spawn([
+    process.execPath,
+    '-e',
+    `const net=require('node:net');let n=0;for(const p of ${JSON.stringify(OPEN_PORTS)})net.createServer(s=>s.destroy()).listen(p,'0.0.0.0',()=>{if(++n===${OPEN_PORTS.length})console.log('up')})`,
+  ]);
+  await new Promise<void>((resolve) => listener.stdout!.once('data', () => resolve()));
+  const inventory = path.join(work, 'fleet.yaml');
+  const entries = options.wholeBlock ? [`  - { cidr: "${host.routedBlock}" }`] : addresses.map((address) => `  - { address: ${address} }`);
+  await writeFile(inventory, `schemaVersion: 1\ndefaults: { profile: ${options.profile}, ports: "${options.portSpec}", udp: none }\nhosts:\n${entries.join('\n')}\n`);
+  return inventory;
+}
+
+const CLI = path.join(PACKAGE_ROOT, 'bin', 'portmatrix.js');
+
+async function measureAudit(host: TestHost, options: FleetOptions, inventory: string, work: string): Promise<Measured> {
+  await resetCounter(host);
+  const command = [process.execPath, CLI, 'audit', inventory, '--parallel', options.parallel, '--max-hosts', '4096', '--format', 'json', '--output', path.join(work, 'audit'), '--no-progress'];
+  const audit = await runMeasured(command, { timeoutMs: options.timeoutMs });
+  check(audit, 'audit');
+  const auditResult = JSON.parse(await readFile(path.join(work, 'audit', 'audit.json'), 'utf8')) as AuditResult;
+  return {
+    wallMs: audit.wallMs,
+    peakRssKb: audit.peakRssKb ?? 0,
+    stateErrors: auditResult.hosts.reduce((sum, audited) => sum + stateErrors(audited.result, options.planned), 0),
+    synsAboveCap: await readSynsAboveCap(host),
+    hosts: auditResult.hosts.length,
+  };
+}
+
+/** One `portmatrix scan` per address, one after the other. */
+async function measureSequential(host: TestHost, options: FleetOptions, addresses: readonly string[], work: string): Promise<Measured> {
+  await resetCounter(host);
+  const sequential: Measured = { wallMs: 0, peakRssKb: 0, stateErrors: 0, synsAboveCap: 0, hosts: 0 };
+  for (const address of addresses) {
+    const output = path.join(work, `scan-${address}.json`);
+    const command = [process.execPath, CLI, 'scan', address, '--profile', options.profile, '--ports', options.portSpec, '--udp', 'none', '--format', 'json', '--output', output, '--no-progress'];
+    const run = await runMeasured(command, { timeoutMs: options.timeoutMs });
+    check(run, `scan ${address}`);
+    sequential.wallMs += run.wallMs;
+    sequential.peakRssKb = Math.max(sequential.peakRssKb, run.peakRssKb ?? 0);
+    sequential.stateErrors += stateErrors(JSON.parse(await readFile(output, 'utf8')) as ScanResult, options.planned);
+    sequential.hosts += 1;
+  }
+  sequential.synsAboveCap = await readSynsAboveCap(host);
+  return sequential;
+}
+
+function printReport(report: Record<string, Measured>, options: FleetOptions, block: string | undefined): void {
+  const { hostCount, portSpec, planned, profile, rateCap } = options;
+  const lines = [
+    `fleet bench: ${hostCount} hosts (${block}), ports ${portSpec} (${planned}/host), --profile ${profile}${rateCap > 0 ? ` (cap ${rateCap} new connections/s per host)` : ''}`,
+    '| run | hosts | wall | peak RSS | state errors | SYNs above the per-host cap |',
+    '| --- | ---: | ---: | ---: | ---: | ---: |',
+    ...Object.entries(report).map(([name, m]) => `| ${name} | ${m.hosts} | ${(m.wallMs / 1000).toFixed(1)} s | ${Math.round(m.peakRssKb / 1024)} MB | ${m.stateErrors} | ${rateCap > 0 ? m.synsAboveCap : 'no cap'} |`),
+    ...(report.sequential ? [`speed-up: ${(report.sequential.wallMs / report.audit!.wallMs).toFixed(1)}x`] : []),
+  ];
+  process.stdout.write(`${lines.join('\n')}\n`);
 }
 
 function check(run: ChildRun, what: string): void {
