@@ -5,6 +5,7 @@
  * NXDOMAIN). A probe it cannot parse gets a short generic datagram instead: every open UDP
  * port of the emulator answers every probe, so its truth ("open") holds for any scanner.
  */
+import { BER_TAG, decodeOid, encodeInteger, readElement, tlv } from '../util/ber.js';
 import type { EmulatedUdpService } from './services.js';
 
 export const EMULATED_SYS_DESCR = 'Avaya IP Office IP500 V2 9.1.0.0 build 178 (portmatrix emulator)';
@@ -12,84 +13,40 @@ const GENERIC_REPLY = Buffer.from('portmatrix-emulator\n');
 const SYS_DESCR_OID = '1.3.6.1.2.1.1.1.0';
 const NTP_EPOCH_OFFSET_S = 2_208_988_800;
 
-interface Tlv {
-  tag: number;
-  value: Buffer;
-  next: number;
-}
-
-function readTlv(buffer: Buffer, offset: number): Tlv | null {
-  if (offset + 2 > buffer.length) return null;
-  const tag = buffer[offset] ?? 0;
-  let length = buffer[offset + 1] ?? 0;
-  let start = offset + 2;
-  if (length & 0x80) {
-    const bytes = length & 0x7f;
-    if (bytes === 0 || bytes > 3 || start + bytes > buffer.length) return null;
-    length = 0;
-    for (let i = 0; i < bytes; i += 1) length = (length << 8) | (buffer[start + i] ?? 0);
-    start += bytes;
-  }
-  if (start + length > buffer.length) return null;
-  return { tag, value: buffer.subarray(start, start + length), next: start + length };
-}
-
-function tlv(tag: number, content: Buffer): Buffer {
-  const length = content.length;
-  const header =
-    length < 0x80
-      ? Buffer.from([tag, length])
-      : length < 0x100
-        ? Buffer.from([tag, 0x81, length])
-        : Buffer.from([tag, 0x82, length >> 8, length & 0xff]);
-  return Buffer.concat([header, content]);
-}
-
-function decodeOid(value: Buffer): string {
-  const first = value[0] ?? 0;
-  const parts = [Math.floor(first / 40), first % 40];
-  let current = 0;
-  for (const byte of value.subarray(1)) {
-    current = (current << 7) | (byte & 0x7f);
-    if (!(byte & 0x80)) {
-      parts.push(current);
-      current = 0;
-    }
-  }
-  return parts.join('.');
-}
+/** SNMP PDUs (RFC 3416) and the v2c exception for an OID the agent does not have. */
+const SNMP_TAG = { getRequest: 0xa0, getNextRequest: 0xa1, getResponse: 0xa2, noSuchObject: 0x80 } as const;
 
 /** SNMP v1/v2c Get/GetNext -> GetResponse; sysDescr.0 gets EMULATED_SYS_DESCR, other OIDs noSuchObject (v2c) or the same text (v1). */
 export function replySnmp(request: Buffer): Buffer | null {
-  const message = readTlv(request, 0);
-  if (!message || message.tag !== 0x30) return null;
-  const version = readTlv(message.value, 0);
-  if (!version || version.tag !== 0x02 || version.value.length !== 1 || (version.value[0] ?? 9) > 1) return null;
-  const community = readTlv(message.value, version.next);
-  if (!community || community.tag !== 0x04) return null;
-  const pdu = readTlv(message.value, community.next);
-  if (!pdu || (pdu.tag !== 0xa0 && pdu.tag !== 0xa1)) return null;
-  const requestId = readTlv(pdu.value, 0);
-  const errorStatus = requestId && readTlv(pdu.value, requestId.next);
-  const errorIndex = errorStatus && readTlv(pdu.value, errorStatus.next);
-  const varbindList = errorIndex && readTlv(pdu.value, errorIndex.next);
-  if (!requestId || !varbindList || varbindList.tag !== 0x30) return null;
+  const message = readElement(request, 0);
+  if (!message || message.tag !== BER_TAG.sequence) return null;
+  const version = readElement(message.value, 0);
+  if (!version || version.tag !== BER_TAG.integer || version.value.length !== 1 || (version.value[0] ?? 9) > 1) return null;
+  const community = readElement(message.value, version.end);
+  if (!community || community.tag !== BER_TAG.octetString) return null;
+  const pdu = readElement(message.value, community.end);
+  if (!pdu || (pdu.tag !== SNMP_TAG.getRequest && pdu.tag !== SNMP_TAG.getNextRequest)) return null;
+  const requestId = readElement(pdu.value, 0);
+  const errorStatus = requestId && readElement(pdu.value, requestId.end);
+  const errorIndex = errorStatus && readElement(pdu.value, errorStatus.end);
+  const varbindList = errorIndex && readElement(pdu.value, errorIndex.end);
+  if (!requestId || !varbindList || varbindList.tag !== BER_TAG.sequence) return null;
   const varbinds: Buffer[] = [];
   for (let offset = 0; offset < varbindList.value.length; ) {
-    const varbind = readTlv(varbindList.value, offset);
+    const varbind = readElement(varbindList.value, offset);
     if (!varbind) return null;
-    const oid = readTlv(varbind.value, 0);
-    if (!oid || oid.tag !== 0x06) return null;
+    const oid = readElement(varbind.value, 0);
+    if (!oid || oid.tag !== BER_TAG.oid) return null;
     const isSysDescr = decodeOid(oid.value) === SYS_DESCR_OID;
-    const value = isSysDescr || version.value[0] === 0 ? tlv(0x04, Buffer.from(EMULATED_SYS_DESCR)) : Buffer.from([0x80, 0x00]);
-    varbinds.push(tlv(0x30, Buffer.concat([tlv(0x06, oid.value), value])));
-    offset = varbind.next;
+    const value = isSysDescr || version.value[0] === 0 ? tlv(BER_TAG.octetString, Buffer.from(EMULATED_SYS_DESCR)) : tlv(SNMP_TAG.noSuchObject, Buffer.alloc(0));
+    varbinds.push(tlv(BER_TAG.sequence, Buffer.concat([tlv(BER_TAG.oid, oid.value), value])));
+    offset = varbind.end;
   }
   const responsePdu = tlv(
-    0xa2,
-    Buffer.concat([tlv(0x02, requestId.value), tlv(0x02, Buffer.from([0])), tlv(0x02, Buffer.from([0])), tlv(0x30, Buffer.concat(varbinds))]),
+    SNMP_TAG.getResponse,
+    Buffer.concat([tlv(BER_TAG.integer, requestId.value), encodeInteger(0), encodeInteger(0), tlv(BER_TAG.sequence, Buffer.concat(varbinds))]),
   );
-  return tlv(0x30, Buffer.concat([tlv(0x02, version.value), tlv(0x04, community.value), responsePdu]));
+  return tlv(BER_TAG.sequence, Buffer.concat([tlv(BER_TAG.integer, version.value), tlv(BER_TAG.octetString, community.value), responsePdu]));
 }
 
 /** Any SIP request -> 200 OK that echoes the dialog headers, as an IP Office answers OPTIONS. */
