@@ -6,37 +6,27 @@
  */
 import { createHash } from 'node:crypto';
 import path from 'node:path';
-import { Option, type Command } from 'commander';
+import type { Command } from 'commander';
 import { auditDriftRun } from '../audit/drift.js';
 import { parseInventoryText } from '../audit/inventory.js';
-import type { AuditResult } from '../audit/model.js';
 import { planAudit } from '../audit/plan.js';
 import { renderAuditTable } from '../audit/report/table.js';
 import { AUDIT_FILE_FORMATS, renderAuditJson, writeAuditReports, type AuditFileFormat } from '../audit/report/write.js';
 import { runAudit } from '../audit/run-audit.js';
 import { parseAuditText } from '../audit/schema.js';
 import { parseShard } from '../audit/shard.js';
-import { diffRuns, type Drift } from '../conformance/drift.js';
-import { checkHistoryDir, entryName, publishRun, readLatest } from '../history/store.js';
-import { deliverAll, parseNotifyTarget, type NotifyTarget } from '../notify/send.js';
-import { NOTIFY_FORMATS, renderNotification, summarizeForNotification, type NotifyFormat, type NotifyLevel } from '../notify/summary.js';
-import { AUDIT_PORTS_IN_FLIGHT, DEFAULT_AUDIT_PARALLEL, DEFAULT_HISTORY_KEEP, DEFAULT_MAX_HOSTS, DEFAULT_WAIVER_WARNING_DAYS, EXIT_NOTIFY_FAILED } from '../defaults.js';
+import { diffRuns } from '../conformance/drift.js';
+import { AUDIT_PORTS_IN_FLIGHT, DEFAULT_AUDIT_PARALLEL, DEFAULT_MAX_HOSTS, DEFAULT_WAIVER_WARNING_DAYS, EXIT_NOTIFY_FAILED, type ValueRange } from '../defaults.js';
 import { PortmatrixError } from '../errors.js';
 import { socketBudget } from '../scan/fd-limit.js';
-import { createHostRunner } from './audit-host-runner.js';
-import { exitCodeForSignal, watchStopSignals } from '../util/stop-signals.js';
 import { shouldColor } from '../output/reports.js';
+import { exitCodeForSignal, watchStopSignals } from '../util/stop-signals.js';
 import { readInputText } from '../util/read-input.js';
-import { readResult } from './report-command.js';
+import { createHostRunner } from './audit-host-runner.js';
+import { parseWholeNumber } from './option-values.js';
+import { addHistoryOptions, exitCodeAfterNotify, keepRun, notifyRun, openRunHistory, readPreviousRun, type HistoryFlags } from './run-history.js';
 
-interface AuditFlags {
-  history?: string;
-  keep: string;
-  baseline?: string;
-  notify?: string[];
-  notifyFormat: NotifyFormat;
-  notifyOn: NotifyLevel;
-  notifyRequired?: boolean;
+interface AuditFlags extends HistoryFlags {
   shard?: string;
   site?: string[];
   parallel: string;
@@ -47,15 +37,14 @@ interface AuditFlags {
   progress: boolean;
 }
 
+const AUDIT_RANGES = {
+  parallel: { min: 1, max: 1024 },
+  maxHosts: { min: 1, max: 1 << 20 },
+  warnWaivers: { min: 0, max: 3650 },
+} as const satisfies Record<string, ValueRange>;
+
 function collect(value: string, previous: string[] = []): string[] {
   return [...previous, ...value.split(',').map((item) => item.trim()).filter(Boolean)];
-}
-
-function wholeNumber(flag: string, value: string, min: number, max: number): number {
-  if (!/^\d+$/.test(value.trim()) || Number(value) < min || Number(value) > max) {
-    throw new PortmatrixError('E_USAGE', `${flag} ${JSON.stringify(value)}: expected a whole number ${min}-${max}`, { hint: `for example ${flag} ${min}` });
-  }
-  return Number(value);
 }
 
 export function registerAuditCommand(program: Command): Command {
@@ -70,14 +59,8 @@ export function registerAuditCommand(program: Command): Command {
     .option('--warn-waivers <days>', 'report waivers that expire within this many days as notices', String(DEFAULT_WAIVER_WARNING_DAYS))
     .option('--format <formats>', `report files with --output: ${AUDIT_FILE_FORMATS.join(', ')} (default: all); without --output: table or json to standard output`, collect)
     .option('--output <dir>', 'folder for the report set: audit.json, index.html + hosts/*.html, audit.md, audit.junit.xml')
-    .option('--history <dir>', 'keep every run in DIR/<time>/ (a "latest" link to the newest); reports say what changed since the previous run')
-    .option('--keep <n>', 'runs the history keeps (the oldest are removed)', String(DEFAULT_HISTORY_KEEP))
-    .option('--baseline <audit.json>', 'compare with this audit instead of the history\'s latest')
-    .option('--notify <url|env:NAME>', 'POST a summary when findings at --notify-on or above appear or resolve (repeatable; env:NAME reads a secret URL from the environment)', collect)
-    .addOption(new Option('--notify-format <format>', 'json summary, or a Slack/Teams text message').choices(NOTIFY_FORMATS).default('json'))
-    .addOption(new Option('--notify-on <severity>', 'lowest severity worth a notification').choices(['error', 'warning', 'notice']).default('error'))
-    .option('--notify-required', `a notification that could not be delivered makes the exit code ${EXIT_NOTIFY_FAILED} (else it is only reported)`)
     .option('--no-progress', 'no per-host progress lines on stderr');
+  addHistoryOptions(command, { kept: 'DIR/<start time>/', baseline: 'audit.json' });
   command.addHelpText(
     'after',
     [
@@ -97,18 +80,16 @@ export function registerAuditCommand(program: Command): Command {
 }
 
 async function runAuditCommand(inventoryFile: string, flags: AuditFlags): Promise<number> {
-  const parallel = wholeNumber('--parallel', flags.parallel, 1, 1024);
-  const maxHosts = wholeNumber('--max-hosts', flags.maxHosts, 1, 1 << 20);
-  const warnWaiverDays = wholeNumber('--warn-waivers', flags.warnWaivers, 0, 3650);
+  const parallel = parseWholeNumber('--parallel', flags.parallel, AUDIT_RANGES.parallel);
+  const maxHosts = parseWholeNumber('--max-hosts', flags.maxHosts, AUDIT_RANGES.maxHosts);
+  const warnWaiverDays = parseWholeNumber('--warn-waivers', flags.warnWaivers, AUDIT_RANGES.warnWaivers);
   const shard = flags.shard === undefined ? undefined : parseShard(flags.shard);
   const { files, stdoutFormat } = planAuditOutputs(flags.format, flags.output);
   const text = await readInputText(inventoryFile, { label: `inventory ${inventoryFile}`, code: 'E_USAGE', hint: 'pass an inventory YAML file' });
   const entries = parseInventoryText(text, inventoryFile);
-  const keep = wholeNumber('--keep', flags.keep, 1, 100_000);
-  const notifyTargets = (flags.notify ?? []).map((value) => parseNotifyTarget(value, process.env));
-  if (flags.history !== undefined) await checkHistoryDir(flags.history);
+  const history = await openRunHistory(flags, process.env);
   // The run this one is compared with, read now: a bad baseline is bad input, before any packet.
-  const previous = await readPrevious(flags);
+  const previous = await readPreviousRun(history, 'audit.json', parseAuditText);
   const { all, selected } = await planAudit(entries, {
     inventoryDir: path.dirname(path.resolve(inventoryFile)),
     maxHosts,
@@ -118,6 +99,7 @@ async function runAuditCommand(inventoryFile: string, flags: AuditFlags): Promis
   // Every matrix, selection and policy is loaded and checked once, before any packet is sent.
   const runHost = await createHostRunner(selected);
   const stop = watchStopSignals();
+  const log = (line: string): void => void process.stderr.write(`${line}\n`);
   try {
     const audit = await runAudit({
       hosts: selected,
@@ -132,58 +114,35 @@ async function runAuditCommand(inventoryFile: string, flags: AuditFlags): Promis
       signal: stop.abortSignal,
       ...(flags.progress ? { onHostDone: (host, done, total) => process.stderr.write(`[${done}/${total}] ${host.address}: exit ${host.exitCode}\n`) } : {}),
     });
-    const sincePrevious = previous ? diffRuns(auditDriftRun(previous.audit), auditDriftRun(audit)) : undefined;
+    // An interrupted audit is not compared: the hosts and ports it never reached would read as drift.
+    const sincePrevious = previous && audit.complete ? diffRuns(auditDriftRun(previous.run), auditDriftRun(audit)) : undefined;
     // The result is written before anyone is notified: a slow or failing webhook never costs it.
     const written: string[] = [];
     if (flags.output !== undefined) written.push(...(await writeAuditReports(audit, flags.output, files, sincePrevious)));
-    if (flags.history !== undefined) {
-      const entry = await publishRun(flags.history, entryName(audit.startedAt), keep, async (temp) => {
-        await writeAuditReports(audit, temp, AUDIT_FILE_FORMATS, sincePrevious);
-      });
-      written.push(entry.path);
-      for (const removed of entry.removed) process.stderr.write(`history: removed ${removed} (--keep ${keep})\n`);
-    }
-    for (const file of written) process.stderr.write(`wrote ${file}\n`);
+    const kept = await keepRun(history, audit, async (temp) => void (await writeAuditReports(audit, temp, AUDIT_FILE_FORMATS, sincePrevious)), log);
+    if (kept !== undefined) written.push(kept);
+    for (const file of written) log(`wrote ${file}`);
     const terminal = { stdout: process.stdout, env: process.env };
     process.stdout.write(stdoutFormat === 'json' ? renderAuditJson(audit) : renderAuditTable(audit, { color: shouldColor(terminal), ...(sincePrevious ? { sincePrevious } : {}) }));
     const exitCode = stop.received ? exitCodeForSignal(stop.received) : audit.exitCode;
-    const delivered = await notify(notifyTargets, flags, audit, sincePrevious, previous?.source, written[0]);
-    return !delivered && flags.notifyRequired && exitCode <= 1 ? EXIT_NOTIFY_FAILED : exitCode;
+    const delivered = await notifyRun(
+      history,
+      {
+        command: 'audit',
+        startedAt: audit.startedAt,
+        complete: audit.complete,
+        exitCode: audit.exitCode,
+        current: auditDriftRun(audit),
+        ...(sincePrevious ? { sincePrevious } : {}),
+        ...(previous ? { previous: previous.source } : {}),
+        ...(written[0] === undefined ? {} : { reports: written[0] }),
+      },
+      log,
+    );
+    return exitCodeAfterNotify(history, exitCode, delivered);
   } finally {
     stop.dispose();
   }
-}
-
-/** The baseline, else the history's latest run; undefined for a first run. */
-async function readPrevious(flags: AuditFlags): Promise<{ audit: AuditResult; source: string } | undefined> {
-  const latest = flags.baseline === undefined && flags.history !== undefined ? await readLatest(flags.history) : undefined;
-  const file = flags.baseline ?? (latest === undefined ? undefined : path.join(latest, 'audit.json'));
-  if (file === undefined) return undefined;
-  return { audit: parseAuditText(await readResult(file), file), source: file };
-}
-
-/** Sends the summary when something at --notify-on or above appeared or resolved; reports each outcome; false when one was not delivered. */
-async function notify(targets: readonly NotifyTarget[], flags: AuditFlags, audit: AuditResult, drift: Drift | undefined, previous: string | undefined, reports: string | undefined): Promise<boolean> {
-  if (targets.length === 0) return true;
-  // Without a previous run, every finding is new.
-  const since = drift ?? diffRuns({ startedAt: audit.startedAt, matrices: [], hosts: [], findings: [], services: [] }, auditDriftRun(audit));
-  const summary = summarizeForNotification(since, {
-    level: flags.notifyOn,
-    run: { command: 'audit', startedAt: audit.startedAt, exitCode: audit.exitCode, ...(previous ? { previous } : {}), ...(reports ? { reports } : {}) },
-  });
-  if (!summary) {
-    process.stderr.write(`notify: nothing at ${flags.notifyOn} or above appeared or resolved: no notification\n`);
-    return true;
-  }
-  const outcomes = await deliverAll(targets, renderNotification(summary, flags.notifyFormat));
-  for (const outcome of outcomes) {
-    process.stderr.write(
-      outcome.delivered
-        ? `notify: delivered to ${outcome.target} (HTTP ${outcome.status})\n`
-        : `portmatrix: notify: not delivered to ${outcome.target} after ${outcome.attempts} attempt${outcome.attempts === 1 ? '' : 's'}: ${outcome.error} (the reports are written; check the webhook)\n`,
-    );
-  }
-  return outcomes.every((outcome) => outcome.delivered);
 }
 
 function planAuditOutputs(requested: readonly string[] | undefined, output: string | undefined): { files: AuditFileFormat[]; stdoutFormat: 'table' | 'json' } {

@@ -2,6 +2,7 @@
  * `portmatrix scan <targets...>`: flags -> typed run options -> run (src/run.ts) -> reports.
  * Glue only: every flag is checked here or in prepareRun before any packet is sent.
  */
+import { writeFile } from 'node:fs/promises';
 import { Command, Option } from 'commander';
 import { CHECKS_MODES, type ChecksMode } from '../checks/model.js';
 import {
@@ -11,13 +12,13 @@ import {
   DEFAULT_PROFILE,
   DEFAULT_SNMP_COMMUNITY,
   DEFAULT_UDP_CONFIRM,
+  EXIT_NOTIFY_FAILED,
   PROFILES,
   UDP_CONFIRM_MODES,
   type ProfileName,
   type ScanCaps,
   type UdpConfirm,
   VALUE_RANGES,
-  type ValueRange,
 } from '../defaults.js';
 import { PortmatrixError } from '../errors.js';
 import { planOutputs } from '../output/reports.js';
@@ -25,10 +26,17 @@ import { resolveCaps, type RunOptions, type ScanMode } from '../run.js';
 import { parsePortSelection } from '../scan/port-plan.js';
 import type { ProberKind } from '../scan/probes/connect-prober.js';
 import { readTargetsFile } from '../scan/targets.js';
+import { driftRunOf } from '../conformance/drift.js';
+import { compareWithPrevious } from '../history/since-previous.js';
+import { renderJson } from '../report/json.js';
+import { parseResultText } from '../report/parse-result.js';
+import { toTerminalText } from '../util/untrusted-text.js';
+import { parseWholeNumber } from './option-values.js';
+import { addHistoryOptions, exitCodeAfterNotify, keepRun, notifyRun, openRunHistory, readPreviousRun, type HistoryFlags } from './run-history.js';
 import { addConformanceOptions, toConformanceRequest, type ConformanceFlags } from './conformance-options.js';
 import { runAndReport } from './run-and-report.js';
 
-export interface ScanCommandOptions extends ConformanceFlags {
+export interface ScanCommandOptions extends ConformanceFlags, HistoryFlags {
   ports: string;
   udp: string;
   profile: string;
@@ -92,21 +100,17 @@ function describeScanHelp(): string {
     'Exit codes: 0 conformant at --fail-on (always 0 without --matrix), 1 findings at or above --fail-on,',
     '  2 bad usage or input, 3 a host could not be judged (down: nothing answered; unreachable: no route, or a local',
     '  firewall refused to send; 3 wins over 1, the judged hosts are still reported), 128+signal when stopped:',
-    '  130 SIGINT, 143 SIGTERM, 129 SIGHUP (every requested output is still written, marked incomplete, naming the signal).',
+    '  130 SIGINT, 143 SIGTERM, 129 SIGHUP (every requested output is still written, marked incomplete, naming the signal;',
+    '  an interrupted run is not kept in --history, not compared and not notified),',
+    `  ${EXIT_NOTIFY_FAILED} a notification could not be delivered (only with --notify-required; the reports are written first).`,
+    '',
+    'History: with --history DIR every complete run is kept as DIR/<start time>.json ("latest" links the newest); the reports',
+    '  of a run with a previous one (the latest, or --baseline FILE) carry a "since the previous run" section.',
     '',
     'Examples:',
     '  portmatrix scan 198.18.0.10 --matrix ip-office-9.1 --component ip-office,voicemail-pro --platform linux',
     '  portmatrix scan 198.18.0.10 --ports none --udp matrix --matrix ip-office-9.1 --format json --output udp.json',
   ].join('\n');
-}
-
-/** A whole number inside its documented range (VALUE_RANGES), or one line and exit 2. */
-function parseWholeNumber(flag: string, value: string, { min, max }: ValueRange): number {
-  const text = value.trim();
-  if (!/^\d+$/.test(text) || Number(text) < min || Number(text) > max) {
-    throw new PortmatrixError('E_USAGE', `${flag} ${JSON.stringify(value)}: expected a whole number from ${min} to ${max}`, { hint: `for example ${flag} ${Math.min(max, Math.max(min, 100))}` });
-  }
-  return Number(text);
 }
 
 /** The cap flags given, each checked, and checked together with the profile's (messages name the flags). */
@@ -152,8 +156,38 @@ export async function toRunOptions(targetSpecs: readonly string[], options: Scan
 export async function runScanCommand(targetSpecs: string[], options: ScanCommandOptions): Promise<number> {
   const outputs = await planOutputs(options.format, options.output);
   const runOptions = await toRunOptions(targetSpecs, options);
-  const { exitCode } = await runAndReport(runOptions, { outputs, progress: options.progress, ...(options.output === undefined ? {} : { outputName: options.output }) });
-  return exitCode;
+  const history = await openRunHistory(options, process.env);
+  const previous = await readPreviousRun(history, undefined, parseResultText);
+  const log = (line: string): void => void process.stderr.write(`${line}\n`);
+  let delivered = true;
+  const { exitCode } = await runAndReport(runOptions, {
+    outputs,
+    progress: options.progress,
+    ...(options.output === undefined ? {} : { outputName: options.output }),
+    // An interrupted run is not compared: the ports it never reached would read as drift.
+    ...(previous
+      ? { annotate: (result, prepared) => (result.complete ? { ...result, sincePrevious: compareWithPrevious(previous.run, result, previous.source, prepared.check) } : result) }
+      : {}),
+    afterReports: async ({ result, exitCode: runExitCode }, written) => {
+      const kept = await keepRun(history, { startedAt: result.startedAt, complete: result.complete, extension: '.json' }, (temp) => writeFile(temp, renderJson(result)), log);
+      if (kept !== undefined) log(`wrote ${toTerminalText(kept)}`);
+      delivered = await notifyRun(
+        history,
+        {
+          command: 'scan',
+          startedAt: result.startedAt,
+          complete: result.complete,
+          exitCode: runExitCode,
+          current: driftRunOf(result),
+          ...(result.sincePrevious ? { sincePrevious: result.sincePrevious.drift } : {}),
+          ...(previous ? { previous: previous.source } : {}),
+          ...((kept ?? written[0]) === undefined ? {} : { reports: kept ?? written[0] }),
+        },
+        log,
+      );
+    },
+  });
+  return exitCodeAfterNotify(history, exitCode, delivered);
 }
 
 export function registerScanCommand(program: Command): Command {
@@ -197,6 +231,7 @@ export function registerScanCommand(program: Command): Command {
     .addOption(new Option('--prober <kind>', 'TCP connect backend').choices(['native', 'net-socket']).hideHelp());
   for (const cap of CAP_OPTIONS) command.option(`${cap.flag} <n>`, `${cap.what}, ${VALUE_RANGES[cap.key].min}-${VALUE_RANGES[cap.key].max} (overrides the profile)`);
   addConformanceOptions(command);
+  addHistoryOptions(command, { kept: 'DIR/<start time>.json', baseline: 'result.json' });
   command.addHelpText('after', describeScanHelp());
   command.action(async (targets: string[], options: ScanCommandOptions) => {
     if (targets.length === 0 && !options.targetsFile) {

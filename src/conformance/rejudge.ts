@@ -29,5 +29,7 @@ export function rejudgeResult(result: ScanResult, options: RejudgeOptions): Scan
   });
   const { conditions: _previous, ...rest } = conformance;
   const conditions = options.policy?.conditions ?? [];
-  return { ...result, conformance: { ...rest, ...(conditions.length > 0 ? { conditions } : {}), failOn: options.failOn, findings } };
+  // The "since the previous run" section compared the findings as they were judged: it would be stale.
+  const { sincePrevious: _stale, ...judged } = result;
+  return { ...judged, conformance: { ...rest, ...(conditions.length > 0 ? { conditions } : {}), failOn: options.failOn, findings } };
 }

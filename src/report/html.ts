@@ -6,6 +6,8 @@
  */
 import type { Finding, Severity } from '../conformance/model.js';
 import type { ScanResult } from '../result/model.js';
+import { renderDriftHtmlSection } from './drift/html.js';
+import { describeSincePrevious } from './drift/view.js';
 import { escapeHtml } from '../util/untrusted-text.js';
 import type { PortMapEntry } from './view.js';
 import {
@@ -159,6 +161,11 @@ export function renderHtml(result: ScanResult): string {
       );
     }
     out.push('</tbody></table>');
+  }
+
+  if (result.sincePrevious) {
+    const { title, note } = describeSincePrevious(result.sincePrevious);
+    out.push(`<h2 id="since-previous">${h(title)}</h2>`, ...(note ? [`<p class="meta">${h(note)}</p>`] : []), renderDriftHtmlSection(result.sincePrevious.drift, 'h3'));
   }
 
   out.push('<h2>What was scanned and how</h2>', '<ul>');

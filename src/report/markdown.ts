@@ -3,6 +3,8 @@
  * the full port map, then what was scanned and how. Every text cell goes through escapeMarkdown.
  */
 import type { ScanResult } from '../result/model.js';
+import { renderDriftMarkdownSection } from './drift/markdown.js';
+import { describeSincePrevious } from './drift/view.js';
 import { escapeMarkdown, toJsonText } from '../util/untrusted-text.js';
 import {
   buildReportView,
@@ -130,6 +132,11 @@ export function renderMarkdown(result: ScanResult): string {
       out.push(row([md(entry.check.host), md(cells.port), md(cells.check), outcome, md(cells.tls), md(cells.certificate), md(cells.answer), md(cells.row)]));
     }
     out.push('');
+  }
+
+  if (result.sincePrevious) {
+    const { title, note } = describeSincePrevious(result.sincePrevious);
+    out.push(`## ${md(title)}`, '', ...(note ? [md(note), ''] : []), renderDriftMarkdownSection(result.sincePrevious.drift, 2));
   }
 
   out.push('## What was scanned and how', '');

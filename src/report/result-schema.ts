@@ -157,6 +157,36 @@ const serviceCheckSchema = z.object({
   durationMs: z.number().nonnegative(),
 });
 
+/** The drift between two runs (portmatrix diff's JSON body; schemas/drift.schema.json adds schema and version): a result's "since the previous run" section holds one. */
+const runSchema = z.object({ startedAt: z.string(), matrices: z.array(z.string()) });
+
+const serviceSeenSchema = z.object({
+  check: z.string(),
+  outcome: z.enum(['answered', 'mismatch', 'no-answer']),
+  protocolSeen: z.string().optional(),
+  tlsVersions: z.array(tlsVersion).optional(),
+  certificate: z.object({ subject: z.string(), issuer: z.string(), notAfter: z.string(), fingerprint256: z.string() }).optional(),
+});
+
+const hostDriftSchema = z.object({
+  address: z.string().describe("the host's address: runs are matched by it"),
+  name: z.string().optional().describe('the host name the address was resolved from'),
+  status: z.enum(['added', 'removed', 'changed', 'unchanged']),
+  hostState: z
+    .object({ before: z.enum(['up', 'down', 'unreachable']), after: z.enum(['up', 'down', 'unreachable']) })
+    .optional()
+    .describe('when the host was not up in either run: its ports were not compared'),
+  ports: z.array(z.object({ transport, port, before: portState.nullable().describe('null: not scanned in that run'), after: portState.nullable() })),
+  appeared: z.array(findingSchema),
+  resolved: z.array(findingSchema),
+  changed: z.array(z.object({ before: findingSchema, after: findingSchema, changes: z.array(z.enum(['severity', 'observed', 'waiver-expired'])) })),
+  services: z
+    .array(z.object({ port, changes: z.array(z.enum(['certificate', 'tls-versions', 'protocol'])), before: serviceSeenSchema, after: serviceSeenSchema }))
+    .describe('checked ports whose certificate, TLS versions or answering protocol changed'),
+});
+
+export const driftBody = z.object({ before: runSchema, after: runSchema, equal: z.boolean(), hosts: z.array(hostDriftSchema) });
+
 export const scanResultSchema = z.object({
   schema: z.literal(RESULT_SCHEMA_ID),
   schemaVersion: z.literal(RESULT_SCHEMA_VERSION),
@@ -185,6 +215,17 @@ export const scanResultSchema = z.object({
       ),
     })
     .optional(),
+  sincePrevious: z
+    .object({
+      source: z.string().describe('where the previous run was read from: a history entry or the --baseline file'),
+      matrixChanged: z
+        .object({ before: z.string(), after: z.string() })
+        .optional()
+        .describe("the previous run was judged against another matrix: its observations were judged again against this run's"),
+      drift: driftBody,
+    })
+    .optional()
+    .describe('what changed since the previous run (--history, --baseline)'),
 });
 
 // The schema and the TypeScript model must describe the same thing, both ways.

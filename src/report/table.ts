@@ -4,6 +4,8 @@ import picocolors from 'picocolors';
 import type { Severity } from '../conformance/model.js';
 import type { ScanResult } from '../result/model.js';
 import { toTerminalText } from '../util/untrusted-text.js';
+import { renderDriftTable } from './drift/table.js';
+import { describeSincePrevious } from './drift/view.js';
 import type { RenderOptions } from './types.js';
 import { buildReportView, countStates, describeHost, formatHostStatus, formatServiceCells, formatDocumented, formatFolded, formatObserved, formatPort, formatShortRef, formatVerdict, formatWaiver, KIND_TITLES } from './view.js';
 
@@ -142,6 +144,12 @@ export function renderTable(result: ScanResult, options: RenderOptions = {}): st
       ]);
       for (const line of alignColumns(['PORT', 'STATE', 'REASON', 'RTT MS', 'SERVICE', 'BANNER', 'DETAIL'], rows)) lines.push(line);
     }
+  }
+  if (result.sincePrevious) {
+    const { title, note } = describeSincePrevious(result.sincePrevious);
+    // The drift's own first line names both runs: the section's title says it.
+    const drift = renderDriftTable(result.sincePrevious.drift, { color: options.color ?? false }).split('\n').slice(1);
+    lines.push('', colors.bold(clean(title)), ...(note ? [clean(note)] : []), ...drift.slice(0, -1));
   }
   return `${lines.join('\n')}\n`;
 }

@@ -1,4 +1,5 @@
 import type { ChecksSection } from '../checks/model.js';
+import type { Drift } from '../conformance/drift.js';
 import type { Finding, FailOn, HostFinding } from '../conformance/model.js';
 import type { Expectation, Selection } from '../matrix/expectation.js';
 import type { DocumentNote } from '../matrix/model.js';
@@ -40,4 +41,19 @@ export interface ScanResult {
     /** One per host that was not up: it was not judged (its ports have no findings). */
     hostFindings: HostFinding[];
   };
+  /** What changed since the previous run (--history's latest, or --baseline); absent when there was none to compare with. */
+  sincePrevious?: SincePrevious;
+}
+
+/** The "since the previous run" section of a run's reports. */
+export interface SincePrevious {
+  /** Where the previous run was read from: a history entry or the --baseline file. */
+  source: string;
+  /**
+   * Set when the previous run was judged against another matrix (or none): its observations were
+   * judged again against this run's matrix (or its findings left out without one), so the drift
+   * shows what changed on the host, not what changed in the documents.
+   */
+  matrixChanged?: { before: string; after: string };
+  drift: Drift;
 }

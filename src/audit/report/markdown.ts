@@ -2,7 +2,7 @@
 import { renderMarkdown } from '../../report/markdown.js';
 import { escapeMarkdown } from '../../util/untrusted-text.js';
 import type { Drift } from '../../conformance/drift.js';
-import { renderDriftMarkdown } from '../../report/drift/markdown.js';
+import { renderDriftMarkdownSection } from '../../report/drift/markdown.js';
 import type { AuditResult } from '../model.js';
 import { buildAuditRows, formatAuditSummary } from './view.js';
 
@@ -23,9 +23,7 @@ export function renderAuditMarkdown(audit: AuditResult, sincePrevious?: Drift): 
     '',
   ];
   if (sincePrevious) {
-    // The drift report's own headings, two levels down under this section.
-    const drift = renderDriftMarkdown(sincePrevious).split('\n').slice(2).map((line) => line.replace(/^(#+) /, '##$1 ')).join('\n');
-    out.push(`## Since the previous run (${md(sincePrevious.before.startedAt)})`, '', drift);
+    out.push(`## Since the previous run (${md(sincePrevious.before.startedAt)})`, '', renderDriftMarkdownSection(sincePrevious, 2));
   }
   if (audit.expiringWaivers.length > 0) {
     out.push(`## Waivers expiring within ${audit.parameters.warnWaiverDays} days`, '', '| Host | Port | Ticket | Reason | Expires | Days left |', '| --- | --- | --- | --- | --- | ---: |');

@@ -32,3 +32,13 @@ export function renderDriftMarkdown(drift: Drift): string {
   }
   return `${out.join('\n')}\n`;
 }
+
+/** The drift as a section of another Markdown report, its headings under a `level` heading ("since the previous run"). */
+export function renderDriftMarkdownSection(drift: Drift, level: number): string {
+  const deeper = '#'.repeat(level - 1);
+  return renderDriftMarkdown(drift)
+    .split('\n')
+    .slice(2)
+    .map((line) => line.replace(/^(#+) /, `${deeper}$1 `))
+    .join('\n');
+}

@@ -5,6 +5,7 @@
  */
 import type { Finding } from '../../conformance/model.js';
 import type { Drift, FindingChange, HostDrift, ServiceChange, ServiceSeen } from '../../conformance/drift.js';
+import type { SincePrevious } from '../../result/model.js';
 import { formatTlsVersion } from '../../conformance/services.js';
 import { formatPort, KIND_TITLES } from '../view.js';
 
@@ -111,4 +112,16 @@ export function findingChangeRows(host: HostDrift): FindingChangeRow[] {
     ...host.resolved.map((finding) => ({ change: 'resolved' as const, finding, detail: finding.message })),
     ...host.changed.map((change) => ({ change: 'changed' as const, finding: change.after, detail: describeChange(change) })),
   ];
+}
+
+/** The heading of a run's "since the previous run" section, and what to say when the matrices differ. */
+export function describeSincePrevious(since: SincePrevious): { title: string; note?: string } {
+  const title = `Since the previous run (${since.drift.before.startedAt}, ${since.source})`;
+  if (!since.matrixChanged) return { title };
+  const { before, after } = since.matrixChanged;
+  const note =
+    after === 'no matrix'
+      ? `The previous run was judged against ${before}; this run has no matrix: only ports are compared.`
+      : `The previous run was judged against ${before}: its ports are judged again against ${after} here, so only what changed on the host shows.`;
+  return { title, note };
 }
