@@ -98,7 +98,8 @@ function expandCidr(spec: string, maxHosts: number): ResolvedTarget[] {
   if (hosts > maxHosts) {
     const largest = VALUE_RANGES.maxHosts.max;
     const hint = hosts <= largest ? `scan a smaller block, or raise the cap with --max-hosts ${hosts}` : `scan smaller blocks: --max-hosts goes up to ${largest} (a /16)`;
-    throw targetError(spec, `${hosts} hosts, more than the cap of ${maxHosts}`, hint);
+    // 2^64 hosts, not 18446744073709552000: beyond 2^53 a number has lost its last digits.
+    throw targetError(spec, `${hostBits > 53 ? `2^${hostBits}` : hosts} hosts, more than the cap of ${maxHosts}`, hint);
   }
   const targets: ResolvedTarget[] = [];
   if (family === 4) {
@@ -135,7 +136,7 @@ async function resolveName(spec: string, resolve: NameResolver): Promise<Resolve
   const hosts = found.flatMap(({ address }): ResolvedTarget[] => {
     const family = isIP(address);
     if (family === 0) return [];
-    return [family === 6 ? { target: spec, address: canonicalIpv6(address), family: 6, name: spec } : { target: spec, address, family: 4, name: spec }];
+    return [family === 6 ? { ...ipv6Target(spec, address), name: spec } : { target: spec, address, family: 4, name: spec }];
   });
   if (hosts.length === 0) {
     throw new PortmatrixError('E_TARGET', `target ${JSON.stringify(spec)}: the name has no address`, { hint: 'check the DNS records, or give the address' });
@@ -147,6 +148,24 @@ function canonicalIpv6(address: string): string {
   return bigIntToIpv6(ipv6ToBigInt(address.split('%')[0] ?? ''));
 }
 
+/**
+ * An IPv6 literal as a target: canonical text, or the IPv4 host of an IPv4-mapped address
+ * (::ffff:198.18.0.1 is that IPv4 host; a raw IPv6 probe to it would reach nobody). A zone index
+ * (fe80::1%eth0) is refused: the address means nothing without it, and probes do not carry it.
+ */
+function ipv6Target(item: string, address: string): ResolvedTarget {
+  if (address.includes('%')) {
+    throw targetError(item, 'a zone index (%interface) is not supported', 'scan a global or unique local (fd00::/8) address of the host instead of its link-local one');
+  }
+  const canonical = canonicalIpv6(address);
+  const mapped = /^::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})$/.exec(canonical);
+  if (mapped) {
+    const value = Number.parseInt(mapped[1] ?? '0', 16) * 65536 + Number.parseInt(mapped[2] ?? '0', 16);
+    return { target: item, address: numberToIpv4(value), family: 4 };
+  }
+  return { target: item, address: canonical, family: 6 };
+}
+
 /** Resolves target specs (each may be a comma list) to addresses; duplicates are scanned once. */
 export async function resolveTargets(specs: string[], options: { maxHosts: number; resolve?: NameResolver }): Promise<ResolvedTarget[]> {
   const items = specs.flatMap((spec) => spec.split(',')).map((item) => item.trim()).filter((item) => item !== '');
@@ -154,14 +173,13 @@ export async function resolveTargets(specs: string[], options: { maxHosts: numbe
   // Duplicates are dropped as they come, so the cap counts distinct hosts: 300 copies of one address are one host.
   const byAddress = new Map<string, ResolvedTarget>();
   for (const item of items) {
-    const unbracketed = item.replace(/^\[(.*)\]$/, '$1');
+    // [2001:db8::1] and [2001:db8::]/120, as in URLs.
+    const unbracketed = item.replace(/^\[([^\]]*)\](\/\d*)?$/, '$1$2');
     let found: ResolvedTarget[];
     if (unbracketed.includes('/')) found = expandCidr(unbracketed, options.maxHosts);
-    else if (isIP(unbracketed) !== 0) {
-      const family = isIP(unbracketed) === 6 ? 6 : 4;
-      const address = family === 6 ? canonicalIpv6(unbracketed) : unbracketed;
-      found = [{ target: item, address, family }];
-    } else if (/^[\d.]+$/.test(unbracketed) || unbracketed.includes(':')) {
+    else if (isIP(unbracketed) === 4) found = [{ target: item, address: unbracketed, family: 4 }];
+    else if (isIP(unbracketed) === 6) found = [ipv6Target(item, unbracketed)];
+    else if (/^[\d.]+$/.test(unbracketed) || unbracketed.includes(':')) {
       throw targetError(item, 'malformed IP address', 'write four numbers 0-255 like 198.18.0.10, or an IPv6 address like 2001:db8::10');
     } else found = await resolveName(unbracketed, options.resolve ?? systemResolver);
     for (const target of found) if (!byAddress.has(target.address)) byAddress.set(target.address, target);

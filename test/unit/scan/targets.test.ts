@@ -31,6 +31,23 @@ describe('resolveTargets', () => {
       { target: '2001:DB8:0:0::10', address: '2001:db8::10', family: 6 },
     ]);
   });
+  it('IPv6 literals: brackets as in URLs, an IPv4-mapped address is its IPv4 host, a zone index is refused', async () => {
+    expect(await resolveTargets(['[2001:db8::10]', '[2001:db8::]/127', '::ffff:198.18.0.1'], { maxHosts: 10 })).toEqual([
+      { target: '[2001:db8::10]', address: '2001:db8::10', family: 6 },
+      { target: '2001:db8::/127', address: '2001:db8::', family: 6 },
+      { target: '2001:db8::/127', address: '2001:db8::1', family: 6 },
+      { target: '::ffff:198.18.0.1', address: '198.18.0.1', family: 4 },
+    ]);
+    const zone = await targetError(['fe80::1%eth0']);
+    expect([zone.exitCode, zone.message]).toEqual([2, 'target "fe80::1%eth0": a zone index (%interface) is not supported']);
+    const resolve = async () => [{ address: '2001:DB8::A', family: 6 }];
+    expect(await resolveTargets(['pbx.test'], { maxHosts: 1, resolve })).toEqual([{ target: 'pbx.test', address: '2001:db8::a', family: 6, name: 'pbx.test' }]);
+  });
+  it('an IPv6 block is bounded like an IPv4 one; its size is said exactly', async () => {
+    expect((await targetError(['2001:db8::/64'])).message).toBe('target "2001:db8::/64": 2^64 hosts, more than the cap of 256');
+    expect((await targetError(['2001:db8::/0'])).message).toBe('target "2001:db8::/0": 2^128 hosts, more than the cap of 256');
+    expect((await targetError(['2001:db8::/119'])).hint).toMatch(/--max-hosts 512$/);
+  });
   it('CIDR blocks expand to hosts (no network/broadcast in /30 and wider)', async () => {
     const hosts = await resolveTargets(['198.18.0.5/29'], { maxHosts: 256 });
     expect(hosts.map((host) => host.address)).toEqual(['198.18.0.1', '198.18.0.2', '198.18.0.3', '198.18.0.4', '198.18.0.5', '198.18.0.6']);
