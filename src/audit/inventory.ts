@@ -5,6 +5,7 @@
  * published JSON Schema for editors (schemas/inventory.schema.json). Pure: the caller reads.
  */
 import { z } from 'zod';
+import { CHECKS_MODES, type ChecksMode } from '../checks/model.js';
 import { FAIL_ON_LEVELS, type FailOn } from '../conformance/model.js';
 import { PROFILES, type ProfileName } from '../defaults.js';
 import { PortmatrixError } from '../errors.js';
@@ -26,6 +27,10 @@ const hostSettings = {
   ports: portSelection.optional().describe('TCP ports (default all)'),
   udp: portSelection.optional().describe('UDP ports (default matrix)'),
   failOn: z.enum(FAIL_ON_LEVELS as [FailOn, ...FailOn[]]).optional(),
+  checks: z
+    .enum(CHECKS_MODES as [ChecksMode, ...ChecksMode[]])
+    .optional()
+    .describe('service checks after the scan, as scan --checks: documented (default), all, none; audit --checks overrides it for every host'),
   site: name.optional().describe('where the host is (selects hosts with audit --site)'),
   tags: z.array(name).optional(),
 };

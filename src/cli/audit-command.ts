@@ -6,7 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import path from 'node:path';
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { auditDriftRun } from '../audit/drift.js';
 import { parseInventoryText } from '../audit/inventory.js';
 import { planAudit } from '../audit/plan.js';
@@ -15,6 +15,7 @@ import { AUDIT_FILE_FORMATS, renderAuditJson, writeAuditReports, type AuditFileF
 import { runAudit } from '../audit/run-audit.js';
 import { parseAuditText } from '../audit/schema.js';
 import { parseShard } from '../audit/shard.js';
+import { CHECKS_MODES, type ChecksMode } from '../checks/model.js';
 import { diffRuns } from '../conformance/drift.js';
 import { AUDIT_PORTS_IN_FLIGHT, DEFAULT_AUDIT_PARALLEL, DEFAULT_MAX_HOSTS, DEFAULT_WAIVER_WARNING_DAYS, EXIT_NOTIFY_FAILED, type ValueRange } from '../defaults.js';
 import { PortmatrixError } from '../errors.js';
@@ -32,6 +33,7 @@ interface AuditFlags extends HistoryFlags {
   parallel: string;
   maxHosts: string;
   warnWaivers: string;
+  checks?: string;
   format?: string[];
   output?: string;
   progress: boolean;
@@ -57,6 +59,11 @@ export function registerAuditCommand(program: Command): Command {
     .option('--parallel <n>', `hosts scanned at once (each keeps its profile's per-host caps; fewer when their ports together pass ${AUDIT_PORTS_IN_FLIGHT}, to bound memory)`, String(DEFAULT_AUDIT_PARALLEL))
     .option('--max-hosts <n>', 'largest number of hosts the inventory may expand to', String(DEFAULT_MAX_HOSTS))
     .option('--warn-waivers <days>', 'report waivers that expire within this many days as notices', String(DEFAULT_WAIVER_WARNING_DAYS))
+    .addOption(
+      new Option('--checks <mode>', "service checks after each host's scan, as scan --checks: documented, all, none (over every host's inventory checks:; default: the inventory's, else documented)").choices(
+        CHECKS_MODES,
+      ),
+    )
     .option('--format <formats>', `report files with --output: ${AUDIT_FILE_FORMATS.join(', ')} (default: all); without --output: table or json to standard output`, collect)
     .option('--output <dir>', 'folder for the report set: audit.json, index.html + hosts/*.html, audit.md, audit.junit.xml')
     .option('--no-progress', 'no per-host progress lines on stderr');
@@ -97,7 +104,7 @@ async function runAuditCommand(inventoryFile: string, flags: AuditFlags): Promis
     ...(shard ? { shard } : {}),
   });
   // Every matrix, selection and policy is loaded and checked once, before any packet is sent.
-  const runHost = await createHostRunner(selected);
+  const runHost = await createHostRunner(selected, flags.checks === undefined ? {} : { checks: flags.checks as ChecksMode });
   const stop = watchStopSignals();
   const log = (line: string): void => void process.stderr.write(`${line}\n`);
   try {

@@ -5,6 +5,7 @@
  * policy file is read once.
  */
 import type { PlannedHost } from '../audit/plan.js';
+import type { ChecksMode } from '../checks/model.js';
 import type { HostRunner } from '../audit/run-audit.js';
 import type { Policy } from '../conformance/policy.js';
 import { PortmatrixError } from '../errors.js';
@@ -29,12 +30,22 @@ function memoize<T>(read: (key: string) => Promise<T>): (key: string) => Promise
   };
 }
 
-async function prepareHost(host: PlannedHost, files: { matrix(ref: string): Promise<LoadedMatrix>; policy(file: string): Promise<Policy> }): Promise<PreparedRun> {
+/** What the command line sets for every host, over the inventory. */
+export interface HostRunnerOptions {
+  /** audit --checks: the service checks of every host (else each host's inventory `checks:`, else scan's default). */
+  checks?: ChecksMode;
+}
+
+async function prepareHost(
+  host: PlannedHost,
+  files: { matrix(ref: string): Promise<LoadedMatrix>; policy(file: string): Promise<Policy> },
+  options: HostRunnerOptions,
+): Promise<PreparedRun> {
   const { matrix, components, platform, policy, strict, failOn, ports, udp, profile } = host.settings;
+  const checks = options.checks ?? host.settings.checks;
   return prepareRun({
     command: 'audit',
-    // As the audit ran before service checks joined the pipeline: a fleet run opts in with its issue.
-    checks: 'none',
+    ...(checks === undefined ? {} : { checks }),
     targets: [{ target: host.address, address: host.address, family: host.family, ...(host.name === undefined ? {} : { name: host.name }) }],
     ports: parsePortSelection(ports ?? 'all', '--ports'),
     udp: parsePortSelection(udp ?? 'matrix', '--udp'),
@@ -55,20 +66,21 @@ async function prepareHost(host: PlannedHost, files: { matrix(ref: string): Prom
 }
 
 /** Prepares every host (bad input: exit 2 before any scanning) and returns the runner. */
-export async function createHostRunner(hosts: readonly PlannedHost[]): Promise<HostRunner> {
+export async function createHostRunner(hosts: readonly PlannedHost[], options: HostRunnerOptions = {}): Promise<HostRunner> {
   const files = { matrix: memoize(loadMatrix), policy: memoize(readPolicyFile) };
   const prepared = new Map<PlannedHost, PreparedRun>();
   for (const host of hosts) {
     prepared.set(
       host,
-      await prepareHost(host, files).catch((error: unknown) => {
+      await prepareHost(host, files, options).catch((error: unknown) => {
         throw locate(error, host);
       }),
     );
   }
   return async (host, { maxConcurrency, signal }) => {
     const run = prepared.get(host)!;
-    // The audit shares one socket budget among the hosts in flight: this host gets its part of it.
-    return executeRun({ ...run, caps: { ...run.caps, maxConcurrency } }, { signal });
+    // The audit shares one socket budget among the hosts in flight: this host gets its part of it, its service checks too.
+    const checkLimits = { ...run.checkLimits, concurrency: Math.min(run.checkLimits.concurrency, maxConcurrency) };
+    return executeRun({ ...run, caps: { ...run.caps, maxConcurrency }, checkLimits }, { signal });
   };
 }
