@@ -1,8 +1,11 @@
+// One host's TCP scan is one state machine whose steps share its state and call one another: one file (~470 lines).
 /**
  * Connect scan of one host: a sliding window of non-blocking connects over a pseudo-random
  * walk of the plan, adaptive timeouts from measured RTTs, retries only for silent ports
  * (nmap's allowance, applied again at the end to every silent port), a rate cap, and back-off
- * on local resource errors, which are never a port state.
+ * on local resource errors, which are never a port state. A probe the prober never reports as
+ * sent (a stale addon, a wedged worker) is taken back after a watchdog time, never waited on
+ * forever; a port whose probe keeps not going out ends the scan with an error that says so.
  */
 import { PortmatrixError } from '../../errors.js';
 import type { ScanCaps } from '../../defaults.js';
@@ -46,6 +49,10 @@ export interface TcpScanOptions {
   signal?: AbortSignal;
   /** Every decided port, as soon as it is decided. */
   onObservation?: (observation: Observation) => void;
+  /** How long a probe may wait to be sent before the prober counts as stalled; SEND_WATCHDOG_MS unless said. */
+  sendWatchdogMs?: number;
+  /** Opens the prober instead of the scan type's own (tests: a real prober with a fault injected). */
+  openProber?: (handler: ProbeOutcomeHandler) => ConnectProber;
 }
 
 export interface TcpScanStats {
@@ -59,6 +66,8 @@ export interface TcpScanStats {
   rttvarMs: number;
   finalTimeoutMs: number;
   finalWindow: number;
+  /** Probes the prober never reported as sent within the watchdog time: taken back and sent again. */
+  unsentProbes: number;
   /** SYN scan only: what the raw path saw, forged or stray answers included. */
   raw?: SynProberStats;
 }
@@ -73,252 +82,389 @@ export interface TcpScanOutcome {
 const SWEEP_GRANULARITY_MS = 5;
 const MAX_LOCAL_RETRIES_PER_PORT = 200;
 const MAX_BACKOFF_MS = 1000;
+/**
+ * A probe still not sent this long after it was queued (beyond its own timeout) is taken back:
+ * long enough for a native worker starved on a loaded machine, short of a hang.
+ */
+export const SEND_WATCHDOG_MS = 5000;
+/** Times a port's probe may be taken back unsent before the scan ends with an error. */
+const MAX_UNSENT_PER_PORT = 3;
+
+/** Everything one host's TCP scan keeps between events; the steps below read and change it. */
+interface TcpScan {
+  readonly options: TcpScanOptions;
+  readonly slots: number;
+  readonly walk: ReturnType<typeof createPortWalk>;
+  readonly attempts: Uint8Array;
+  readonly localRetries: Uint16Array;
+  readonly unsentRetries: Uint8Array;
+  readonly observations: Observation[];
+  readonly retryQueue: number[];
+  retryHead: number;
+  silent: number[];
+  heldPort: number;
+  readonly slotPort: Int32Array;
+  readonly slotTimeoutMs: Float64Array;
+  readonly slotQueuedAt: Float64Array;
+  readonly slotAttempt: Uint8Array;
+  readonly freeSlots: number[];
+  inFlight: number;
+  readonly rtt: ReturnType<typeof createRttEstimator>;
+  readonly silence: ReturnType<typeof createSilenceEstimator>;
+  readonly window: ReturnType<typeof createCongestionWindow>;
+  readonly bucket: ReturnType<typeof createTokenBucket>;
+  maxAnsweredAttempt: number;
+  probesSent: number;
+  localResourceRetries: number;
+  unsentProbes: number;
+  selfConnects: number;
+  backoffMs: number;
+  pausedUntil: number;
+  timer: NodeJS.Timeout | undefined;
+  timerAt: number;
+  finished: boolean;
+  pumping: boolean;
+  prober: ConnectProber;
+  synProber: SynProber | null;
+  resolve: (outcome: TcpScanOutcome) => void;
+  reject: (error: unknown) => void;
+}
 
 export function scanTcp(options: TcpScanOptions): Promise<TcpScanOutcome> {
   return new Promise((resolve, reject) => {
-    const { caps, family } = options;
-    const slots = Math.max(1, Math.floor(options.maxInFlight));
-    const walk = createPortWalk(options.ports, options.seed ?? Math.floor(Math.random() * 2 ** 32));
-    const attempts = new Uint8Array(65536);
-    const localRetries = new Uint16Array(65536);
-    const observations: Observation[] = [];
-    const retryQueue: number[] = [];
-    let retryHead = 0;
-    let silent: number[] = [];
-    let heldPort = -1;
-    const slotPort = new Int32Array(slots).fill(-1);
-    const slotTimeoutMs = new Float64Array(slots);
-    const slotAttempt = new Uint8Array(slots);
-    const freeSlots: number[] = [];
-    for (let slot = slots - 1; slot >= 0; slot--) freeSlots.push(slot);
-    let inFlight = 0;
-    const rtt = createRttEstimator();
-    const silence = createSilenceEstimator();
-    const window = createCongestionWindow({ maxCwnd: slots });
-    const bucket = createTokenBucket({ ratePerSecond: caps.maxRatePerSecond, nowMs: performance.now() });
-    let maxAnsweredAttempt = 1;
-    let probesSent = 0;
-    let localResourceRetries = 0;
-    let selfConnects = 0;
-    let backoffMs = 0;
-    let pausedUntil = 0;
-    let timer: NodeJS.Timeout | undefined;
-    let timerAt = Infinity;
-    let finished = false;
-    let pumping = false;
-
-    const allowance = (): number => allowedAttempts({ maxRetries: caps.maxRetries, maxAnsweredAttempt });
-
-    const decide = (port: number, state: PortState, reason: Reason, rttMs: number | null, tries: number): void => {
-      const observation: Observation = { transport: 'tcp', port, state, reason, rttMs, attempts: tries };
-      observations.push(observation);
-      options.onObservation?.(observation);
-    };
-
-    const onSilent = (port: number): void => {
-      if ((attempts[port] ?? 0) < allowance()) retryQueue.push(port);
-      else silent.push(port);
-    };
-
-    const freeSlot = (slot: number): number => {
-      const port = slotPort[slot] ?? -1;
-      slotPort[slot] = -1;
-      freeSlots.push(slot);
-      inFlight--;
-      return port;
-    };
-
-    const fail = (error: unknown): void => {
-      if (finished) return;
-      finished = true;
-      if (timer) clearTimeout(timer);
-      prober.close();
-      reject(error);
-    };
-
-    const onOutcome = (slot: number, outcome: string, rttMs: number, icmpType: number, icmpCode: number): void => {
-      if ((slotPort[slot] ?? -1) < 0 || finished) return;
-      const attempt = slotAttempt[slot] ?? 1;
-      const port = freeSlot(slot);
-      const verdict = classifyConnectOutcome(outcome, icmpType >= 0 ? { family, type: icmpType, code: icmpCode } : undefined);
-      switch (verdict.kind) {
-        case 'state':
-          decide(port, verdict.state, verdict.reason, Math.round(rttMs * 1000) / 1000, attempt);
-          updateRtt(rtt, rttMs);
-          recordSilence(silence, false);
-          recordCompletion(window, { answered: true, attempt });
-          if (attempt > maxAnsweredAttempt) maxAnsweredAttempt = attempt;
-          backoffMs = 0;
-          return;
-        case 'no-answer':
-          recordSilence(silence, true);
-          recordCompletion(window, { answered: false, attempt });
-          onSilent(port);
-          return;
-        case 'self-connect':
-          // Says nothing about the port; the next connect gets another local port.
-          selfConnects++;
-          attempts[port] = attempt - 1;
-          retryQueue.push(port);
-          return;
-        case 'local-resource': {
-          localResourceRetries++;
-          attempts[port] = attempt - 1;
-          const retries = (localRetries[port] = (localRetries[port] ?? 0) + 1);
-          if (retries > MAX_LOCAL_RETRIES_PER_PORT) {
-            fail(
-              new PortmatrixError('E_SCAN', `tcp/${port} on ${options.address}: the local host keeps failing to open a connection (${outcome})`, {
-                hint: 'raise the open-file limit (ulimit -n), free local ports, or lower --max-concurrency',
-              }),
-            );
-            return;
-          }
-          retryQueue.push(port);
-          recordLocalResourceError(window, inFlight + 1);
-          backoffMs = Math.min(MAX_BACKOFF_MS, Math.max(5, backoffMs * 2));
-          pausedUntil = performance.now() + backoffMs;
-          return;
-        }
-      }
-    };
-
-    const handler: ProbeOutcomeHandler = { onOutcome, onBatchEnd: () => pump() };
-    const synProber: SynProber | null = options.scanType === 'syn' ? createSynProber({ address: options.address, family, slots }, handler) : null;
-    const prober: ConnectProber =
-      synProber ?? createConnectProber({ address: options.address, family, slots, ...(options.prober ? { prefer: options.prober } : {}) }, handler);
-
-    const arm = (at: number): void => {
-      const when = Math.max(at, performance.now() + SWEEP_GRANULARITY_MS);
-      if (timer && timerAt <= when) return;
-      if (timer) clearTimeout(timer);
-      timerAt = when;
-      timer = setTimeout(onTimer, when - performance.now());
-    };
-
-    function onTimer(): void {
-      timer = undefined;
-      timerAt = Infinity;
-      if (finished) return;
-      // Read every answer that is already waiting before judging anything timed out.
-      prober.drain();
-      if (finished) return;
-      const now = performance.now();
-      let earliest = Infinity;
-      for (let slot = 0; slot < slots; slot++) {
-        const port = slotPort[slot] ?? -1;
-        if (port < 0) continue;
-        // The timeout runs from when the probe went out; one still queued has not started it.
-        const deadline = (prober.sentAt(slot) ?? now) + (slotTimeoutMs[slot] ?? 0);
-        if (deadline <= now) {
-          prober.abort(slot);
-          const attempt = slotAttempt[slot] ?? 1;
-          freeSlot(slot);
-          recordSilence(silence, true);
-          recordCompletion(window, { answered: false, attempt });
-          onSilent(port);
-        } else if (deadline < earliest) earliest = deadline;
-      }
-      if (earliest < Infinity) arm(earliest);
-      pump();
-    }
-
-    const nextPort = (): number => {
-      if (heldPort >= 0) {
-        const port = heldPort;
-        heldPort = -1;
-        return port;
-      }
-      if (retryHead < retryQueue.length) {
-        const port = retryQueue[retryHead++] ?? -1;
-        if (retryHead > 4096 && retryHead * 2 > retryQueue.length) {
-          retryQueue.splice(0, retryHead);
-          retryHead = 0;
-        }
-        return port;
-      }
-      return walk.next();
-    };
-
-    const complete = (isComplete: boolean): void => {
-      if (finished) return;
-      finished = true;
-      if (timer) clearTimeout(timer);
-      prober.close();
-      if (isComplete) for (const port of silent) decide(port, 'filtered', 'no-response', null, attempts[port] ?? 0);
-      resolve({
-        observations,
-        complete: isComplete,
-        stats: {
-          prober: prober.kind,
-          probesSent,
-          localResourceRetries,
-          selfConnects,
-          maxAnsweredAttempt,
-          allowedAttempts: allowance(),
-          srttMs: rtt.srttMs === null ? null : Math.round(rtt.srttMs * 1000) / 1000,
-          rttvarMs: Math.round(rtt.rttvarMs * 1000) / 1000,
-          finalTimeoutMs: Math.round(computeTimeoutMs(rtt, caps) * 1000) / 1000,
-          finalWindow: windowSize(window),
-          ...(synProber ? { raw: synProber.stats() } : {}),
-        },
-      });
-    };
-
-    function pump(): void {
-      if (finished || pumping) return;
-      if (options.signal?.aborted) return complete(false);
-      pumping = true;
-      try {
-        for (;;) {
-          const now = performance.now();
-          if (now < pausedUntil) {
-            arm(pausedUntil);
-            break;
-          }
-          const timeoutMs = computeTimeoutMs(rtt, caps);
-          const limit = Math.min(windowSize(window), answerWindowSize(rtt, silence, timeoutMs));
-          let port = -1;
-          while (inFlight < limit && !finished) {
-            port = nextPort();
-            if (port < 0) break;
-            const waitMs = takeToken(bucket, now);
-            if (waitMs > 0) {
-              heldPort = port;
-              arm(now + waitMs);
-              break;
-            }
-            const slot = freeSlots.pop() ?? -1;
-            const attempt = (attempts[port] = (attempts[port] ?? 0) + 1);
-            slotPort[slot] = port;
-            slotAttempt[slot] = attempt;
-            slotTimeoutMs[slot] = timeoutMs;
-            inFlight++;
-            probesSent++;
-            arm(now + timeoutMs);
-            prober.connect(slot, port);
-            if (pausedUntil > now) {
-              arm(pausedUntil);
-              break;
-            }
-          }
-          if (finished || inFlight > 0 || heldPort >= 0 || retryHead < retryQueue.length || port >= 0) break;
-          if (performance.now() < pausedUntil) continue;
-          // Walk done and nothing in flight: give every silent port the final allowance.
-          const final = allowance();
-          const again = silent.filter((silentPort) => (attempts[silentPort] ?? 0) < final);
-          if (again.length === 0) return complete(true);
-          silent = silent.filter((silentPort) => (attempts[silentPort] ?? 0) >= final);
-          retryQueue.push(...again);
-        }
-        if (!finished) prober.flush();
-      } catch (error) {
-        fail(error);
-      } finally {
-        pumping = false;
-      }
-    }
-
-    options.signal?.addEventListener('abort', () => pump(), { once: true });
-    pump();
+    const scan = createScan(options, resolve, reject);
+    options.signal?.addEventListener('abort', () => pump(scan), { once: true });
+    pump(scan);
   });
+}
+
+function createScan(options: TcpScanOptions, resolve: TcpScan['resolve'], reject: TcpScan['reject']): TcpScan {
+  const slots = Math.max(1, Math.floor(options.maxInFlight));
+  const freeSlots: number[] = [];
+  for (let slot = slots - 1; slot >= 0; slot--) freeSlots.push(slot);
+  const scan: TcpScan = {
+    options,
+    slots,
+    walk: createPortWalk(options.ports, options.seed ?? Math.floor(Math.random() * 2 ** 32)),
+    attempts: new Uint8Array(65536),
+    localRetries: new Uint16Array(65536),
+    unsentRetries: new Uint8Array(65536),
+    observations: [],
+    retryQueue: [],
+    retryHead: 0,
+    silent: [],
+    heldPort: -1,
+    slotPort: new Int32Array(slots).fill(-1),
+    slotTimeoutMs: new Float64Array(slots),
+    slotQueuedAt: new Float64Array(slots),
+    slotAttempt: new Uint8Array(slots),
+    freeSlots,
+    inFlight: 0,
+    rtt: createRttEstimator(),
+    silence: createSilenceEstimator(),
+    window: createCongestionWindow({ maxCwnd: slots }),
+    bucket: createTokenBucket({ ratePerSecond: options.caps.maxRatePerSecond, nowMs: performance.now() }),
+    maxAnsweredAttempt: 1,
+    probesSent: 0,
+    localResourceRetries: 0,
+    unsentProbes: 0,
+    selfConnects: 0,
+    backoffMs: 0,
+    pausedUntil: 0,
+    timer: undefined,
+    timerAt: Infinity,
+    finished: false,
+    pumping: false,
+    prober: undefined as unknown as ConnectProber,
+    synProber: null,
+    resolve,
+    reject,
+  };
+  openProber(scan);
+  return scan;
+}
+
+/** The prober the scan type asks for (or the one the caller opens), wired to this scan. */
+function openProber(scan: TcpScan): void {
+  const { options } = scan;
+  const handler: ProbeOutcomeHandler = {
+    onOutcome: (slot, outcome, rttMs, icmpType, icmpCode) => handleOutcome(scan, slot, outcome, rttMs, icmpType, icmpCode),
+    onBatchEnd: () => pump(scan),
+  };
+  if (options.openProber) {
+    scan.prober = options.openProber(handler);
+    return;
+  }
+  const target = { address: options.address, family: options.family, slots: scan.slots };
+  scan.synProber = options.scanType === 'syn' ? createSynProber(target, handler) : null;
+  scan.prober = scan.synProber ?? createConnectProber({ ...target, ...(options.prober ? { prefer: options.prober } : {}) }, handler);
+}
+
+function allowance(scan: TcpScan): number {
+  return allowedAttempts({ maxRetries: scan.options.caps.maxRetries, maxAnsweredAttempt: scan.maxAnsweredAttempt });
+}
+
+function decide(scan: TcpScan, port: number, state: PortState, reason: Reason, rttMs: number | null, tries: number): void {
+  const observation: Observation = { transport: 'tcp', port, state, reason, rttMs, attempts: tries };
+  scan.observations.push(observation);
+  scan.options.onObservation?.(observation);
+}
+
+function queueSilent(scan: TcpScan, port: number): void {
+  if ((scan.attempts[port] ?? 0) < allowance(scan)) scan.retryQueue.push(port);
+  else scan.silent.push(port);
+}
+
+function freeSlot(scan: TcpScan, slot: number): number {
+  const port = scan.slotPort[slot] ?? -1;
+  scan.slotPort[slot] = -1;
+  scan.freeSlots.push(slot);
+  scan.inFlight--;
+  return port;
+}
+
+function fail(scan: TcpScan, error: unknown): void {
+  if (scan.finished) return;
+  scan.finished = true;
+  if (scan.timer) clearTimeout(scan.timer);
+  scan.prober.close();
+  scan.reject(error);
+}
+
+function handleOutcome(scan: TcpScan, slot: number, outcome: string, rttMs: number, icmpType: number, icmpCode: number): void {
+  if ((scan.slotPort[slot] ?? -1) < 0 || scan.finished) return;
+  const attempt = scan.slotAttempt[slot] ?? 1;
+  const port = freeSlot(scan, slot);
+  const family = scan.options.family;
+  const verdict = classifyConnectOutcome(outcome, icmpType >= 0 ? { family, type: icmpType, code: icmpCode } : undefined);
+  switch (verdict.kind) {
+    case 'state':
+      decide(scan, port, verdict.state, verdict.reason, Math.round(rttMs * 1000) / 1000, attempt);
+      updateRtt(scan.rtt, rttMs);
+      recordSilence(scan.silence, false);
+      recordCompletion(scan.window, { answered: true, attempt });
+      if (attempt > scan.maxAnsweredAttempt) scan.maxAnsweredAttempt = attempt;
+      scan.backoffMs = 0;
+      return;
+    case 'no-answer':
+      recordSilence(scan.silence, true);
+      recordCompletion(scan.window, { answered: false, attempt });
+      queueSilent(scan, port);
+      return;
+    case 'self-connect':
+      // Says nothing about the port; the next connect gets another local port.
+      scan.selfConnects++;
+      scan.attempts[port] = attempt - 1;
+      scan.retryQueue.push(port);
+      return;
+    case 'local-resource':
+      backOffLocalResource(scan, port, attempt, outcome);
+      return;
+  }
+}
+
+/** A local resource ran out (fds, ports, buffers): never a port state; the port goes again after a back-off. */
+function backOffLocalResource(scan: TcpScan, port: number, attempt: number, outcome: string): void {
+  scan.localResourceRetries++;
+  scan.attempts[port] = attempt - 1;
+  const retries = (scan.localRetries[port] = (scan.localRetries[port] ?? 0) + 1);
+  if (retries > MAX_LOCAL_RETRIES_PER_PORT) {
+    fail(
+      scan,
+      new PortmatrixError('E_SCAN', `tcp/${port} on ${scan.options.address}: the local host keeps failing to open a connection (${outcome})`, {
+        hint: 'raise the open-file limit (ulimit -n), free local ports, or lower --max-concurrency',
+      }),
+    );
+    return;
+  }
+  scan.retryQueue.push(port);
+  recordLocalResourceError(scan.window, scan.inFlight + 1);
+  scan.backoffMs = Math.min(MAX_BACKOFF_MS, Math.max(5, scan.backoffMs * 2));
+  scan.pausedUntil = performance.now() + scan.backoffMs;
+}
+
+/** A probe the prober never reported as sent: taken back and sent again, a port that keeps stalling ends the scan. */
+function takeBackUnsent(scan: TcpScan, slot: number, watchdogMs: number): void {
+  scan.prober.abort(slot);
+  const attempt = scan.slotAttempt[slot] ?? 1;
+  const port = freeSlot(scan, slot);
+  scan.unsentProbes++;
+  scan.attempts[port] = attempt - 1;
+  const stalls = (scan.unsentRetries[port] = (scan.unsentRetries[port] ?? 0) + 1);
+  if (stalls >= MAX_UNSENT_PER_PORT) {
+    fail(
+      scan,
+      new PortmatrixError(
+        'E_SCAN',
+        `tcp/${port} on ${scan.options.address}: the ${scan.prober.kind} prober did not send the probe (${stalls} times, ${watchdogMs / 1000} s each)`,
+        { hint: 'npm rebuild rebuilds the native probers for this Node.js; --connect (with PORTMATRIX_PROBER=net-socket) scans without them' },
+      ),
+    );
+    return;
+  }
+  scan.retryQueue.push(port);
+}
+
+function arm(scan: TcpScan, at: number): void {
+  const when = Math.max(at, performance.now() + SWEEP_GRANULARITY_MS);
+  if (scan.timer && scan.timerAt <= when) return;
+  if (scan.timer) clearTimeout(scan.timer);
+  scan.timerAt = when;
+  scan.timer = setTimeout(() => onTimer(scan), when - performance.now());
+}
+
+function onTimer(scan: TcpScan): void {
+  scan.timer = undefined;
+  scan.timerAt = Infinity;
+  if (scan.finished) return;
+  // Read every answer that is already waiting before judging anything timed out.
+  scan.prober.drain();
+  if (scan.finished) return;
+  const earliest = sweepTimeouts(scan, performance.now());
+  if (earliest < Infinity) arm(scan, earliest);
+  pump(scan);
+}
+
+/** Times out the silent probes whose deadline has passed; returns the next deadline. */
+function sweepTimeouts(scan: TcpScan, now: number): number {
+  const watchdogMs = scan.options.sendWatchdogMs ?? SEND_WATCHDOG_MS;
+  let earliest = Infinity;
+  for (let slot = 0; slot < scan.slots && !scan.finished; slot++) {
+    const port = scan.slotPort[slot] ?? -1;
+    if (port < 0) continue;
+    const timeoutMs = scan.slotTimeoutMs[slot] ?? 0;
+    const sentAt = scan.prober.sentAt(slot);
+    if (sentAt === undefined) {
+      // Still queued: its timeout has not started (look again a timeout from now). Not for ever, though.
+      const giveUpAt = (scan.slotQueuedAt[slot] ?? now) + watchdogMs + timeoutMs;
+      if (giveUpAt <= now) takeBackUnsent(scan, slot, watchdogMs);
+      else earliest = Math.min(earliest, now + timeoutMs, giveUpAt);
+      continue;
+    }
+    // The timeout runs from when the probe went out.
+    const deadline = sentAt + timeoutMs;
+    if (deadline <= now) {
+      scan.prober.abort(slot);
+      const attempt = scan.slotAttempt[slot] ?? 1;
+      freeSlot(scan, slot);
+      recordSilence(scan.silence, true);
+      recordCompletion(scan.window, { answered: false, attempt });
+      queueSilent(scan, port);
+    } else if (deadline < earliest) earliest = deadline;
+  }
+  return earliest;
+}
+
+function nextPort(scan: TcpScan): number {
+  if (scan.heldPort >= 0) {
+    const port = scan.heldPort;
+    scan.heldPort = -1;
+    return port;
+  }
+  if (scan.retryHead < scan.retryQueue.length) {
+    const port = scan.retryQueue[scan.retryHead++] ?? -1;
+    if (scan.retryHead > 4096 && scan.retryHead * 2 > scan.retryQueue.length) {
+      scan.retryQueue.splice(0, scan.retryHead);
+      scan.retryHead = 0;
+    }
+    return port;
+  }
+  return scan.walk.next();
+}
+
+function complete(scan: TcpScan, isComplete: boolean): void {
+  if (scan.finished) return;
+  scan.finished = true;
+  if (scan.timer) clearTimeout(scan.timer);
+  scan.prober.close();
+  if (isComplete) for (const port of scan.silent) decide(scan, port, 'filtered', 'no-response', null, scan.attempts[port] ?? 0);
+  scan.resolve({ observations: scan.observations, complete: isComplete, stats: collectStats(scan) });
+}
+
+function collectStats(scan: TcpScan): TcpScanStats {
+  const round = (value: number): number => Math.round(value * 1000) / 1000;
+  return {
+    prober: scan.prober.kind,
+    probesSent: scan.probesSent,
+    localResourceRetries: scan.localResourceRetries,
+    selfConnects: scan.selfConnects,
+    maxAnsweredAttempt: scan.maxAnsweredAttempt,
+    allowedAttempts: allowance(scan),
+    srttMs: scan.rtt.srttMs === null ? null : round(scan.rtt.srttMs),
+    rttvarMs: round(scan.rtt.rttvarMs),
+    finalTimeoutMs: round(computeTimeoutMs(scan.rtt, scan.options.caps)),
+    finalWindow: windowSize(scan.window),
+    unsentProbes: scan.unsentProbes,
+    ...(scan.synProber ? { raw: scan.synProber.stats() } : {}),
+  };
+}
+
+/**
+ * Sends what the window, the answer rate and the token bucket allow. Returns the last port taken
+ * from the walk or the retry queue (-1: none left), or null when it stopped for a pause.
+ */
+function fillWindow(scan: TcpScan, now: number): number | null {
+  const timeoutMs = computeTimeoutMs(scan.rtt, scan.options.caps);
+  const limit = Math.min(windowSize(scan.window), answerWindowSize(scan.rtt, scan.silence, timeoutMs));
+  let port = -1;
+  while (scan.inFlight < limit && !scan.finished) {
+    port = nextPort(scan);
+    if (port < 0) break;
+    const waitMs = takeToken(scan.bucket, now);
+    if (waitMs > 0) {
+      scan.heldPort = port;
+      arm(scan, now + waitMs);
+      break;
+    }
+    const slot = scan.freeSlots.pop() ?? -1;
+    const attempt = (scan.attempts[port] = (scan.attempts[port] ?? 0) + 1);
+    scan.slotPort[slot] = port;
+    scan.slotAttempt[slot] = attempt;
+    scan.slotTimeoutMs[slot] = timeoutMs;
+    scan.slotQueuedAt[slot] = now;
+    scan.inFlight++;
+    scan.probesSent++;
+    arm(scan, now + timeoutMs);
+    scan.prober.connect(slot, port);
+    if (scan.pausedUntil > now) {
+      arm(scan, scan.pausedUntil);
+      return null;
+    }
+  }
+  return port;
+}
+
+/** Walk done and nothing in flight: every silent port gets the final allowance. False when none is left to try. */
+function retrySilentPorts(scan: TcpScan): boolean {
+  const final = allowance(scan);
+  const again = scan.silent.filter((silentPort) => (scan.attempts[silentPort] ?? 0) < final);
+  if (again.length === 0) return false;
+  scan.silent = scan.silent.filter((silentPort) => (scan.attempts[silentPort] ?? 0) >= final);
+  scan.retryQueue.push(...again);
+  return true;
+}
+
+function pump(scan: TcpScan): void {
+  if (scan.finished || scan.pumping) return;
+  if (scan.options.signal?.aborted) return complete(scan, false);
+  scan.pumping = true;
+  try {
+    for (;;) {
+      const now = performance.now();
+      if (now < scan.pausedUntil) {
+        arm(scan, scan.pausedUntil);
+        break;
+      }
+      const port = fillWindow(scan, now);
+      if (port === null) break;
+      if (scan.finished || scan.inFlight > 0 || scan.heldPort >= 0 || scan.retryHead < scan.retryQueue.length || port >= 0) break;
+      if (performance.now() < scan.pausedUntil) continue;
+      if (!retrySilentPorts(scan)) return complete(scan, true);
+    }
+    if (!scan.finished) scan.prober.flush();
+  } catch (error) {
+    fail(scan, error);
+  } finally {
+    scan.pumping = false;
+  }
 }
