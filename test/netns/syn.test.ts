@@ -6,6 +6,7 @@
  * conn-refused), no handshake may complete on the target (its own PassiveOpens counter), and no
  * wrong answer may decide a port.
  */
+import { execFileSync } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer, type Server } from 'node:net';
 import { afterEach, expect, it } from 'vitest';
@@ -171,6 +172,38 @@ describeNetns('TCP SYN scan (raw sockets, namespace)', () => {
     expect(forgedRange.filter((port) => states.get(port) !== 'filtered/no-response')).toEqual([]);
     expect([22, 80].map((port) => states.get(port))).toEqual(['open/syn-ack', 'open/syn-ack']);
   });
+
+  it('a host that left after its neighbour entry was learned (reachable, forced stale, then failed): the scan ends, host down, every port filtered', async () => {
+    // The neighbour entry is our own veth's (removed with it); the address leaves the namespace.
+    const target = await startHost('syn-neighbour');
+    const neighbour = (): string => execFileSync('ip', ['neigh', 'show', target.address, 'dev', target.hostLink], { encoding: 'utf8' }).trim();
+    const quick = { ...PROFILES.fast, maxRetries: 1, initialRttTimeoutMs: 300, maxRttTimeoutMs: 300 };
+    const scanGone = async (ports: { start: number; end: number }[]) => {
+      const result = await scanHosts({ targets: [{ target: target.address, address: target.address, family: 4 }], plan: { tcp: ports, udp: [] }, caps: quick, tcpScanType: 'syn' });
+      expect(result.complete).toBe(true);
+      return result.hosts[0]!;
+    };
+    const present = await scanGone([{ start: 1, end: 1000 }]);
+    expect(present.status).toEqual({ state: 'up', reason: 'port-answered' });
+    const mac = /lladdr (\S+)/.exec(neighbour())?.[1];
+    expect(mac).toBeDefined();
+    await target.exec(['ip', 'addr', 'del', `${target.address}/${target.prefixLength}`, 'dev', target.targetLink]);
+    const phases: string[] = [];
+    for (const phase of ['reachable', 'stale', 'failed'] as const) {
+      if (phase === 'stale') execFileSync('ip', ['neigh', 'change', target.address, 'dev', target.hostLink, 'lladdr', mac!, 'nud', 'stale']);
+      const entry = neighbour();
+      const gone = await scanGone(phase === 'stale' ? [{ start: 1, end: 65535 }] : [{ start: 1, end: 2000 }]);
+      // An ICMP host-unreachable from our own stack (ARP gave up) is as good an answer as silence.
+      expect(['down no-response', 'down host-unreach']).toContain(`${gone.status.state} ${gone.status.reason}`);
+      expect(gone.observations.filter((observation) => observation.state !== 'filtered')).toEqual([]);
+      expect(gone.folded.every((fold) => fold.state === 'filtered')).toBe(true);
+      phases.push(`${phase}: ${/\b(REACHABLE|STALE|DELAY|PROBE|FAILED|INCOMPLETE)\b/.exec(entry)?.[1] ?? entry}`);
+    }
+    // The phases really were what they are named after (the last scan ran on the entry the stale one left).
+    expect(phases[0]).toBe('reachable: REACHABLE');
+    expect(phases[1]).toBe('stale: STALE');
+    expect(phases[2]).toMatch(/^failed: (FAILED|INCOMPLETE)$/);
+  }, 180_000);
 
   it('IPv6 (::1): the same states as the connect engine, answers validated', async () => {
     const ports: number[] = [];
