@@ -89,18 +89,55 @@ function splitCaps(caps: ScanCaps, budget: number, udp: boolean): { tcp: ScanCap
   };
 }
 
+/** What one scan keeps across its hosts. */
+interface EngineRun {
+  readonly options: ScanOptions;
+  readonly hooks: ScanHooks;
+  readonly split: ReturnType<typeof splitCaps>;
+  readonly udpScanner: typeof import('./probes/udp.js') | null;
+  readonly tcpPortCount: number;
+  /** Ports per host, TCP and UDP. */
+  readonly perHost: number;
+  readonly details: EngineDetails;
+  readonly progress: { started: number; portsDone: number; openSoFar: number; lastReport: number };
+}
+
+/** What a host's progress reports and observations go through. */
+interface HostProgress {
+  report(force: boolean): void;
+  onObservation(observation: Observation): void;
+  onUdpConfirm(progress: { pendingPorts: number; etaMs: number }): void;
+}
+
 export async function scanHosts(
   options: ScanOptions,
   hooks: ScanHooks = {},
 ): Promise<{ hosts: HostScan[]; complete: boolean; details: EngineDetails }> {
   checkCaps(options.caps);
+  const run = await startRun(options, hooks);
+  const hosts: HostScan[] = [];
+  let complete = true;
+  for (const [hostIndex, target] of options.targets.entries()) {
+    if (hooks.signal?.aborted) {
+      complete = false;
+      break;
+    }
+    const host = await scanHost(run, target, hostIndex);
+    hosts.push(host);
+    if (!host.complete) {
+      complete = false;
+      break;
+    }
+  }
+  return { hosts, complete, details: run.details };
+}
+
+async function startRun(options: ScanOptions, hooks: ScanHooks): Promise<EngineRun> {
   const runUdp = options.plan.udp.length > 0;
   // Loaded only when UDP is scanned: a TCP-only run does not pay for the payload builders.
   const udpScanner = runUdp ? await import('./probes/udp.js') : null;
   const split = splitCaps(options.caps, socketBudget(), runUdp);
   const tcpPortCount = countPorts(options.plan.tcp);
-  const perHost = tcpPortCount + options.plan.udp.length;
-  const portsTotal = perHost * options.targets.length;
   const details: EngineDetails = {
     tcpScanType: options.tcpScanType ?? 'connect',
     prober: options.tcpScanType === 'syn' ? 'raw-syn' : (options.prober ?? availableProberKind()),
@@ -109,132 +146,145 @@ export async function scanHosts(
     tcp: {},
     secondLook: {},
   };
-  const hosts: HostScan[] = [];
-  const started = performance.now();
-  let portsDone = 0;
-  let openSoFar = 0;
-  let lastProgress = 0;
-  let complete = true;
+  const progress = { started: performance.now(), portsDone: 0, openSoFar: 0, lastReport: 0 };
+  return { options, hooks, split, udpScanner, tcpPortCount, perHost: tcpPortCount + options.plan.udp.length, details, progress };
+}
 
-  for (const [hostIndex, target] of options.targets.entries()) {
-    if (hooks.signal?.aborted) {
-      complete = false;
-      break;
-    }
-    let udpConfirm: { pendingPorts: number; etaMs: number } | null = null;
-    const report = (force: boolean): void => {
-      const now = performance.now();
-      if (!hooks.onProgress || (!force && now - lastProgress < PROGRESS_INTERVAL_MS)) return;
-      lastProgress = now;
-      const elapsedSeconds = (now - started) / 1000;
-      const ratePerSecond = elapsedSeconds > 0 ? portsDone / elapsedSeconds : 0;
-      // A port rate says nothing about UDP confirmation, which goes at the target's ICMP rate.
-      const rateEtaMs = ratePerSecond > 0 ? ((portsTotal - portsDone) / ratePerSecond) * 1000 : null;
-      const etaMs = udpConfirm && udpConfirm.pendingPorts > 0 ? Math.max(rateEtaMs ?? 0, udpConfirm.etaMs) : rateEtaMs;
-      hooks.onProgress({
-        hostIndex,
-        hostCount: options.targets.length,
-        address: target.address,
-        portsDone,
-        portsTotal,
-        openSoFar,
-        ratePerSecond,
-        etaMs,
-        udpConfirming: udpConfirm?.pendingPorts ?? 0,
-      });
-    };
-    const onObservation = (observation: Observation): void => {
-      portsDone++;
-      if (observation.state === 'open') openSoFar++;
-      report(false);
-    };
-    const plan = { tcp: formatPortSpec(options.plan.tcp), udp: formatPortSpec(options.plan.udp.map(({ port }) => ({ start: port, end: port }))) };
-    // No route: every probe would fail at once and say nothing about the host; none is sent.
-    if (!options.assumeUp && 'error' in (await lookupRoute(target.address, target.family))) {
-      hosts.push({ ...identityOf(target), plan: { tcp: '', udp: '' }, observations: [], folded: [], complete: true, status: noRouteStatus() });
-      portsDone += perHost;
-      report(true);
-      continue;
-    }
-    const tcpRun =
-      tcpPortCount > 0
-        ? scanTcp({
-            address: target.address,
-            family: target.family,
-            ports: options.plan.tcp,
-            caps: split.tcp,
-            maxInFlight: split.tcpWindow,
-            ...(options.seed === undefined ? {} : { seed: options.seed }),
-            ...(options.prober ? { prober: options.prober } : {}),
-            ...(options.tcpScanType ? { scanType: options.tcpScanType } : {}),
-            ...(hooks.signal ? { signal: hooks.signal } : {}),
-            onObservation,
-          })
-        : Promise.resolve({ observations: [], complete: true, stats: undefined });
-    const udpRun = udpScanner
-      ? udpScanner.scanUdp({
-          address: target.address,
-          family: target.family,
-          plan: options.plan.udp,
-          caps: split.udp,
-          snmpCommunity: options.snmpCommunity ?? 'public',
-          ...(hooks.signal ? { signal: hooks.signal } : {}),
-          ...(options.privileged === undefined ? {} : { privileged: options.privileged }),
-          ...(options.udpConfirm ? { confirm: options.udpConfirm } : {}),
-          onConfirmProgress: (progress) => {
-            udpConfirm = progress;
-            report(false);
-          },
-          onObservation,
-        })
-      : Promise.resolve([]);
-    const [tcp, udp] = await Promise.all([tcpRun, udpRun]);
-    if (tcp.stats) {
-      details.tcp[target.address] = tcp.stats;
-      // What actually ran, not what was asked for or expected.
-      details.prober = tcp.stats.prober;
-    }
-    let hostComplete = tcp.complete && !hooks.signal?.aborted;
-    let tcpObservations = tcp.observations;
-    // A host that answers on (nearly) every port: one host-level finding, and nothing to look at twice.
-    const answersEverything =
-      hostComplete && tcp.stats
-        ? detectAnswersEverything({ observations: tcpObservations, scannedPorts: tcpPortCount, invalidAnswers: tcp.stats.raw?.invalid ?? 0, probesSent: tcp.stats.probesSent })
-        : null;
-    const recheck = hostComplete && !answersEverything && options.plan.documentedTcpListeners ? selectSecondLookPorts(tcpObservations, options.plan.documentedTcpListeners) : [];
-    if (recheck.length > 0) {
-      const look = await takeSecondLook(tcpObservations, {
-        address: target.address,
-        family: target.family,
-        ports: recheck,
-        caps: split.tcp,
-        maxInFlight: split.tcpWindow,
-        scanType: details.tcpScanType,
-        ...(options.prober ? { prober: options.prober } : {}),
-        ...(hooks.signal ? { signal: hooks.signal } : {}),
-      });
-      details.secondLook[target.address] = { ports: look.ports, flapping: look.flapping, durationMs: look.durationMs };
-      tcpObservations = look.observations;
-      hostComplete &&= look.complete && !hooks.signal?.aborted;
-    }
-    // An interrupted UDP run returns what it had; only decided ports are kept.
-    const { observations, folded } = foldObservations([...tcpObservations, ...udp]);
-    hosts.push({
-      ...identityOf(target),
-      plan,
-      observations,
-      folded,
-      complete: hostComplete,
-      status: decideHostStatus({ observations, folded }, { assumeUp: options.assumeUp === true }),
-      ...(answersEverything ? { answersEverything } : {}),
+function trackProgress(run: EngineRun, target: ResolvedTarget, hostIndex: number): HostProgress {
+  const { options, hooks, progress } = run;
+  const portsTotal = run.perHost * options.targets.length;
+  let udpConfirm: { pendingPorts: number; etaMs: number } | null = null;
+  const report = (force: boolean): void => {
+    const now = performance.now();
+    if (!hooks.onProgress || (!force && now - progress.lastReport < PROGRESS_INTERVAL_MS)) return;
+    progress.lastReport = now;
+    const elapsedSeconds = (now - progress.started) / 1000;
+    const ratePerSecond = elapsedSeconds > 0 ? progress.portsDone / elapsedSeconds : 0;
+    // A port rate says nothing about UDP confirmation, which goes at the target's ICMP rate.
+    const rateEtaMs = ratePerSecond > 0 ? ((portsTotal - progress.portsDone) / ratePerSecond) * 1000 : null;
+    const etaMs = udpConfirm && udpConfirm.pendingPorts > 0 ? Math.max(rateEtaMs ?? 0, udpConfirm.etaMs) : rateEtaMs;
+    hooks.onProgress({
+      hostIndex,
+      hostCount: options.targets.length,
+      address: target.address,
+      portsDone: progress.portsDone,
+      portsTotal,
+      openSoFar: progress.openSoFar,
+      ratePerSecond,
+      etaMs,
+      udpConfirming: udpConfirm?.pendingPorts ?? 0,
     });
-    report(true);
-    if (!hostComplete) {
-      complete = false;
-      break;
-    }
+  };
+  return {
+    report,
+    onObservation(observation) {
+      progress.portsDone++;
+      if (observation.state === 'open') progress.openSoFar++;
+      report(false);
+    },
+    onUdpConfirm(confirm) {
+      udpConfirm = confirm;
+      report(false);
+    },
+  };
+}
+
+async function scanHost(run: EngineRun, target: ResolvedTarget, hostIndex: number): Promise<HostScan> {
+  const { options, hooks } = run;
+  const progress = trackProgress(run, target, hostIndex);
+  const plan = { tcp: formatPortSpec(options.plan.tcp), udp: formatPortSpec(options.plan.udp.map(({ port }) => ({ start: port, end: port }))) };
+  // No route: every probe would fail at once and say nothing about the host; none is sent.
+  if (!options.assumeUp && 'error' in (await lookupRoute(target.address, target.family))) {
+    run.progress.portsDone += run.perHost;
+    progress.report(true);
+    return { ...identityOf(target), plan: { tcp: '', udp: '' }, observations: [], folded: [], complete: true, status: noRouteStatus() };
   }
-  return { hosts, complete, details };
+  const [tcp, udp] = await Promise.all([runTcp(run, target, progress), runUdp(run, target, progress)]);
+  if (tcp.stats) {
+    run.details.tcp[target.address] = tcp.stats;
+    // What actually ran, not what was asked for or expected.
+    run.details.prober = tcp.stats.prober;
+  }
+  const judged = await lookAgain(run, target, tcp);
+  // An interrupted UDP run returns what it had; only decided ports are kept.
+  const { observations, folded } = foldObservations([...judged.observations, ...udp]);
+  const host: HostScan = {
+    ...identityOf(target),
+    plan,
+    observations,
+    folded,
+    complete: judged.complete && !hooks.signal?.aborted,
+    status: decideHostStatus({ observations, folded }, { assumeUp: options.assumeUp === true }),
+    ...(judged.answersEverything ? { answersEverything: judged.answersEverything } : {}),
+  };
+  progress.report(true);
+  return host;
+}
+
+function runTcp(run: EngineRun, target: ResolvedTarget, progress: HostProgress): Promise<{ observations: Observation[]; complete: boolean; stats?: TcpScanStats }> {
+  const { options, hooks } = run;
+  if (run.tcpPortCount === 0) return Promise.resolve({ observations: [], complete: true });
+  return scanTcp({
+    address: target.address,
+    family: target.family,
+    ports: options.plan.tcp,
+    caps: run.split.tcp,
+    maxInFlight: run.split.tcpWindow,
+    ...(options.seed === undefined ? {} : { seed: options.seed }),
+    ...(options.prober ? { prober: options.prober } : {}),
+    ...(options.tcpScanType ? { scanType: options.tcpScanType } : {}),
+    ...(hooks.signal ? { signal: hooks.signal } : {}),
+    onObservation: progress.onObservation,
+  });
+}
+
+function runUdp(run: EngineRun, target: ResolvedTarget, progress: HostProgress): Promise<Observation[]> {
+  const { options, hooks } = run;
+  if (!run.udpScanner) return Promise.resolve([]);
+  return run.udpScanner.scanUdp({
+    address: target.address,
+    family: target.family,
+    plan: options.plan.udp,
+    caps: run.split.udp,
+    snmpCommunity: options.snmpCommunity ?? 'public',
+    ...(hooks.signal ? { signal: hooks.signal } : {}),
+    ...(options.privileged === undefined ? {} : { privileged: options.privileged }),
+    ...(options.udpConfirm ? { confirm: options.udpConfirm } : {}),
+    onConfirmProgress: progress.onUdpConfirm,
+    onObservation: progress.onObservation,
+  });
+}
+
+/**
+ * After the main pass: a host that answers on (nearly) every port gets one host-level finding and
+ * nothing is looked at twice; otherwise every open port outside the documented listeners is
+ * probed once more before it can be reported (src/scan/second-look.ts).
+ */
+async function lookAgain(
+  run: EngineRun,
+  target: ResolvedTarget,
+  tcp: { observations: Observation[]; complete: boolean; stats?: TcpScanStats },
+): Promise<{ observations: Observation[]; complete: boolean; answersEverything: ReturnType<typeof detectAnswersEverything> }> {
+  const { options, hooks } = run;
+  const complete = tcp.complete && !hooks.signal?.aborted;
+  const answersEverything =
+    complete && tcp.stats
+      ? detectAnswersEverything({ observations: tcp.observations, scannedPorts: run.tcpPortCount, invalidAnswers: tcp.stats.raw?.invalid ?? 0, probesSent: tcp.stats.probesSent })
+      : null;
+  const recheck = complete && !answersEverything && options.plan.documentedTcpListeners ? selectSecondLookPorts(tcp.observations, options.plan.documentedTcpListeners) : [];
+  if (recheck.length === 0) return { observations: tcp.observations, complete, answersEverything };
+  const look = await takeSecondLook(tcp.observations, {
+    address: target.address,
+    family: target.family,
+    ports: recheck,
+    caps: run.split.tcp,
+    maxInFlight: run.split.tcpWindow,
+    scanType: run.details.tcpScanType,
+    ...(options.prober ? { prober: options.prober } : {}),
+    ...(hooks.signal ? { signal: hooks.signal } : {}),
+  });
+  run.details.secondLook[target.address] = { ports: look.ports, flapping: look.flapping, durationMs: look.durationMs };
+  return { observations: look.observations, complete: complete && look.complete && !hooks.signal?.aborted, answersEverything };
 }
 
 function identityOf(target: ResolvedTarget): Pick<HostScan, 'target' | 'address' | 'family' | 'name'> {
