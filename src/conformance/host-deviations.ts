@@ -7,16 +7,12 @@ import type { Expectation } from '../matrix/expectation.js';
 import { conditionHolds } from '../matrix/conditions.js';
 import { countPorts, rangesContain } from '../model/port-range.js';
 import { createPortLookup, type SeenPort } from '../model/host-ports.js';
-import type { AnswersEverything, HostScan, Observation, Transport } from '../model/port-state.js';
+import { portKey, type AnswersEverything, type HostScan, type Observation, type Transport } from '../model/port-state.js';
 import { classifyObserved, lookUpFinding } from './findings-table.js';
 import type { Finding, FindingKind } from './model.js';
 import { compareFindings, compareText } from './order.js';
 import { DEFAULT_SEVERITIES } from './policy.js';
 import { describePortFinding, type EffectiveState } from './port-messages.js';
-
-function portKey(transport: Transport, port: number): string {
-  return `${transport}/${port}`;
-}
 
 /** What the rows are judged under: the declared conditions, and --strict (conditions ignored). */
 export interface Judgement {
@@ -96,15 +92,10 @@ function documentedElsewhere(context: HostJudgement, expectation: Expectation, p
   return other?.ref.rowId;
 }
 
-function makeFinding(
-  host: HostScan,
-  kind: FindingKind,
-  port: number,
-  seen: SeenPort,
-  message: string,
-  expectation?: Expectation,
-  extra: Partial<Finding> = {},
-): Finding {
+/** What a finding is made of; `extra` overrides (the transport of an undocumented port, where a listener moved to). */
+type FindingParts = [kind: FindingKind, port: number, seen: SeenPort, message: string, expectation?: Expectation, extra?: Partial<Finding>];
+
+function makeFinding(host: HostScan, ...[kind, port, seen, message, expectation, extra = {}]: FindingParts): Finding {
   return {
     kind,
     severity: DEFAULT_SEVERITIES[kind],
@@ -136,15 +127,7 @@ function answersEverythingFinding(host: HostScan, anomaly: AnswersEverything): F
 }
 
 /** A deviation that rests on an open port: flapping when the second look did not confirm it, nothing when the host answers everything. */
-function pushUnexpectedOpen(
-  context: HostJudgement,
-  kind: FindingKind,
-  port: number,
-  seen: SeenPort,
-  message: string,
-  expectation?: Expectation,
-  extra: Partial<Finding> = {},
-): void {
+function pushUnexpectedOpen(context: HostJudgement, ...[kind, port, seen, message, expectation, extra = {}]: FindingParts): void {
   const { host } = context;
   if (host.answersEverything && (expectation?.transport ?? extra.transport) === 'tcp') return;
   if (!seen.flapping) {

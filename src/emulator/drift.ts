@@ -5,7 +5,7 @@
  * plain:tcp/443,oldtls:tcp/8443" (the last two: a documented TLS service answering in plain text,
  * or offering TLS 1.0 alone, for the service checks).
  */
-import type { Transport } from '../model/port-state.js';
+import { portKey, type Transport } from '../model/port-state.js';
 
 export interface PortRef {
   transport: Transport;
@@ -63,10 +63,6 @@ export function formatDriftSpec(drift: DriftSpec): string {
   return (Object.entries(FIELDS) as [keyof typeof FIELDS, keyof DriftSpec][])
     .flatMap(([kind, field]) => (drift[field] ?? []).map((ref) => `${kind}:${ref.transport}/${ref.port}`))
     .join(',');
-}
-
-export function portKey(transport: Transport, port: number): string {
-  return `${transport}/${port}`;
 }
 
 export function refKey(ref: PortRef): string {

@@ -24,8 +24,8 @@
 import { conditionHolds } from '../matrix/conditions.js';
 import type { Expectation } from '../matrix/expectation.js';
 import { normalizeRanges, type PortRange } from '../model/port-range.js';
-import type { PortState, Transport } from '../model/port-state.js';
-import { driftPorts, portKey, refKey, type DriftPorts, type DriftSpec } from './drift.js';
+import { portKey, type PortState, type Transport } from '../model/port-state.js';
+import { driftPorts, refKey, type DriftPorts, type DriftSpec } from './drift.js';
 import { PLAIN_OF_TLS, serviceFor, serviceOfPorts, type EmulatedTcpService, type EmulatedUdpService, type ServiceOf } from './services.js';
 
 export interface PlannedListener {

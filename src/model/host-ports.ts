@@ -4,7 +4,7 @@
  * read as data once per host; a plan that does not parse is a corrupt result, not "not scanned".
  */
 import { parsePortSpec, rangesContain, type PortRange } from './port-range.js';
-import type { FoldedPorts, HostScan, Observation, PortState, Reason, Transport } from './port-state.js';
+import { portKey, type FoldedPorts, type HostScan, type Observation, type PortState, type Reason, type Transport } from './port-state.js';
 
 export type PortPlan = Record<Transport, PortRange[]>;
 
@@ -48,11 +48,11 @@ export function findFoldedState(folded: readonly FoldedPorts[], transport: Trans
  */
 export function createPortLookup(host: HostScan): (transport: Transport, port: number) => SeenPort | undefined {
   const observed = new Map<string, Observation>();
-  for (const observation of host.observations) observed.set(`${observation.transport}/${observation.port}`, observation);
+  for (const observation of host.observations) observed.set(portKey(observation.transport, observation.port), observation);
   const plan = readHostPlan(host);
   const unlisted: Record<Transport, SeenPort> = { tcp: unlistedState(host, 'tcp'), udp: unlistedState(host, 'udp') };
   return (transport, port) => {
-    const observation = observed.get(`${transport}/${port}`);
+    const observation = observed.get(portKey(transport, port));
     if (observation) return observation;
     if (!host.complete || !rangesContain(plan[transport], port)) return undefined;
     return unlisted[transport];

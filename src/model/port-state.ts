@@ -2,6 +2,11 @@
 export type Transport = 'tcp' | 'udp';
 export const TRANSPORTS: readonly Transport[] = ['tcp', 'udp'];
 
+/** The key of one port in a set or map: "tcp/443". */
+export function portKey(transport: Transport, port: number): string {
+  return `${transport}/${port}`;
+}
+
 export type PortState = 'open' | 'closed' | 'filtered' | 'open|filtered';
 export const PORT_STATES: readonly PortState[] = ['open', 'closed', 'filtered', 'open|filtered'];
 
