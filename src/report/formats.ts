@@ -1,42 +1,45 @@
 /**
- * The report format names and file endings, without the renderers: the CLI checks --format
- * before scanning and loads only the renderers it writes (each pulls its own dependencies,
- * e.g. cli-table3 for the terminal table).
+ * The one registry of report formats: name -> file ending and the renderer's module, loaded on
+ * first use. The CLI checks --format before scanning and loads only the renderers it writes
+ * (each pulls its own dependencies, e.g. cli-table3 for the terminal table); the library's
+ * RENDERERS (src/report/index.ts) is every entry loaded at once.
  */
 import type { Renderer } from './types.js';
 
-export type ReportFormat = 'table' | 'json' | 'markdown' | 'html' | 'junit' | 'nmap-xml';
+interface FormatEntry {
+  /** File name ending, used when one --output base names several formats. */
+  extension: string;
+  load: () => Promise<Renderer>;
+}
 
-export const REPORT_FORMATS: readonly ReportFormat[] = ['table', 'json', 'markdown', 'html', 'junit', 'nmap-xml'];
+const FORMATS = {
+  table: { extension: '.txt', load: async () => (await import('./table.js')).renderTable },
+  json: { extension: '.json', load: async () => (await import('./json.js')).renderJson },
+  markdown: { extension: '.md', load: async () => (await import('./markdown.js')).renderMarkdown },
+  html: { extension: '.html', load: async () => (await import('./html.js')).renderHtml },
+  junit: { extension: '.junit.xml', load: async () => (await import('./junit.js')).renderJunit },
+  'nmap-xml': { extension: '.nmap.xml', load: async () => (await import('./nmap-xml.js')).renderNmapXml },
+} as const satisfies Record<string, FormatEntry>;
 
-/** File name endings, used when one --output base names several formats. */
-export const FORMAT_EXTENSIONS: Readonly<Record<ReportFormat, string>> = {
-  table: '.txt',
-  json: '.json',
-  markdown: '.md',
-  html: '.html',
-  junit: '.junit.xml',
-  'nmap-xml': '.nmap.xml',
-};
+export type ReportFormat = keyof typeof FORMATS;
+
+export const REPORT_FORMATS = Object.keys(FORMATS) as readonly ReportFormat[];
+
+export const FORMAT_EXTENSIONS: Readonly<Record<ReportFormat, string>> = Object.fromEntries(
+  REPORT_FORMATS.map((format) => [format, FORMATS[format].extension]),
+) as Record<ReportFormat, string>;
 
 export function isReportFormat(name: string): name is ReportFormat {
-  return (REPORT_FORMATS as readonly string[]).includes(name);
+  return Object.hasOwn(FORMATS, name);
 }
 
 /** The renderer of one format, loading only its module. */
-export async function loadRenderer(format: ReportFormat): Promise<Renderer> {
-  switch (format) {
-    case 'table':
-      return (await import('./table.js')).renderTable;
-    case 'json':
-      return (await import('./json.js')).renderJson;
-    case 'markdown':
-      return (await import('./markdown.js')).renderMarkdown;
-    case 'html':
-      return (await import('./html.js')).renderHtml;
-    case 'junit':
-      return (await import('./junit.js')).renderJunit;
-    case 'nmap-xml':
-      return (await import('./nmap-xml.js')).renderNmapXml;
-  }
+export function loadRenderer(format: ReportFormat): Promise<Renderer> {
+  return FORMATS[format].load();
+}
+
+/** Every renderer, for callers that render many formats from code. */
+export async function loadAllRenderers(): Promise<Record<ReportFormat, Renderer>> {
+  const loaded = await Promise.all(REPORT_FORMATS.map(async (format) => [format, await loadRenderer(format)] as const));
+  return Object.fromEntries(loaded) as Record<ReportFormat, Renderer>;
 }
