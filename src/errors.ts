@@ -16,7 +16,8 @@ export type ErrorCode =
   | 'E_OUTPUT'
   | 'E_SCAN';
 
-const exitCodes: Record<ErrorCode, number> = {
+/** The exit code of each error: a user's mistake is 2; a scan that could not run at all is 3 (README "Exit codes"). */
+export const ERROR_EXIT_CODES: Readonly<Record<ErrorCode, number>> = {
   E_USAGE: 2,
   E_MATRIX_SYNTAX: 2,
   E_MATRIX_INVALID: 2,
@@ -30,6 +31,9 @@ const exitCodes: Record<ErrorCode, number> = {
   E_SCAN: 3,
 };
 
+/** A bug, not the user's input (BSD sysexits EX_SOFTWARE): the CLI keeps the stack trace. */
+export const EXIT_INTERNAL_ERROR = 70;
+
 export class PortmatrixError extends Error {
   readonly code: ErrorCode;
   readonly hint: string | undefined;
@@ -42,7 +46,7 @@ export class PortmatrixError extends Error {
   }
 
   get exitCode(): number {
-    return exitCodes[this.code];
+    return ERROR_EXIT_CODES[this.code];
   }
 }
 

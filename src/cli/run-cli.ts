@@ -1,4 +1,4 @@
-import { PortmatrixError, formatUserError } from '../errors.js';
+import { EXIT_INTERNAL_ERROR, PortmatrixError, formatUserError } from '../errors.js';
 import { toTerminalText } from '../util/untrusted-text.js';
 import { createProgram, isCommanderUsageError } from './program.js';
 
@@ -24,6 +24,6 @@ export async function runCli(argv: readonly string[]): Promise<void> {
     }
     // A bug, not a user mistake: keep the stack so it can be reported.
     process.stderr.write(`portmatrix: internal error: ${(error as Error)?.stack ?? String(error)}\n`);
-    process.exitCode = 70;
+    process.exitCode = EXIT_INTERNAL_ERROR;
   }
 }

@@ -17,7 +17,7 @@ function compile(source: string, output: string): Promise<void> {
   const compiler = process.env.CC ?? 'gcc';
   return new Promise((resolve, reject) => {
     execFile(compiler, ['-O2', '-Wall', '-o', output, source], { timeout: 60_000 }, (error, _stdout, stderr) => {
-      if (error) reject(new Error(`cannot compile ${source} with ${compiler}: ${stderr.trim() || error.message} (install gcc and libc6-dev)`));
+      if (error) reject(new Error(`cannot compile ${source} with ${compiler}: ${stderr.trim() || error.message} (install gcc and libc6-dev)`, { cause: error }));
       else resolve();
     });
   });

@@ -62,6 +62,7 @@ async function readMatrixFile(file: string, ref: string, builtinIds: string[]): 
       const known = builtinIds.length > 0 ? builtinIds.join(', ') : 'none installed';
       throw new PortmatrixError('E_MATRIX_NOT_FOUND', `matrix "${ref}" not found: no such file and no built-in matrix of that id`, {
         hint: `built-in matrices: ${known}; see "portmatrix matrix list"`,
+        cause: error,
       });
     }
     // A directory, a FIFO, a device, a file beyond the size bound: readInputText's own message.
