@@ -15,56 +15,18 @@
  *   holding tens of thousands of them exhausts its send buffer, so the kernel silently stops
  *   answering; an arriving packet belongs to no local socket and can be held at no cost.
  *
- * impairPath() measures the path before it returns (TCP connects to a port that answers, open
- * or closed) and throws when the measured RTT or loss does not match what was asked. The machines
- * that run the tests are shared and noisy, and load on the measuring side only ever adds latency:
- * so every measurement probes a reference (a listener of our own on 127.0.0.1) in the same rounds,
- * judges the delay by the minimum and the median against that reference, and takes its
- * tolerances from the reference's measured spread. A path whose delay is really missing still
- * fails: its fastest round trips cannot be slower than the reference's by delay - jitter.
+ * impairPath() measures the path before it returns (path-measurement.ts: paired rounds against a
+ * loopback reference, judged so that load on the measuring side cannot fail a correct path) and
+ * throws when the measured delay or the kernel-counted loss does not match what was asked.
  */
-import net from 'node:net';
 import type { ChildProcess } from 'node:child_process';
 import type { TestHost } from './netns.js';
 import { ensureNativeTool } from './native-tool.js';
+import { checkMeasurement, type Impairment, type MeasurePathOptions, measurePath, measurePathBeside, type PathMeasurement } from './path-measurement.js';
 
-export interface Impairment {
-  /** Added round-trip time. */
-  delayMs?: number;
-  /** Uniform spread of the added delay: delayMs +- jitterMs. */
-  jitterMs?: number;
-  /** Share of round trips lost, in percent (split over both directions). */
-  lossPercent?: number;
-}
-
-export interface PathMeasurement {
-  probes: number;
-  answered: number;
-  lossPercent: number;
-  rttMeanMs: number;
-  rttStdDevMs: number;
-  rttMinMs: number;
-  rttMaxMs: number;
-  rttP25Ms: number;
-  rttP50Ms: number;
-  rttP75Ms: number;
-}
-
-export interface PathComparison {
-  /** The path to the test host. */
-  path: PathMeasurement;
-  /** A listener of our own on 127.0.0.1, probed in the same rounds: what the measuring side alone adds. */
-  reference: PathMeasurement;
-}
-
-export interface MeasurePathOptions {
-  /** TCP port that answers (a listener or a closed port: SYN-ACK and RST both count). Default 9 (discard, closed). */
-  port?: number;
-  probes?: number;
-  concurrency?: number;
-  /** A probe with no answer by then is lost. Must stay under the kernel's 1 s SYN retransmit. */
-  probeTimeoutMs?: number;
-}
+// The kit's one entry point: measuring is part of impairing.
+export { checkMeasurement, measurePath, measurePathBeside } from './path-measurement.js';
+export type { Impairment, MeasurePathOptions, PathComparison, PathMeasurement } from './path-measurement.js';
 
 export interface ImpairPathOptions {
   /** Port used for the verification measurement (see MeasurePathOptions.port). */
@@ -85,95 +47,6 @@ const QUEUE_NUMBER = 7;
 const LOSS_TABLE = 'portmatrix_impair';
 const LOSS_SCALE = 1_000_000;
 const MEASURE_ATTEMPTS = 2;
-
-function probeOnce(address: string, port: number, timeoutMs: number): Promise<number | null> {
-  return new Promise((resolve) => {
-    const started = process.hrtime.bigint();
-    const socket = net.connect({ host: address, port });
-    let done = false;
-    const finish = (answered: boolean): void => {
-      if (done) return;
-      done = true;
-      clearTimeout(timer);
-      socket.destroy();
-      resolve(answered ? Number(process.hrtime.bigint() - started) / 1e6 : null);
-    };
-    // On a loaded machine the timer can fire in the same loop turn as an answer that is already
-    // waiting: give the I/O phase one turn before calling the probe lost.
-    const timer = setTimeout(() => setImmediate(() => finish(false)), timeoutMs);
-    socket.once('connect', () => finish(true));
-    socket.once('error', (error: NodeJS.ErrnoException) => finish(error.code === 'ECONNREFUSED'));
-  });
-}
-
-interface ProbeTarget {
-  address: string;
-  port: number;
-}
-
-function summarize(probes: number, rtts: number[]): PathMeasurement {
-  rtts.sort((a, b) => a - b);
-  const answered = rtts.length;
-  const mean = answered ? rtts.reduce((sum, value) => sum + value, 0) / answered : Number.NaN;
-  const variance = answered > 1 ? rtts.reduce((sum, value) => sum + (value - mean) ** 2, 0) / (answered - 1) : 0;
-  const quantile = (q: number): number => rtts[Math.floor((answered - 1) * q)] ?? Number.NaN;
-  return {
-    probes,
-    answered,
-    lossPercent: ((probes - answered) / probes) * 100,
-    rttMeanMs: mean,
-    rttStdDevMs: Math.sqrt(variance),
-    rttMinMs: rtts[0] ?? Number.NaN,
-    rttMaxMs: rtts[answered - 1] ?? Number.NaN,
-    rttP25Ms: quantile(0.25),
-    rttP50Ms: quantile(0.5),
-    rttP75Ms: quantile(0.75),
-  };
-}
-
-/** Probes every target once per round, in the same instant, so that they share the machine's load. */
-async function sampleTargets(targets: readonly ProbeTarget[], options: MeasurePathOptions): Promise<PathMeasurement[]> {
-  const probes = options.probes ?? 400;
-  const concurrency = options.concurrency ?? 50;
-  const timeoutMs = options.probeTimeoutMs ?? 900;
-  const rtts: number[][] = targets.map(() => []);
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < probes) {
-      next += 1;
-      const round = await Promise.all(targets.map((target) => probeOnce(target.address, target.port, timeoutMs)));
-      round.forEach((rtt, index) => {
-        if (rtt !== null) rtts[index]?.push(rtt);
-      });
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(concurrency, probes) }, worker));
-  return rtts.map((samples) => summarize(probes, samples));
-}
-
-/** Measures round-trip time and loss to a test host with TCP connects (an RST or a SYN-ACK is an answer). */
-export async function measurePath(host: Pick<TestHost, 'address'>, options: MeasurePathOptions = {}): Promise<PathMeasurement> {
-  const [path] = await sampleTargets([{ address: host.address, port: options.port ?? 9 }], options);
-  if (!path) throw new Error('measurePath: no measurement');
-  return path;
-}
-
-/** Measures the path to a test host and, in the same rounds, a loopback reference (see the file comment). */
-export async function measurePathBeside(host: Pick<TestHost, 'address'>, options: MeasurePathOptions = {}): Promise<PathComparison> {
-  const server = net.createServer((socket) => socket.destroy());
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', resolve);
-  });
-  try {
-    const { port } = server.address() as net.AddressInfo;
-    const [path, reference] = await sampleTargets([{ address: host.address, port: options.port ?? 9 }, { address: '127.0.0.1', port }], options);
-    if (!path || !reference) throw new Error('measurePathBeside: no measurement');
-    return { path, reference };
-  } finally {
-    await new Promise((resolve) => server.close(resolve));
-  }
-}
 
 /** Drop probability on each direction, so that a round trip is lost with lossPercent. */
 function perDirectionLoss(lossPercent: number): number {
@@ -242,37 +115,6 @@ function waitForReady(child: ChildProcess, what: string, timeoutMs: number): Pro
 }
 
 /**
- * Checks a measurement against the requested impairment; returns what is off, or null.
- * Delay d +- j is uniform on [d - j, d + j] on top of the path's own round trip, and load only
- * ever adds to a round trip. So: the fastest round trip is at least d - j slower than the
- * reference's fastest (load cannot fake that, and a missing delay cannot pass it); the median is
- * d slower, and the interquartile range is j wide, within tolerances that grow with the spread
- * the reference shows in the same rounds (the measuring side's noise). Loss is checked by
- * checkLoss, on the kernel's counters.
- */
-export function checkMeasurement(impairment: Pick<Impairment, 'delayMs' | 'jitterMs'>, measured: PathComparison): string | null {
-  const { path, reference } = measured;
-  const { delayMs = 0, jitterMs = 0 } = impairment;
-  const noiseMs = reference.rttP75Ms - reference.rttP25Ms;
-  const tolerance = Math.max(2, delayMs * 0.15) + 2 * noiseMs;
-  const fastestAdded = path.rttMinMs - reference.rttMinMs;
-  const floor = delayMs - jitterMs - Math.max(1, delayMs * 0.1);
-  if (delayMs > 0 && !(fastestAdded >= floor)) {
-    return `fastest round trip only ${fastestAdded.toFixed(2)} ms slower than the reference's, expected at least ${floor.toFixed(2)} ms`;
-  }
-  const medianAdded = path.rttP50Ms - reference.rttP50Ms;
-  if (!(Math.abs(medianAdded - delayMs) <= tolerance)) {
-    return `median round trip ${medianAdded.toFixed(2)} ms slower than the reference's, expected ${delayMs} +- ${tolerance.toFixed(2)} ms`;
-  }
-  // Uniform on +-j: the middle half of the round trips spans j.
-  const spreadMs = path.rttP75Ms - path.rttP25Ms;
-  if (jitterMs > 0 && !(spreadMs >= jitterMs * 0.5 && spreadMs <= jitterMs * 1.5 + 1 + 2 * noiseMs)) {
-    return `interquartile range ${spreadMs.toFixed(2)} ms, expected about ${jitterMs} ms (jitter +-${jitterMs})`;
-  }
-  return null;
-}
-
-/**
  * Checks what the loss rules dropped during a measurement against the requested loss; returns
  * what is off, or null. Binomial bounds on the packets seen: 4 standard deviations, and at least
  * one drop, so a rule that is not in effect never passes.
@@ -307,9 +149,8 @@ export async function impairPath(host: TestHost, requested: Impairment, options:
     port: options.measurePort ?? 9,
     probes: options.measureProbes ?? (impairment.lossPercent > 0 ? 1000 : 300),
     probeTimeoutMs: Math.min(950, impairment.delayMs + impairment.jitterMs + 300),
-    concurrency: 20,
   };
-  const before = await measurePath(host, { ...measureOptions, probes: 100 });
+  const before = await measurePath(host, { port: measureOptions.port, probes: 100 });
   if (before.answered < before.probes * 0.95) {
     throw new Error(`impairPath: port ${measureOptions.port} of ${host.address} does not answer (${before.answered}/${before.probes}); pick a port that is open or closed, not dropped`);
   }
@@ -340,8 +181,8 @@ export async function impairPath(host: TestHost, requested: Impairment, options:
       await host.exec(['iptables-legacy', '-t', 'mangle', '-A', 'PREROUTING', '-i', host.targetLink, '-j', 'NFQUEUE', '--queue-num', String(QUEUE_NUMBER)]);
     }
     if (impairment.lossPercent > 0) await host.nft(lossRuleset(host, impairment.lossPercent));
-    // A burst of load that hits the path's probes and not the reference's can still tip one
-    // measurement; a second look tells it apart from an impairment that is not in effect.
+    // Load cannot lower a round trip, but a burst can widen the spread or leave the reference
+    // too slow to judge by: a second look tells that apart from an impairment not in effect.
     let problem: string | null = null;
     for (let attempt = 0; attempt < MEASURE_ATTEMPTS; attempt += 1) {
       const lossBefore = await readLossCounters(host);
