@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { Option, type Command } from 'commander';
-import { auditDriftRun } from '../audit/drift.js';
+import { auditDriftRun, auditSincePrevious } from '../audit/drift.js';
 import { parseInventoryText } from '../audit/inventory.js';
 import { planAudit } from '../audit/plan.js';
 import { renderAuditTable } from '../audit/report/table.js';
@@ -16,7 +16,6 @@ import { runAudit } from '../audit/run-audit.js';
 import { parseAuditText } from '../audit/schema.js';
 import { parseShard } from '../audit/shard.js';
 import { CHECKS_MODES, type ChecksMode } from '../checks/model.js';
-import { diffRuns } from '../conformance/drift.js';
 import { AUDIT_PORTS_IN_FLIGHT, DEFAULT_AUDIT_PARALLEL, DEFAULT_MAX_HOSTS, DEFAULT_WAIVER_WARNING_DAYS, EXIT_NOTIFY_FAILED, type ValueRange } from '../defaults.js';
 import { PortmatrixError } from '../errors.js';
 import { socketBudget } from '../scan/fd-limit.js';
@@ -104,13 +103,13 @@ async function runAuditCommand(inventoryFile: string, flags: AuditFlags): Promis
     ...(shard ? { shard } : {}),
   });
   // Every matrix, selection and policy is loaded and checked once, before any packet is sent.
-  const runHost = await createHostRunner(selected, flags.checks === undefined ? {} : { checks: flags.checks as ChecksMode });
+  const runner = await createHostRunner(selected, flags.checks === undefined ? {} : { checks: flags.checks as ChecksMode });
   const stop = watchStopSignals();
   const log = (line: string): void => void process.stderr.write(`${line}\n`);
   try {
     const audit = await runAudit({
       hosts: selected,
-      runHost,
+      runHost: runner.runHost,
       parallel,
       socketBudget: socketBudget(),
       portsInFlight: AUDIT_PORTS_IN_FLIGHT,
@@ -122,7 +121,7 @@ async function runAuditCommand(inventoryFile: string, flags: AuditFlags): Promis
       ...(flags.progress ? { onHostDone: (host, done, total) => process.stderr.write(`[${done}/${total}] ${host.address}: exit ${host.exitCode}\n`) } : {}),
     });
     // An interrupted audit is not compared: the hosts and ports it never reached would read as drift.
-    const sincePrevious = previous && audit.complete ? diffRuns(auditDriftRun(previous.run), auditDriftRun(audit)) : undefined;
+    const sincePrevious = previous && audit.complete ? auditSincePrevious(previous.run, audit, runner.judgeOf) : undefined;
     // The result is written before anyone is notified: a slow or failing webhook never costs it.
     const written: string[] = [];
     if (flags.output !== undefined) written.push(...(await writeAuditReports(audit, flags.output, files, sincePrevious)));
@@ -140,7 +139,7 @@ async function runAuditCommand(inventoryFile: string, flags: AuditFlags): Promis
         complete: audit.complete,
         exitCode: audit.exitCode,
         current: auditDriftRun(audit),
-        ...(sincePrevious ? { sincePrevious } : {}),
+        ...(sincePrevious ? { sincePrevious: sincePrevious.drift } : {}),
         ...(previous ? { previous: previous.source } : {}),
         ...(written[0] === undefined ? {} : { reports: written[0] }),
       },

@@ -8,6 +8,7 @@ import type { PlannedHost } from '../audit/plan.js';
 import type { ChecksMode } from '../checks/model.js';
 import type { HostRunner } from '../audit/run-audit.js';
 import type { Policy } from '../conformance/policy.js';
+import type { Judge } from '../history/since-previous.js';
 import { PortmatrixError } from '../errors.js';
 import { loadMatrix, type LoadedMatrix } from '../matrix/load.js';
 import { executeRun, prepareRun, type PreparedRun } from '../run.js';
@@ -66,7 +67,8 @@ async function prepareHost(
 }
 
 /** Prepares every host (bad input: exit 2 before any scanning) and returns the runner. */
-export async function createHostRunner(hosts: readonly PlannedHost[], options: HostRunnerOptions = {}): Promise<HostRunner> {
+/** The runner, and each host's conformance check (to judge its previous run again when the matrix changed). */
+export async function createHostRunner(hosts: readonly PlannedHost[], options: HostRunnerOptions = {}): Promise<{ runHost: HostRunner; judgeOf: (address: string) => Judge | undefined }> {
   const files = { matrix: memoize(loadMatrix), policy: memoize(readPolicyFile) };
   const prepared = new Map<PlannedHost, PreparedRun>();
   for (const host of hosts) {
@@ -77,10 +79,14 @@ export async function createHostRunner(hosts: readonly PlannedHost[], options: H
       }),
     );
   }
-  return async (host, { maxConcurrency, signal }) => {
-    const run = prepared.get(host)!;
-    // The audit shares one socket budget among the hosts in flight: this host gets its part of it, its service checks too.
-    const checkLimits = { ...run.checkLimits, concurrency: Math.min(run.checkLimits.concurrency, maxConcurrency) };
-    return executeRun({ ...run, caps: { ...run.caps, maxConcurrency }, checkLimits }, { signal });
+  const byAddress = new Map([...prepared].map(([host, run]) => [host.address, run]));
+  return {
+    runHost: async (host, { maxConcurrency, signal }) => {
+      const run = prepared.get(host)!;
+      // The audit shares one socket budget among the hosts in flight: this host gets its part of it, its service checks too.
+      const checkLimits = { ...run.checkLimits, concurrency: Math.min(run.checkLimits.concurrency, maxConcurrency) };
+      return executeRun({ ...run, caps: { ...run.caps, maxConcurrency }, checkLimits }, { signal });
+    },
+    judgeOf: (address) => byAddress.get(address)?.check,
   };
 }

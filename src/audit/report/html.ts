@@ -3,16 +3,16 @@
  * HTML report), waivers about to expire, and where each part ran from. Self-contained, no script.
  */
 import { escapeHtml } from '../../util/untrusted-text.js';
-import type { Drift } from '../../conformance/drift.js';
+import type { AuditSincePrevious } from '../drift.js';
 import { renderDriftHtmlSection } from '../../report/drift/html.js';
 import type { AuditResult } from '../model.js';
-import { buildAuditRows, formatAuditSummary } from './view.js';
+import { buildAuditRows, describeAuditSincePrevious, formatAuditSummary } from './view.js';
 
 const STYLE = `body{font:14px/1.45 system-ui,sans-serif;max-width:1200px;margin:0 auto;padding:24px;color:#1d1d1f}
 table{border-collapse:collapse;width:100%;margin:6px 0 14px}th,td{border:1px solid #d9dce0;padding:4px 8px;text-align:left}th{background:#f5f6f7}
 td.n{text-align:right}tr.fail td.v{color:#c62828;font-weight:600}tr.ok td.v{color:#2e7d32}tr.skip td.v{color:#5f6368}`;
 
-export function renderAuditIndexHtml(audit: AuditResult, sincePrevious?: Drift): string {
+export function renderAuditIndexHtml(audit: AuditResult, sincePrevious?: AuditSincePrevious): string {
   const h = escapeHtml;
   const rows = buildAuditRows(audit);
   const out = [
@@ -34,7 +34,10 @@ export function renderAuditIndexHtml(audit: AuditResult, sincePrevious?: Drift):
     );
   }
   out.push('</table>');
-  if (sincePrevious) out.push(`<h2>Since the previous run (${h(sincePrevious.before.startedAt)})</h2>`, renderDriftHtmlSection(sincePrevious, 'h3'));
+  if (sincePrevious) {
+    const { title, notes } = describeAuditSincePrevious(sincePrevious);
+    out.push(`<h2>${h(title)}</h2>`, ...notes.map((note) => `<p>${h(note)}</p>`), renderDriftHtmlSection(sincePrevious.drift, 'h3'));
+  }
   if (audit.expiringWaivers.length > 0) {
     out.push(`<h2>Waivers expiring within ${audit.parameters.warnWaiverDays} days</h2>`, '<table><tr><th>Host</th><th>Port</th><th>Ticket</th><th>Reason</th><th>Expires</th><th>Days left</th></tr>');
     for (const waiver of audit.expiringWaivers) {

@@ -1,12 +1,12 @@
 /** The audit as one Markdown document: the summary table, expiring waivers, then each host's own report one heading level down. */
 import { renderMarkdown } from '../../report/markdown.js';
 import { escapeMarkdown } from '../../util/untrusted-text.js';
-import type { Drift } from '../../conformance/drift.js';
+import type { AuditSincePrevious } from '../drift.js';
 import { renderDriftMarkdownSection } from '../../report/drift/markdown.js';
 import type { AuditResult } from '../model.js';
-import { buildAuditRows, formatAuditSummary } from './view.js';
+import { buildAuditRows, describeAuditSincePrevious, formatAuditSummary } from './view.js';
 
-export function renderAuditMarkdown(audit: AuditResult, sincePrevious?: Drift): string {
+export function renderAuditMarkdown(audit: AuditResult, sincePrevious?: AuditSincePrevious): string {
   const md = escapeMarkdown;
   const rows = buildAuditRows(audit);
   const out = [
@@ -23,7 +23,8 @@ export function renderAuditMarkdown(audit: AuditResult, sincePrevious?: Drift): 
     '',
   ];
   if (sincePrevious) {
-    out.push(`## Since the previous run (${md(sincePrevious.before.startedAt)})`, '', renderDriftMarkdownSection(sincePrevious, 2));
+    const { title, notes } = describeAuditSincePrevious(sincePrevious);
+    out.push(`## ${md(title)}`, '', ...notes.flatMap((note) => [md(note), '']), renderDriftMarkdownSection(sincePrevious.drift, 2));
   }
   if (audit.expiringWaivers.length > 0) {
     out.push(`## Waivers expiring within ${audit.parameters.warnWaiverDays} days`, '', '| Host | Port | Ticket | Reason | Expires | Days left |', '| --- | --- | --- | --- | --- | ---: |');

@@ -2,12 +2,12 @@
 import Table from 'cli-table3';
 import picocolors from 'picocolors';
 import { toTerminalText } from '../../util/untrusted-text.js';
-import type { Drift } from '../../conformance/drift.js';
+import type { AuditSincePrevious } from '../drift.js';
 import { renderDriftTable } from '../../report/drift/table.js';
 import type { AuditResult } from '../model.js';
-import { buildAuditRows, formatAuditSummary } from './view.js';
+import { buildAuditRows, describeAuditSincePrevious, formatAuditSummary } from './view.js';
 
-export function renderAuditTable(audit: AuditResult, options: { color?: boolean; sincePrevious?: Drift } = {}): string {
+export function renderAuditTable(audit: AuditResult, options: { color?: boolean; sincePrevious?: AuditSincePrevious } = {}): string {
   const colors = picocolors.createColors(options.color ?? false);
   const clean = toTerminalText;
   const rows = buildAuditRows(audit);
@@ -23,6 +23,9 @@ export function renderAuditTable(audit: AuditResult, options: { color?: boolean;
       lines.push(`  ${clean(waiver.address)} ${waiver.transport}/${waiver.port} ${clean(waiver.ticket ?? '')} expires ${waiver.expires} (${waiver.daysLeft} day${waiver.daysLeft === 1 ? '' : 's'}): ${clean(waiver.reason)}`);
     }
   }
-  if (options.sincePrevious) lines.push('', `Since the previous run: ${renderDriftTable(options.sincePrevious, { color: options.color ?? false }).trimEnd()}`);
+  if (options.sincePrevious) {
+    const { notes } = describeAuditSincePrevious(options.sincePrevious);
+    lines.push('', `Since the previous run: ${renderDriftTable(options.sincePrevious.drift, { color: options.color ?? false }).trimEnd()}`, ...notes.map(clean));
+  }
   return `${lines.join('\n')}\n`;
 }

@@ -1,5 +1,7 @@
 /** What every audit renderer shows per host, computed once. Pure. */
 import { buildReportView, type Counts } from '../../report/view.js';
+import { describeMatrixChange } from '../../report/drift/view.js';
+import type { AuditSincePrevious } from '../drift.js';
 import type { AuditHost, AuditResult } from '../model.js';
 
 export interface AuditHostRow {
@@ -40,4 +42,12 @@ export function formatAuditSummary(audit: AuditResult, rows: readonly AuditHostR
   const parts = [...tally].map(([verdict, count]) => `${count} ${verdict}`);
   const scope = audit.shard ? ` (shard ${audit.shard.index}/${audit.shard.count} of ${audit.inventory.hosts})` : '';
   return `${rows.length} host${rows.length === 1 ? '' : 's'}${scope}: ${parts.join(', ') || 'none audited'} · exit ${audit.exitCode}${audit.complete ? '' : ` · INCOMPLETE: ${audit.incompleteReason ?? ''}`}`;
+}
+
+/** The "since the previous run" section's title, and a line per host the previous run judged against another matrix. */
+export function describeAuditSincePrevious(since: AuditSincePrevious): { title: string; notes: string[] } {
+  return {
+    title: `Since the previous run (${since.drift.before.startedAt})`,
+    notes: since.matrixChanged.map((change) => describeMatrixChange(`Host ${change.address} in the previous run`, change)),
+  };
 }

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { renderHtml } from '../../report/html.js';
 import { writeFileAtomic } from '../../util/atomic-write.js';
 import { toJsonText } from '../../util/untrusted-text.js';
-import type { Drift } from '../../conformance/drift.js';
+import type { AuditSincePrevious } from '../drift.js';
 import { renderDriftJson } from '../../report/drift/json.js';
 import type { AuditResult } from '../model.js';
 import { renderAuditIndexHtml } from './html.js';
@@ -26,12 +26,12 @@ export function renderAuditJson(audit: AuditResult): string {
 }
 
 /** Writes the formats asked for into `folder` (created if missing); returns the files written. */
-export async function writeAuditReports(audit: AuditResult, folder: string, formats: readonly AuditFileFormat[], sincePrevious?: Drift): Promise<string[]> {
+export async function writeAuditReports(audit: AuditResult, folder: string, formats: readonly AuditFileFormat[], sincePrevious?: AuditSincePrevious): Promise<string[]> {
   await mkdir(folder, { recursive: true });
   const files: [string, string][] = [];
   if (formats.includes('json')) {
     files.push(['audit.json', renderAuditJson(audit)]);
-    if (sincePrevious) files.push(['drift.json', renderDriftJson(sincePrevious)]);
+    if (sincePrevious) files.push(['drift.json', renderDriftJson(sincePrevious.drift)]);
   }
   if (formats.includes('html')) {
     files.push(['index.html', renderAuditIndexHtml(audit, sincePrevious)]);

@@ -117,11 +117,12 @@ export function findingChangeRows(host: HostDrift): FindingChangeRow[] {
 /** The heading of a run's "since the previous run" section, and what to say when the matrices differ. */
 export function describeSincePrevious(since: SincePrevious): { title: string; note?: string } {
   const title = `Since the previous run (${since.drift.before.startedAt}, ${since.source})`;
-  if (!since.matrixChanged) return { title };
-  const { before, after } = since.matrixChanged;
-  const note =
-    after === 'no matrix'
-      ? `The previous run was judged against ${before}; this run has no matrix: only ports are compared.`
-      : `The previous run was judged against ${before}: its ports are judged again against ${after} here, so only what changed on the host shows.`;
-  return { title, note };
+  return since.matrixChanged ? { title, note: describeMatrixChange('The previous run', since.matrixChanged) } : { title };
+}
+
+/** What a "since the previous run" section says when the previous run (or one host of it) was judged against another matrix. */
+export function describeMatrixChange(subject: string, { before, after }: { before: string; after: string }): string {
+  return after === 'no matrix'
+    ? `${subject} was judged against ${before}; this run has no matrix: only ports are compared.`
+    : `${subject} was judged against ${before}: its ports are judged again against ${after} here, so only what changed on the host shows.`;
 }
