@@ -3,7 +3,8 @@
  * Every problem in a file becomes one PortmatrixError whose message reads
  * "file:line:col: field.path: what is wrong", with the position taken from the YAML node.
  */
-import { readdir } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { PortmatrixError } from '../errors.js';
 import { matrixSchema } from './model.js';
@@ -20,6 +21,8 @@ export interface LoadedMatrix {
 }
 
 export const BUILTIN_MATRIX_DIR = path.join(PACKAGE_ROOT, 'matrices');
+/** Where the build leaves each built-in matrix's YAML data as JSON (scripts/compile-matrices.ts). */
+export const COMPILED_MATRIX_DIR = path.join(PACKAGE_ROOT, 'dist', 'matrices');
 const MATRIX_EXTENSION = '.yaml';
 
 /** Ids of the built-in matrices (matrices/<id>.yaml), sorted. */
@@ -47,10 +50,41 @@ export async function loadMatrix(ref: string): Promise<LoadedMatrix> {
     const file = path.join(BUILTIN_MATRIX_DIR, `${ref}${MATRIX_EXTENSION}`);
     // Built-in matrices are named by their place in the package, wherever it is installed.
     const shownAs = path.relative(PACKAGE_ROOT, file);
-    return { matrix: parseMatrixText(await readMatrixFile(file, ref, builtinIds), shownAs), path: file, builtin: true };
+    const text = await readMatrixFile(file, ref, builtinIds);
+    // Parsing the YAML is most of a scan's start-up; the build did it already for this exact text.
+    const compiled = matrixSchema.safeParse(await readCompiledMatrixData(COMPILED_MATRIX_DIR, ref, text));
+    return { matrix: compiled.success ? compiled.data : parseMatrixText(text, shownAs), path: file, builtin: true };
   }
   const file = path.resolve(ref);
   return { matrix: parseMatrixText(await readMatrixFile(file, ref, builtinIds), ref), path: file, builtin: false };
+}
+
+/** A compiled matrix file: the YAML data of the text whose SHA-256 it names. */
+export interface CompiledMatrix {
+  sha256: string;
+  data: unknown;
+}
+
+export function compileMatrixText(text: string, file: string): CompiledMatrix {
+  // Validated as the loader would; the data kept is the YAML's, so the loader's schema runs on it again.
+  parseMatrixText(text, file);
+  const read = parseYamlText(text, file);
+  if (!read.ok) throw new Error(`${file}: not YAML`);
+  return { sha256: sha256(text), data: read.parsed.data };
+}
+
+/** The compiled data of built-in matrix `id` when it was compiled from exactly `text`; undefined otherwise (stale, absent, unreadable). */
+export async function readCompiledMatrixData(dir: string, id: string, text: string): Promise<unknown> {
+  try {
+    const compiled = JSON.parse(await readFile(path.join(dir, `${id}.json`), 'utf8')) as Partial<CompiledMatrix>;
+    return compiled.sha256 === sha256(text) ? compiled.data : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function sha256(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
 }
 
 async function readMatrixFile(file: string, ref: string, builtinIds: string[]): Promise<string> {
