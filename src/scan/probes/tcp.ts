@@ -317,12 +317,29 @@ function onTimer(scan: TcpScan): void {
   scan.timer = undefined;
   scan.timerAt = Infinity;
   if (scan.finished) return;
-  // Read every answer that is already waiting before judging anything timed out.
-  scan.prober.drain();
-  if (scan.finished) return;
+  // Read every answer that is already waiting before judging anything timed out. Only then: a
+  // drain waits for the prober's thread, which a loaded machine may not schedule for a while.
+  if (anyDeadlinePassed(scan, performance.now())) {
+    scan.prober.drain();
+    if (scan.finished) return;
+  }
   const earliest = sweepTimeouts(scan, performance.now());
   if (earliest < Infinity) arm(scan, earliest);
   pump(scan);
+}
+
+/** When the probe in `slot` times out (or, never sent, is taken back); Infinity for a free slot. */
+function deadlineOf(scan: TcpScan, slot: number, watchdogMs: number): number {
+  if ((scan.slotPort[slot] ?? -1) < 0) return Infinity;
+  const timeoutMs = scan.slotTimeoutMs[slot] ?? 0;
+  const sentAt = scan.prober.sentAt(slot);
+  return sentAt === undefined ? (scan.slotQueuedAt[slot] ?? 0) + watchdogMs + timeoutMs : sentAt + timeoutMs;
+}
+
+function anyDeadlinePassed(scan: TcpScan, now: number): boolean {
+  const watchdogMs = scan.options.sendWatchdogMs ?? SEND_WATCHDOG_MS;
+  for (let slot = 0; slot < scan.slots; slot++) if (deadlineOf(scan, slot, watchdogMs) <= now) return true;
+  return false;
 }
 
 /** Times out the silent probes whose deadline has passed; returns the next deadline. */
@@ -332,18 +349,13 @@ function sweepTimeouts(scan: TcpScan, now: number): number {
   for (let slot = 0; slot < scan.slots && !scan.finished; slot++) {
     const port = scan.slotPort[slot] ?? -1;
     if (port < 0) continue;
-    const timeoutMs = scan.slotTimeoutMs[slot] ?? 0;
-    const sentAt = scan.prober.sentAt(slot);
-    if (sentAt === undefined) {
+    const deadline = deadlineOf(scan, slot, watchdogMs);
+    if (scan.prober.sentAt(slot) === undefined) {
       // Still queued: its timeout has not started (look again a timeout from now). Not for ever, though.
-      const giveUpAt = (scan.slotQueuedAt[slot] ?? now) + watchdogMs + timeoutMs;
-      if (giveUpAt <= now) takeBackUnsent(scan, slot, watchdogMs);
-      else earliest = Math.min(earliest, now + timeoutMs, giveUpAt);
-      continue;
-    }
-    // The timeout runs from when the probe went out.
-    const deadline = sentAt + timeoutMs;
-    if (deadline <= now) {
+      if (deadline <= now) takeBackUnsent(scan, slot, watchdogMs);
+      else earliest = Math.min(earliest, now + (scan.slotTimeoutMs[slot] ?? 0), deadline);
+    } else if (deadline <= now) {
+      // The timeout runs from when the probe went out.
       scan.prober.abort(slot);
       const attempt = scan.slotAttempt[slot] ?? 1;
       freeSlot(scan, slot);
