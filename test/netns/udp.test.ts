@@ -107,6 +107,33 @@ table inet portmatrix_udp_test {
   }
 });
 
+describeNetns('scanUdp over IPv6 (the kernel default ICMPv6 limit, faster than the IPv4 one)', () => {
+  let host: TestHost;
+
+  afterAll(async () => {
+    await host?.destroy();
+  });
+
+  it('60 closed ports and 10 dropped ones: every closed one is closed, every dropped one open|filtered after spaced probes', async () => {
+    host = await createTestHost({ label: 'udp-v6-limit' });
+    // The kernel's own limit, not a relaxed one: Linux spaces ICMPv6 errors per peer (100 ms here).
+    const { stdout } = await host.exec(['sysctl', '-n', 'net.ipv6.icmp.ratelimit']);
+    expect(Number(stdout.trim())).toBeGreaterThan(0);
+    const ports = undocumentedPorts([]).slice(0, 70);
+    const dropped = ports.filter((_, index) => index % 7 === 0);
+    await host.nft(`table inet portmatrix_udp_v6 {
+  chain input { type filter hook input priority 0; policy accept; udp dport { ${dropped.join(', ')} } drop; }
+}`);
+    // More answers in the sweep than IPv4's one a second, yet far from one per port: the scan must
+    // see the limit (retries drawing late answers), measure it, and confirm the rest at its pace.
+    const observations = await scanUdp({ address: host.address6, family: 6, plan: planUdpProbes(ports), caps: CAPS, snmpCommunity: 'public', privileged: false, confirm: 'all' });
+    const wrong = observations.filter((observation) => observation.state !== (dropped.includes(observation.port) ? 'open|filtered' : 'closed'));
+    expect(wrong.map((o) => `${o.port}: ${o.state} ${o.detail ?? ''}`)).toEqual([]);
+    expect(observations).toHaveLength(ports.length);
+    for (const port of dropped) expect(observations.find((o) => o.port === port)?.detail).toMatch(/spaced for the target's ICMP rate limit$/);
+  });
+});
+
 describeNetns('scanUdp on an emulated IP Office 9.1 (default ICMP rate limits)', () => {
   let emulator: RunningEmulator | undefined;
 

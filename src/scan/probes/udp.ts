@@ -18,7 +18,9 @@
  *      interval, ~1 s: the physical floor, N closed ports need ~N - 6 s for any scanner),
  *      else the documented ones only;
  *   3. a port still silent is open|filtered, and says whether it was confirmed or why not.
- * Targets without a limit (many ICMP answers during the sweep) get plain retries with backoff.
+ * Targets with many ICMP answers during the sweep get plain retries with backoff, until a retry
+ * draws answers from ports silent before: a limit faster than IPv4's after all (Linux IPv6:
+ * 100 ms), measured from the sweep and confirmed at its pace.
  */
 import { setMaxListeners } from 'node:events';
 import { DEFAULT_UDP_CONFIRM, type ScanCaps, type UdpConfirm } from '../../defaults.js';
@@ -52,6 +54,8 @@ const BACKOFF_FACTOR = 2;
 /** Local resource errors (EMFILE, ENOBUFS ...) are retried after this pause, a bounded number of times. */
 const LOCAL_RETRY_PAUSE_MS = 50;
 const MAX_LOCAL_RETRIES = 40;
+/** The shortest ICMP interval a confirmation assumes, whatever the sweep measured. */
+const MIN_ICMP_INTERVAL_MS = 20;
 /** Sockets a UDP scan keeps open at most, whatever the caps say (ulimit -n is often 1024). */
 const MAX_SOCKETS = 256;
 
@@ -97,16 +101,20 @@ async function runUdpScan(options: UdpScanOptions, signal: AbortSignal): Promise
     icmpAnswers: 0,
     lastIcmpAt: -Infinity,
   };
-  const limit = options.icmpLimit ?? LINUX_ICMP_LIMIT;
+  const modelled = options.icmpLimit ?? LINUX_ICMP_LIMIT;
   try {
     // 1. Sweep, in priority order: the documented ports meet a full ICMP bucket.
     const sweepStarted = performance.now();
     await runPool(scan, scan.tasks, (task) => probePort(scan, task));
     const sweepMs = performance.now() - sweepStarted;
-    // More ICMP answers than a Linux bucket could give in the sweep: no limit to work around.
-    const rateLimited = scan.icmpAnswers > 0 && scan.icmpAnswers <= limit.burst + sweepMs / limit.intervalMs + 2;
+    // No more ICMP answers than a Linux IPv4 bucket could give in the sweep: a limit to work around.
+    // More may still be a faster limit (Linux IPv6: 100 ms): retries that draw answers from ports
+    // silent before show it.
+    const sweepLimited = scan.icmpAnswers > 0 && scan.icmpAnswers <= modelled.burst + sweepMs / modelled.intervalMs + 2;
+    const limit = options.icmpLimit ?? estimateIcmpLimit(scan.icmpAnswers, scan.lastIcmpAt - sweepStarted);
     // 2. Retries with backoff, or confirmation one ICMP token at a time.
-    const unconfirmedWhy = rateLimited ? await confirmUnderRateLimit(scan, limit) : await retryWithBackoff(scan);
+    const rateLimited = sweepLimited || (await retryWithBackoff(scan)) === 'rate-limited';
+    const unconfirmedWhy = rateLimited ? await confirmUnderRateLimit(scan, limit) : () => 'stopped';
     // 3. What is still silent is open|filtered, saying how hard it was asked.
     if (!signal.aborted) for (const task of silentTasks(scan)) decide(scan, task, silentObservation(scan, task, rateLimited, unconfirmedWhy));
   } finally {
@@ -171,15 +179,33 @@ async function runPool(scan: UdpScan, items: readonly PortTask[], fn: (task: Por
   await Promise.all(Array.from({ length: Math.min(scan.maxInFlight, items.length) }, worker));
 }
 
-/** A target without an ICMP limit: silent ports are probed again, with backoff, up to the retries. */
-async function retryWithBackoff(scan: UdpScan): Promise<(task: PortTask) => string> {
+/**
+ * The target's ICMP limit as the sweep saw it: the bucket gave its burst, then one answer per
+ * interval while the sweep kept it empty; the interval is measured from the sweep's start to its
+ * last answer, so it errs long (a confirmation spaced too far is slower, never wrong). A sweep
+ * that got no more than the burst measured nothing: Linux's IPv4 interval is assumed.
+ */
+function estimateIcmpLimit(answers: number, answeringMs: number): { intervalMs: number; burst: number } {
+  const { burst, intervalMs } = LINUX_ICMP_LIMIT;
+  if (answers <= burst || !Number.isFinite(answeringMs)) return { burst, intervalMs };
+  return { burst, intervalMs: Math.min(intervalMs, Math.max(MIN_ICMP_INTERVAL_MS, answeringMs / (answers - burst))) };
+}
+
+/**
+ * Silent ports probed again, with backoff, up to the retries: enough for a target without an ICMP
+ * limit. A round in which a port silent before answers ICMP while others stay silent shows a
+ * limit after all (or loss): the rest is left to the confirmation.
+ */
+async function retryWithBackoff(scan: UdpScan): Promise<'done' | 'rate-limited'> {
   for (let round = 0; round < scan.options.caps.maxRetries && !scan.signal.aborted; round++) {
     const silent = silentTasks(scan);
     if (silent.length === 0) break;
+    const answersBefore = scan.icmpAnswers;
     await runPool(scan, silent, (task) => probePort(scan, task));
+    if (scan.icmpAnswers > answersBefore && silentTasks(scan).length > 0) return 'rate-limited';
   }
   for (const task of silentTasks(scan)) task.confirmedSilences = scan.options.caps.maxRetries + 1;
-  return () => 'stopped';
+  return 'done';
 }
 
 /** A rate-limited target: the silent ports the UdpConfirm rule takes on are probed one ICMP token at a time. */
