@@ -85,13 +85,13 @@ export function isJudged(host: Pick<HostScan, 'status'>): boolean {
   return host.status.state === 'up';
 }
 
-/** One error finding per host that is not up: it could not be judged, which is not drift. */
-export function checkHostStatus(hosts: readonly HostScan[]): HostFinding[] {
+/** One finding per host that is not up (error unless the policy says otherwise): it could not be judged, which is not drift. */
+export function checkHostStatus(hosts: readonly HostScan[], policy?: Pick<Policy, 'severities'>): HostFinding[] {
   return hosts
     .filter((host) => !isJudged(host))
     .map((host) => ({
       kind: 'host-not-up',
-      severity: 'error',
+      severity: policy?.severities['host-not-up'] ?? 'error',
       host: host.address,
       status: host.status,
       message: `host ${host.status.state}: ${describeHostStatus(host.status)}; its listeners were not judged`,

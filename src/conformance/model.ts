@@ -57,12 +57,14 @@ export interface Finding {
 }
 
 /**
- * A host that was not there to judge (down or unreachable): one finding of its own, at error
- * severity, instead of a "missing listener" for every documented port. The run exits 3.
+ * A host that was not there to judge (down or unreachable): one finding of its own instead of a
+ * "missing listener" for every documented port. At error (the default) the run exits 3; a policy
+ * may lower it (`severities: {host-not-up: notice}`: a site known to be down for maintenance),
+ * and it then counts at --fail-on like any finding.
  */
 export interface HostFinding {
   kind: 'host-not-up';
-  severity: 'error';
+  severity: Severity;
   /** The host's address. */
   host: string;
   status: HostStatus;

@@ -24,7 +24,8 @@ import { describeValue, formatProblem, locateZodIssues, offsetOfPath, parseYamlT
 import type { TlsVersion } from '../checks/model.js';
 import { DEFAULT_CERTIFICATE_EXPIRY_DAYS, DEFAULT_TLS_FLOOR } from '../defaults.js';
 import { FINDING_KINDS } from './model.js';
-import type { FailOn, Finding, FindingKind, Severity } from './model.js';
+import type { FailOn, Finding, FindingKind, HostFinding, Severity } from './model.js';
+import { EXIT_HOST_NOT_JUDGED } from '../scan/host-status.js';
 
 export const DEFAULT_SEVERITIES: Readonly<Record<FindingKind, Severity>> = {
   'missing-listener': 'error',
@@ -59,6 +60,9 @@ export const DEFAULT_SEVERITIES: Readonly<Record<FindingKind, Severity>> = {
 /** Kinds that --strict leaves alone: they are not deviations from the documented default. */
 const NOT_DEVIATIONS: ReadonlySet<FindingKind> = new Set(['conformant', 'udp-unconfirmed', 'service-no-answer']);
 
+/** A kind whose severity a policy sets: a finding kind, or host-not-up. */
+export type PolicyKind = FindingKind | 'host-not-up';
+
 export interface Waiver {
   /** As written: "8080", "5060-5061". */
   ports: string;
@@ -75,7 +79,7 @@ export interface Waiver {
 export interface Policy {
   /** The file the policy came from, for reports. */
   source?: string;
-  severities: Partial<Record<FindingKind, Severity>>;
+  severities: Partial<Record<PolicyKind, Severity>>;
   waivers: Waiver[];
   /**
    * Conditions that hold on the scanned hosts: condition kinds ("ha"), matrix row ids, or "*" for all
@@ -111,6 +115,9 @@ const tlsFloorSchema = z
   });
 
 const findingKindSchema = z.enum(FINDING_KINDS as [FindingKind, ...FindingKind[]]);
+/** What `severities` may set: every finding kind, and a host that was not up (src/conformance/model.ts HostFinding). */
+const POLICY_KINDS: readonly PolicyKind[] = [...FINDING_KINDS, 'host-not-up'];
+const severityKindSchema = z.enum(POLICY_KINDS as [PolicyKind, ...PolicyKind[]]);
 const severitySchema = z.enum(['error', 'warning', 'notice', 'off']);
 
 const isoDate = z
@@ -137,7 +144,7 @@ const waiverSchema = z.strictObject({
 
 export const policyFileSchema = z.strictObject({
   severities: z
-    .partialRecord(findingKindSchema, severitySchema)
+    .partialRecord(severityKindSchema, severitySchema)
     .optional()
     .superRefine((severities, ctx) => {
       if (severities?.conformant !== undefined && severities.conformant !== 'off') {
@@ -175,7 +182,7 @@ export function parsePolicyText(text: string, file: string): Policy {
     const problems = locateZodIssues(result.error.issues, data, doc, policyFileSchema).map((problem) =>
       // A severities key is a finding kind: say so rather than "unknown field".
       problem.path[0] === 'severities' && problem.path.length === 2 && problem.message.startsWith('unknown field')
-        ? { ...problem, message: `unknown finding kind "${String(problem.path[1])}" (kinds: ${FINDING_KINDS.join(', ')})` }
+        ? { ...problem, message: `unknown finding kind "${String(problem.path[1])}" (kinds: ${POLICY_KINDS.join(', ')})` }
         : problem,
     );
     const first = problems[0];
@@ -295,6 +302,15 @@ const FAIL_ON_RANK: Record<FailOn, number> = { never: Number.POSITIVE_INFINITY, 
 /** True when a finding of this severity makes the run fail at the --fail-on level. */
 export function failsAt(severity: Severity, failOn: FailOn): boolean {
   return severity !== 'off' && SEVERITY_RANK[severity] >= FAIL_ON_RANK[failOn];
+}
+
+/**
+ * With hosts that were not up: 3 (not judged) when one of them is at error, the default; at a
+ * lower severity (a policy's choice) it counts at --fail-on like any finding.
+ */
+export function exitCodeWithHostFindings(hostFindings: readonly Pick<HostFinding, 'severity'>[], failOn: FailOn, findingsExitCode: 0 | 1): 0 | 1 | 3 {
+  if (hostFindings.some((finding) => finding.severity === 'error')) return EXIT_HOST_NOT_JUDGED;
+  return findingsExitCode === 1 || hostFindings.some((finding) => failsAt(finding.severity, failOn)) ? 1 : 0;
 }
 
 /** 0 conformant at the chosen level, 1 findings at or above it. */

@@ -4,7 +4,7 @@
  * --strict or --fail-on, at another moment (waivers expire). Scans need not be repeated. Pure.
  */
 import type { ScanResult } from '../result/model.js';
-import { checkConformance } from './diff.js';
+import { checkConformance, checkHostStatus } from './diff.js';
 import type { FailOn } from './model.js';
 import type { Policy } from './policy.js';
 
@@ -31,5 +31,6 @@ export function rejudgeResult(result: ScanResult, options: RejudgeOptions): Scan
   const conditions = options.policy?.conditions ?? [];
   // The "since the previous run" section compared the findings as they were judged: it would be stale.
   const { sincePrevious: _stale, ...judged } = result;
-  return { ...judged, conformance: { ...rest, ...(conditions.length > 0 ? { conditions } : {}), failOn: options.failOn, findings } };
+  const hostFindings = checkHostStatus(result.hosts, options.policy);
+  return { ...judged, conformance: { ...rest, ...(conditions.length > 0 ? { conditions } : {}), failOn: options.failOn, findings, hostFindings } };
 }

@@ -37,7 +37,7 @@ export function judgeLikeCurrent(previous: ScanResult, current: ScanResult, chec
     now: new Date(current.startedAt),
     ...(previous.checks ? { services: previous.checks.services } : {}),
   });
-  return { ...previous, conformance: { ...current.conformance, findings, hostFindings: checkHostStatus(previous.hosts) } };
+  return { ...previous, conformance: { ...current.conformance, findings, hostFindings: checkHostStatus(previous.hosts, check.policy) } };
 }
 
 /** The section for `current`'s reports. `check` is the conformance check this run was judged with. */

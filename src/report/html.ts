@@ -94,7 +94,7 @@ export function renderHtml(result: ScanResult): string {
     out.push(`<h2>Hosts not judged (${view.hostFindings.length})</h2>`, '<table id="hosts-not-up"><thead><tr><th>Severity</th><th>Host</th><th>Status</th><th>Detail</th></tr></thead><tbody>');
     for (const finding of view.hostFindings) {
       const host = result.hosts.find((candidate) => candidate.address === finding.host);
-      out.push(`<tr><td class="sev error">error</td><td>${h(host ? describeHost(host) : finding.host)}</td><td>${h(finding.status.state)}</td><td>${h(finding.message)}</td></tr>`);
+      out.push(`<tr><td class="sev ${finding.severity}">${finding.severity}</td><td>${h(host ? describeHost(host) : finding.host)}</td><td>${h(finding.status.state)}</td><td>${h(finding.message)}</td></tr>`);
     }
     out.push('</tbody></table>');
   }

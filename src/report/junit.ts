@@ -43,9 +43,10 @@ export function renderJunitSuites(result: ScanResult, firstId = 0): string[] {
     const cases: TestCase[] = [];
     // A host that was not up is one test that could not run (JUnit's error), not a failure per port.
     const notUp = view.hostFindings.find((finding) => finding.host === hostMap.host.address);
-    if (notUp) cases.push({ classname: `${hostPrefix}.host`, name: 'host status', outcome: { type: 'error', finding: notUp } });
     const outcomeOf = (finding: Finding | undefined): TestCase['outcome'] =>
       !finding ? { type: 'skipped' } : failsAt(finding.severity, failOn) ? { type: 'failure', finding } : { type: 'pass' };
+    // Below error (a policy's choice: a site down for maintenance) it fails only at --fail-on, like a finding.
+    if (notUp) cases.push({ classname: `${hostPrefix}.host`, name: 'host status', outcome: notUp.severity === 'error' || failsAt(notUp.severity, failOn) ? { type: 'error', finding: notUp } : { type: 'pass' } });
     for (const { component, entries } of notUp ? [] : hostMap.components) {
       for (const entry of entries) {
         if (entry.dynamic) continue; // a media range is not a listener; its open ports are cases below

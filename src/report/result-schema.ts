@@ -211,7 +211,7 @@ export const scanResultSchema = z.object({
       expectations: z.array(expectationSchema),
       findings: z.array(findingSchema),
       hostFindings: z.array(
-        z.object({ kind: z.literal('host-not-up'), severity: z.literal('error'), host: z.string(), status: hostStatusSchema, message: z.string() }),
+        z.object({ kind: z.literal('host-not-up'), severity, host: z.string(), status: hostStatusSchema, message: z.string() }),
       ),
     })
     .optional(),

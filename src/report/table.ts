@@ -61,7 +61,7 @@ export function renderTable(result: ScanResult, options: RenderOptions = {}): st
     const table = createTable(['Severity', 'Host', 'Status', 'Detail'], DETAIL_WIDTH);
     for (const finding of view.hostFindings) {
       const host = result.hosts.find((candidate) => candidate.address === finding.host);
-      table.push([paint.error('error'), clean(host ? describeHost(host) : finding.host), finding.status.state, clean(finding.message)]);
+      table.push([paint[finding.severity](finding.severity), clean(host ? describeHost(host) : finding.host), finding.status.state, clean(finding.message)]);
     }
     lines.push(table.toString());
   }

@@ -8,7 +8,7 @@ import type { FailOn, Finding, FindingKind, HostFinding, Severity } from '../con
 import { FINDING_KINDS, SERVICE_FINDING_KINDS } from '../conformance/model.js';
 import { describeCertificate, formatTlsVersion } from '../conformance/services.js';
 import type { ServiceCheck } from '../checks/model.js';
-import { compareSeverity, exitCodeFor } from '../conformance/policy.js';
+import { compareSeverity, exitCodeFor, exitCodeWithHostFindings } from '../conformance/policy.js';
 import type { Expectation, ExpectationRef } from '../matrix/expectation.js';
 import type { DocumentedState } from '../matrix/model.js';
 import type { ScanResult } from '../result/model.js';
@@ -130,11 +130,11 @@ export function buildReportView(result: ScanResult): ReportView {
     }))
     .filter((group) => group.findings.length > 0);
   const findingsExitCode = conformance ? exitCodeFor(findings, conformance.failOn) : undefined;
-  const hostFindings = checkHostStatus(result.hosts);
+  const hostFindings = conformance?.hostFindings ?? checkHostStatus(result.hosts);
   return {
     result,
     failOn: conformance?.failOn,
-    exitCode: hostFindings.length > 0 ? exitCodeWithHosts(result.hosts, findingsExitCode ?? 0) : findingsExitCode,
+    exitCode: conformance ? exitCodeWithHostFindings(hostFindings, conformance.failOn, findingsExitCode ?? 0) : hostFindings.length > 0 ? exitCodeWithHosts(result.hosts, 0) : undefined,
     findingsExitCode,
     hostFindings,
     counts,

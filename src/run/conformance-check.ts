@@ -88,7 +88,7 @@ export function attachConformance(check: ConformanceCheck, result: ScanResult, n
       ...(matrix.notes.length > 0 ? { notes: matrix.notes } : {}),
       expectations: check.expectations,
       findings,
-      hostFindings: checkHostStatus(result.hosts),
+      hostFindings: checkHostStatus(result.hosts, check.policy),
     },
   };
 }

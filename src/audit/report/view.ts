@@ -16,6 +16,13 @@ export interface AuditHostRow {
 
 const VERDICTS: Record<number, string> = { 0: 'conformant', 1: 'NOT conformant', 3: 'not judged (host down or unreachable)', 130: 'incomplete (interrupted)' };
 
+/** A host its policy let be down (host-not-up below error) was still not judged: its exit code alone would read conformant. */
+function describeVerdict(host: AuditHost): string {
+  const notUp = host.result.conformance?.hostFindings[0];
+  if (notUp && notUp.severity !== 'error') return `not judged (host ${notUp.status.state}; ${notUp.severity} by policy)`;
+  return VERDICTS[host.exitCode] ?? `exit ${host.exitCode}`;
+}
+
 /** A file name for a host page: the address with what a file system or URL dislikes replaced. */
 export function hostPageName(address: string): string {
   return `hosts/${address.replace(/[^0-9A-Za-z.-]/g, '_')}.html`;
@@ -29,7 +36,7 @@ export function buildAuditRows(audit: AuditResult): AuditHostRow[] {
       page: hostPageName(host.address),
       label: host.name === undefined ? host.address : `${host.name} (${host.address})`,
       matrix: conformance ? `${conformance.matrix.id} · ${conformance.selection.components.join(', ')} · ${conformance.selection.platform}` : 'no matrix',
-      verdict: VERDICTS[host.exitCode] ?? `exit ${host.exitCode}`,
+      verdict: describeVerdict(host),
       counts: buildReportView(host.result).counts,
     };
   });
