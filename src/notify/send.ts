@@ -5,7 +5,6 @@
  * carry secrets (webhook tokens): a target is given as "env:NAME" to read it from the
  * environment, and only its redacted form (scheme, host, "/…") is ever shown.
  */
-import { request } from 'undici';
 import { PortmatrixError } from '../errors.js';
 
 export interface NotifyTarget {
@@ -59,6 +58,8 @@ export function parseNotifyTarget(value: string, env: Record<string, string | un
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 export async function deliver(target: NotifyTarget, body: string, options: SendOptions = DEFAULT_SEND_OPTIONS): Promise<DeliveryOutcome> {
+  // Loaded here, not at start-up: undici is a large module that a run without --notify never needs.
+  const { request } = await import('undici');
   let last: Pick<DeliveryOutcome, 'status' | 'error'> = {};
   for (let attempt = 1; attempt <= options.attempts; attempt++) {
     if (attempt > 1) await sleep(options.backoffMs * 2 ** (attempt - 2));

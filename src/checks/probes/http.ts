@@ -4,7 +4,6 @@
  * are sent, and at most a small part of the body is read before the connection is closed.
  */
 import type { Duplex } from 'node:stream';
-import { Client } from 'undici';
 import { toUntrustedLine } from '../../util/untrusted-text.js';
 import { TOOL_NAME, TOOL_VERSION } from '../../version.js';
 import type { HttpSeen } from '../model.js';
@@ -24,6 +23,8 @@ function header(value: string | string[] | undefined): string | undefined {
 }
 
 export async function probeHttp(socket: Duplex, options: HttpProbeOptions): Promise<AppAnswer> {
+  // Loaded here, not at start-up: undici is a large module that a scan without HTTP checks never needs.
+  const { Client } = await import('undici');
   const origin = `${options.tls ? 'https' : 'http'}://${options.authority}`;
   // undici speaks HTTP over the socket we opened: the connection count and the TLS details stay ours.
   const client = new Client(origin, {
