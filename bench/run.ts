@@ -1,3 +1,4 @@
+// The bench is one report: targets, runs, table and verdicts read top to bottom in one file (~410 lines).
 /**
  * `npm run bench`: portmatrix against nmap on the same emulated targets in the same run.
  *
@@ -23,7 +24,7 @@
  */
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import Table from 'cli-table3';
@@ -68,6 +69,17 @@ const ICMP_REFILL_PAUSE_MS = 7_000;
 const EXIT_GRACE_MS = 10_000;
 
 const root = PACKAGE_ROOT;
+
+/** The goals of issue 15 for the SYN scan: portmatrix / nmap wall-time ratio at most this. */
+const RATIO_GOALS: Partial<Record<TargetName, number>> = { conformant: 0.5, hardened: 0.05, lossy: 0.1 };
+/** The second look may cost at most this share of the scan's own time. */
+const SECOND_LOOK_GOAL = 0.05;
+
+function loadAverage(): string {
+  return loadavg()
+    .map((value) => value.toFixed(2))
+    .join(' ');
+}
 
 interface RunRecord {
   repetition: number;
@@ -295,6 +307,27 @@ function printTable(reports: TargetReport[]): void {
     }
   }
   process.stdout.write(`${table.toString()}\n`);
+  for (const report of reports) process.stdout.write(`${verdict(report)}\n`);
+}
+
+/** One line per target: each goal, met or missed, with the figure it was judged on. */
+function verdict(report: TargetReport): string {
+  const pm = summarize(report, 'portmatrix');
+  const nmap = summarize(report, 'nmap');
+  const checks: string[] = [];
+  const goal = RATIO_GOALS[report.target];
+  const ratio = pm.medianS / nmap.medianS;
+  if (goal !== undefined) checks.push(`${ratio <= goal ? 'met' : 'MISSED'} ratio ${ratio.toFixed(3)} <= ${goal}`);
+  const errors = pm.errors.every((count) => count === 0);
+  checks.push(`${errors ? 'met' : 'MISSED'} 0 state errors`);
+  if (report.transport === 'tcp') {
+    const handshakes = pm.handshakes.every((count) => count === 0);
+    checks.push(`${handshakes ? 'met' : 'MISSED'} 0 handshakes at the target`);
+  }
+  if (pm.secondLookShare !== null && pm.secondLookShare > 0) {
+    checks.push(`${pm.secondLookShare <= SECOND_LOOK_GOAL ? 'met' : 'MISSED'} second look ${(pm.secondLookShare * 100).toFixed(1)} % <= ${SECOND_LOOK_GOAL * 100} %`);
+  }
+  return `${report.target}: ${checks.join(', ')}`;
 }
 
 async function main(): Promise<number> {
@@ -344,6 +377,12 @@ async function main(): Promise<number> {
     return 3;
   }
   await removeStaleTestHosts();
+  const loadAtStart = loadAverage();
+  // What is compared, and on what machine: the table alone does not say.
+  process.stderr.write(
+    `portmatrix scan --profile ${values.profile} --${scanType} --ports all (--matrix ${MATRIX}, --checks none) vs nmap ${scanType === 'syn' ? '-sS' : '-sT'} -p- -T4 -n -Pn; ` +
+      `${repetitions} repetition(s), order alternating; ${availableParallelism()} CPUs, load average ${loadAtStart} (1, 5, 15 min) at the start\n`,
+  );
   const workDir = path.join(tmpdir(), `portmatrix-bench-${process.pid}`);
   await mkdir(workDir, { recursive: true });
   const startedAt = new Date();
@@ -355,12 +394,17 @@ async function main(): Promise<number> {
   } finally {
     await rm(workDir, { recursive: true, force: true });
   }
+  const loadAtEnd = loadAverage();
   printTable(reports);
+  process.stdout.write(
+    `profile ${values.profile}, scan type ${scanType}; ${availableParallelism()} CPUs; load average at start ${loadAtStart}, at end ${loadAtEnd} (1, 5, 15 min): ` +
+      `wall times on a loaded machine are longer for both tools, the ratio less so\n`,
+  );
   const resultsDir = path.join(root, 'bench', 'results');
   await mkdir(resultsDir, { recursive: true });
   const file = path.join(resultsDir, `bench-${startedAt.toISOString().replaceAll(':', '-')}.json`);
   const summary = reports.map((report) => ({ target: report.target, portmatrix: summarize(report, 'portmatrix'), nmap: summarize(report, 'nmap') }));
-  await writeFile(file, `${JSON.stringify({ startedAt: startedAt.toISOString(), finishedAt: new Date().toISOString(), repetitions, profile: values.profile, scanType, summary, reports }, null, 2)}\n`);
+  await writeFile(file, `${JSON.stringify({ startedAt: startedAt.toISOString(), finishedAt: new Date().toISOString(), repetitions, profile: values.profile, scanType, cpus: availableParallelism(), loadAverage: { start: loadAtStart, end: loadAtEnd }, summary, reports }, null, 2)}\n`);
   process.stderr.write(`wrote ${path.relative(process.cwd(), file)}\n`);
   return 0;
 }
