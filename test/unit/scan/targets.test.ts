@@ -5,9 +5,14 @@ import { describe, expect, it } from 'vitest';
 import { PortmatrixError } from '../../../src/errors.js';
 import { readTargetsFile, resolveTargets } from '../../../src/scan/targets.js';
 
+/** A resolver that knows no name: a test never asks the machine's DNS about a name it did not map itself. */
+const resolveNothing = async (name: string): Promise<never> => {
+  throw Object.assign(new Error(`getaddrinfo ENOTFOUND ${name}`), { code: 'ENOTFOUND' });
+};
+
 async function targetError(specs: string[], maxHosts = 256): Promise<PortmatrixError> {
   try {
-    await resolveTargets(specs, { maxHosts });
+    await resolveTargets(specs, { maxHosts, resolve: resolveNothing });
   } catch (error) {
     expect(error).toBeInstanceOf(PortmatrixError);
     return error as PortmatrixError;
