@@ -17,6 +17,7 @@ import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { ipv4ToNumber, numberToIpv4 } from '../src/util/ipv4.js';
 import type { AuditResult } from '../src/audit/model.js';
 import { PROFILES, type ProfileName } from '../src/defaults.js';
 import { createTestHost, type TestHost } from '../src/emulator/netns.js';
@@ -39,13 +40,8 @@ interface Measured {
 }
 
 function hostsOfBlock(block: string, count: number): string[] {
-  const [base] = block.split('/');
-  const [a, b, c, d] = base!.split('.').map(Number) as [number, number, number, number];
-  const first = ((a << 24) | (b << 16) | (c << 8) | d) >>> 0;
-  return Array.from({ length: count }, (_, index) => {
-    const value = first + 1 + index;
-    return [value >>> 24, (value >>> 16) & 255, (value >>> 8) & 255, value & 255].join('.');
-  });
+  const first = ipv4ToNumber(block.split('/')[0] ?? '');
+  return Array.from({ length: count }, (_, index) => numberToIpv4(first + 1 + index));
 }
 
 /** Ports a host result gets wrong: open ones must be exactly OPEN_PORTS (within the plan), all else closed. */

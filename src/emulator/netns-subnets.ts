@@ -7,6 +7,7 @@
 import { closeSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { isAlive, linkNameFor, removeHostSync, runSync, safeUnlink } from './netns-commands.js';
+import { ipv4ToNumber, numberToIpv4 } from '../util/ipv4.js';
 
 /** 198.18.0.0/15 split into /30s: 32768 subnets. */
 const RANGE_BASE = ((198 << 24) | (18 << 16)) >>> 0; // unsigned: 198 << 24 alone is a negative int32
@@ -18,26 +19,18 @@ export const PREFIX_LENGTH_6 = 64;
 /** Where subnet claims live; /run is cleared at boot, like the namespaces themselves. */
 export const CLAIM_DIR = '/run/portmatrix-netns';
 
-export function ipv4ToString(value: number): string {
-  return [value >>> 24, (value >>> 16) & 255, (value >>> 8) & 255, value & 255].join('.');
-}
-
-function ipv4ToNumber(text: string): number {
-  const parts = text.split('.').map(Number);
-  return (((parts[0] ?? 0) << 24) | ((parts[1] ?? 0) << 16) | ((parts[2] ?? 0) << 8) | (parts[3] ?? 0)) >>> 0;
-}
 
 /** The addresses of subnet `index`: the caller's side (peer) and the test host's. */
 export function subnetAddresses(index: number): { peer: string; host: string; peer6: string; host6: string } {
   const network = RANGE_BASE + index * 4;
   // Canonical text (RFC 5952), as the scanner writes addresses: subnet 0 is fd70:6d74:6573::/64.
   const prefix6 = index === 0 ? `${ULA_PREFIX}:` : `${ULA_PREFIX}:${index.toString(16)}:`;
-  return { peer: ipv4ToString(network + 1), host: ipv4ToString(network + 2), peer6: `${prefix6}:1`, host6: `${prefix6}:2` };
+  return { peer: numberToIpv4(network + 1), host: numberToIpv4(network + 2), peer6: `${prefix6}:1`, host6: `${prefix6}:2` };
 }
 
 /** The first address of `size` subnets from `index` on: a routed block's network address. */
 export function subnetNetwork(index: number): string {
-  return ipv4ToString(RANGE_BASE + index * 4);
+  return numberToIpv4(RANGE_BASE + index * 4);
 }
 
 /** The subnet an address of ours belongs to (either family), or null for any other address. */

@@ -7,6 +7,7 @@ import { isIP } from 'node:net';
 import { VALUE_RANGES } from '../defaults.js';
 import { PortmatrixError } from '../errors.js';
 import { readInputText } from '../util/read-input.js';
+import { ipv4ToNumber, numberToIpv4 } from '../util/ipv4.js';
 
 export interface ResolvedTarget {
   /** As the user wrote it (for a CIDR member: the block; for a name: the name). */
@@ -27,14 +28,6 @@ const NAME = /^(?=.{1,253}$)[a-z0-9_](?:[a-z0-9_-]{0,62}[a-z0-9])?(?:\.[a-z0-9_]
 
 function targetError(spec: string, what: string, hint: string): PortmatrixError {
   return new PortmatrixError('E_TARGET', `target ${JSON.stringify(spec)}: ${what}`, { hint });
-}
-
-function ipv4ToNumber(address: string): number {
-  return address.split('.').reduce((value, octet) => value * 256 + Number(octet), 0);
-}
-
-function numberToIpv4(value: number): string {
-  return [24, 16, 8, 0].map((shift) => Math.floor(value / 2 ** shift) % 256).join('.');
 }
 
 function ipv6ToBigInt(address: string): bigint {
