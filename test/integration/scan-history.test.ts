@@ -145,6 +145,30 @@ describe('portmatrix scan --history', () => {
     expect(againstSecond.drift.hosts[0].ports).toEqual([{ transport: 'tcp', port: gone, before: 'open', after: 'closed' }]);
   });
 
+  it('a previous run of another matrix version: the section says so, and nothing drifted shows no drift', async () => {
+    const stays = await listen();
+    // The next edition of the document: another id, other row ids, the same expectations.
+    const next = readFileSync(MATRIX, 'utf8').replace('id: small-pbx-1.0', 'id: small-pbx-1.1').replace('version: "1.0"', 'version: "1.1"').replaceAll('- id: core-', '- id: core11-');
+    writeFileSync(path.join(work, 'small-1.1.yaml'), next);
+    const first = await run(scanArgs([portOf(stays), 5488], '--history', 'editions'));
+    expect(first.status, first.stderr).toBe(1);
+    const second = await run([...scanArgs([portOf(stays), 5488], '--history', 'editions', '--format', 'json').map((arg) => (arg === MATRIX ? 'small-1.1.yaml' : arg))]);
+    expect(second.status, second.stderr).toBe(1);
+    const result = JSON.parse(second.stdout);
+    // The missing listener on 5488 is the same finding under a new row id: judged again, it is no drift.
+    expect(result.conformance.findings.some((finding: { kind: string; ref?: { rowId: string } }) => finding.kind === 'missing-listener' && finding.ref?.rowId === 'core11-2')).toBe(true);
+    expect(result.sincePrevious.matrixChanged).toEqual({ before: 'small-pbx-1.0', after: 'small-pbx-1.1' });
+    expect(result.sincePrevious.drift.equal).toBe(true);
+    expect(result.sincePrevious.drift.before.matrices).toEqual(['small-pbx-1.0']);
+    const table = await run(scanArgs([portOf(stays), 5488], '--baseline', path.join('editions', readlinkSync(path.join(work, 'editions', 'latest')))).map((arg) => (arg === MATRIX ? 'small-1.1.yaml' : arg)));
+    expect(table.stdout).toContain('no change on 1 host');
+    // Its baseline is the run of 1.1 now: the same matrix, nothing to say about editions.
+    expect(table.stdout).not.toContain('was judged against');
+    const back = await run(scanArgs([portOf(stays), 5488], '--baseline', path.join('editions', readlinkSync(path.join(work, 'editions', 'latest')))));
+    expect(back.stdout).toContain('The previous run was judged against small-pbx-1.1: its ports are judged again against small-pbx-1.0 here');
+    expect(back.stdout).toContain('no change on 1 host');
+  });
+
   it('an interrupted scan writes its output, marked incomplete, and is not kept: latest stays the last complete run', async () => {
     const stays = await listen();
     const args = scanArgs([portOf(stays)], '--history', 'interrupted');
