@@ -5,7 +5,7 @@
  * listeners while this runs, so "open" is checked against the kernel's own listener table.
  */
 import { execFile, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -172,8 +172,9 @@ describe('portmatrix scan (built CLI)', () => {
     expect(stderr.trim().split('\n')).toHaveLength(1);
   });
 
-  it('Ctrl-C writes what was scanned, marked incomplete, and exits 130', async () => {
+  it('Ctrl-C writes what was scanned, marked incomplete, and exits 130', async ({ onTestFinished }) => {
     const dir = mkdtempSync(join(tmpdir(), 'pm-sigint-'));
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
     const output = join(dir, 'partial.json');
     // gentle: 300 connections a second, so a full sweep takes minutes and the interrupt lands mid-scan.
     const child = spawn(process.execPath, [CLI, 'scan', '127.0.0.1', '--format', 'json', '--output', output], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });

@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -78,8 +78,9 @@ describe('resolveTargets', () => {
     expect(error.message).toContain(JSON.stringify(spec));
     expect(error.message).not.toContain('\n');
   });
-  it('reads a targets file with comments', async () => {
+  it('reads a targets file with comments', async ({ onTestFinished }) => {
     const dir = mkdtempSync(join(tmpdir(), 'pm-targets-'));
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
     const file = join(dir, 'targets.txt');
     writeFileSync(file, '# lab hosts\n127.0.0.1\n\n127.0.0.2 # second\n');
     expect(await readTargetsFile(file)).toEqual(['127.0.0.1', '127.0.0.2']);
