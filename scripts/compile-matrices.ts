@@ -1,11 +1,12 @@
 /**
- * Part of `npm run build`: each built-in matrix's YAML data as JSON in dist/matrices/, named with
- * the SHA-256 of the text it came from. Loading a built-in then skips the YAML parser (most of a
+ * Part of `npm run build`: each built-in matrix, validated, as JSON in dist/matrices/, named with
+ * the SHA-256 of the text it came from. Loading a built-in then skips the YAML parser and the schema (most of a
  * scan's start-up); an edited YAML no longer matches its hash and is parsed as before.
  */
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { BUILTIN_MATRIX_DIR, COMPILED_MATRIX_DIR, compileMatrixText, listBuiltinMatrixIds } from '../src/matrix/load.js';
+import { BUILTIN_MATRIX_DIR, COMPILED_MATRIX_DIR, listBuiltinMatrixIds } from '../src/matrix/load.js';
+import { compileMatrixText } from '../src/matrix/parse.js';
 
 await mkdir(COMPILED_MATRIX_DIR, { recursive: true });
 for (const id of await listBuiltinMatrixIds()) {

@@ -10,7 +10,7 @@ import { AUDIT_FILE_FORMATS, renderAuditJson, writeAuditReports, type AuditFileF
 import { parseAuditText } from '../audit/schema.js';
 import { PortmatrixError } from '../errors.js';
 import { shouldColor } from '../output/reports.js';
-import { readResult } from './report-command.js';
+import { readResult } from './read-result.js';
 
 interface MergeFlags {
   allowMixedMatrices?: boolean;

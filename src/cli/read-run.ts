@@ -4,7 +4,7 @@ import { AUDIT_SCHEMA_ID } from '../audit/model.js';
 import { parseAuditText } from '../audit/schema.js';
 import { driftRunOf, type DriftRun } from '../conformance/drift.js';
 import { declaredSchema, parseResultText } from '../report/parse-result.js';
-import { readResult } from './report-command.js';
+import { readResult } from './read-result.js';
 
 export async function readRunFile(file: string): Promise<DriftRun> {
   const text = await readResult(file);

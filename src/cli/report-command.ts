@@ -10,7 +10,7 @@ import { rejudgeResult } from '../conformance/rejudge.js';
 import { PortmatrixError } from '../errors.js';
 import { parseResultText } from '../report/parse-result.js';
 import type { ScanResult } from '../result/model.js';
-import { readInputText } from '../util/read-input.js';
+import { readResult } from './read-result.js';
 import { toTerminalText } from '../util/untrusted-text.js';
 import { planOutputs, writeReports } from '../output/reports.js';
 import { readPolicyFile } from '../run/conformance-check.js';
@@ -59,8 +59,4 @@ async function rejudge(saved: ScanResult, flags: ReportFlags, file: string): Pro
     failOn: flags.failOn ?? saved.conformance.failOn,
     now: new Date(),
   });
-}
-
-export function readResult(file: string): Promise<string> {
-  return readInputText(file, { label: file, code: 'E_RESULT', hint: 'pass a result written by "portmatrix scan --format json --output FILE"' });
 }

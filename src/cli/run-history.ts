@@ -14,7 +14,7 @@ import { deliverAll, parseNotifyTarget, type NotifyTarget } from '../notify/send
 import { NOTIFY_FORMATS, renderNotification, summarizeForNotification, type NotifyFormat, type NotifyLevel } from '../notify/summary.js';
 import { toTerminalText } from '../util/untrusted-text.js';
 import { parseWholeNumber } from './option-values.js';
-import { readResult } from './report-command.js';
+import { readResult } from './read-result.js';
 
 export interface HistoryFlags {
   history?: string;
@@ -75,11 +75,11 @@ export async function openRunHistory(flags: HistoryFlags, env: Record<string, st
  * The run to compare with: --baseline, else the history's latest (`inEntry` names the file inside
  * an audit's entry folder); undefined for a first run. Read before scanning: a bad one is exit 2.
  */
-export async function readPreviousRun<Run>(history: RunHistory, inEntry: string | undefined, parse: (text: string, file: string) => Run): Promise<{ run: Run; source: string } | undefined> {
+export async function readPreviousRun<Run>(history: RunHistory, inEntry: string | undefined, parse: (text: string, file: string) => Run | Promise<Run>): Promise<{ run: Run; source: string } | undefined> {
   const latest = history.baseline === undefined && history.dir !== undefined ? await readLatest(history.dir) : undefined;
   const file = history.baseline ?? (latest === undefined || inEntry === undefined ? latest : path.join(latest, inEntry));
   if (file === undefined) return undefined;
-  return { run: parse(await readResult(file), file), source: file };
+  return { run: await parse(await readResult(file), file), source: file };
 }
 
 /** Keeps a complete run in the history; returns the entry written, undefined when none (no --history, or an interrupted run). */

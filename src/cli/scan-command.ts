@@ -29,7 +29,6 @@ import { readTargetsFile } from '../scan/targets.js';
 import { driftRunOf } from '../conformance/drift.js';
 import { compareWithPrevious } from '../history/since-previous.js';
 import { renderJson } from '../report/json.js';
-import { parseResultText } from '../report/parse-result.js';
 import { toTerminalText } from '../util/untrusted-text.js';
 import { parseWholeNumber } from './option-values.js';
 import { addHistoryOptions, exitCodeAfterNotify, keepRun, notifyRun, openRunHistory, readPreviousRun, type HistoryFlags } from './run-history.js';
@@ -157,7 +156,8 @@ export async function runScanCommand(targetSpecs: string[], options: ScanCommand
   const outputs = await planOutputs(options.format, options.output);
   const runOptions = await toRunOptions(targetSpecs, options);
   const history = await openRunHistory(options, process.env);
-  const previous = await readPreviousRun(history, undefined, parseResultText);
+  // The result parser (zod) loads only when there is a previous run to read.
+  const previous = await readPreviousRun(history, undefined, async (text, file) => (await import('../report/parse-result.js')).parseResultText(text, file));
   const log = (line: string): void => void process.stderr.write(`${line}\n`);
   let delivered = true;
   const { exitCode } = await runAndReport(runOptions, {

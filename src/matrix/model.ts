@@ -4,6 +4,9 @@
  */
 import { z } from 'zod';
 import { parsePortSpec } from '../model/port-range.js';
+import { CONDITION_KINDS } from './conditions.js';
+
+export { CONDITION_KINDS };
 
 /** One port 1-65535 without leading zeros; lets schema.json (editors) check port specs too. */
 const PORT_PATTERN = '(?:6553[0-5]|655[0-2]\\d|65[0-4]\\d{2}|6[0-4]\\d{3}|[1-5]\\d{4}|[1-9]\\d{0,3})';
@@ -46,7 +49,6 @@ export const documentedStateSchema = z.union([
  * Why a documented listener may rightly be absent: the document's prose makes it depend on
  * something the State column does not show. `text` keeps the document's words.
  */
-export const CONDITION_KINDS = ['ha', 'localhost-only', 'feature', 'role', 'legacy', 'client-side', 'multicast'] as const;
 export const conditionKindSchema = z.enum(CONDITION_KINDS);
 export const conditionSchema = z.strictObject({
   kind: conditionKindSchema.describe(

@@ -4,7 +4,7 @@
  */
 import { checkConformance, checkHostStatus } from '../conformance/diff.js';
 import type { FailOn } from '../conformance/model.js';
-import { checkPolicyRows, exitCodeFor, parsePolicyText, type Policy } from '../conformance/policy.js';
+import { checkPolicyRows, exitCodeFor, type Policy } from '../conformance/policy.js';
 import { DEFAULT_FAIL_ON } from '../defaults.js';
 import type { Expectation, Selection } from '../matrix/expectation.js';
 import { loadMatrix, type LoadedMatrix } from '../matrix/load.js';
@@ -64,7 +64,8 @@ function withConditions(policy: Policy | undefined, declared: readonly string[])
 
 export async function readPolicyFile(file: string): Promise<Policy> {
   const text = await readInputText(file, { label: `policy file ${file}`, code: 'E_POLICY', hint: 'check the --policy path' });
-  return parsePolicyText(text, file);
+  // The file's parser (yaml, zod) loads only when there is a policy file.
+  return (await import('../conformance/policy-file.js')).parsePolicyText(text, file);
 }
 
 /** Adds the conformance section (findings at this moment's policy) to a finished scan result. */

@@ -16,7 +16,7 @@ import {
   type Matrix,
   type MatrixInput,
 } from '../../src/index.js';
-import { parseMatrixText } from '../../src/matrix/load.js';
+import { parseMatrixText } from '../../src/matrix/parse.js';
 import { stringify } from 'yaml';
 
 function listen(): Promise<Server> {

@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { parsePolicyText } from '../../../src/conformance/policy.js';
+import { parsePolicyText } from '../../../src/conformance/policy-file.js';
 import { rejudgeResult } from '../../../src/conformance/rejudge.js';
 import { renderJson } from '../../../src/report/json.js';
 import { renderJunit } from '../../../src/report/junit.js';

@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { checkConformance } from '../../../src/conformance/diff.js';
-import { checkPolicyRows, exitCodeFor, parsePolicyText } from '../../../src/conformance/policy.js';
+import { checkPolicyRows, exitCodeFor } from '../../../src/conformance/policy.js';
+import { parsePolicyText } from '../../../src/conformance/policy-file.js';
 import type { Finding } from '../../../src/conformance/model.js';
 import { PortmatrixError } from '../../../src/errors.js';
 import { driftedHost, EXPECTATIONS, NOW } from './sample.js';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ServiceCheck, TlsVersion } from '../../../src/checks/model.js';
 import { checkConformance } from '../../../src/conformance/diff.js';
-import { parsePolicyText } from '../../../src/conformance/policy.js';
+import { parsePolicyText } from '../../../src/conformance/policy-file.js';
 import type { Expectation } from '../../../src/matrix/expectation.js';
 import type { HostScan } from '../../../src/model/port-state.js';
 

@@ -7,7 +7,9 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { BUILTIN_MATRIX_DIR, compileMatrixText, listBuiltinMatrixIds, loadMatrix, parseMatrixText, readCompiledMatrixData } from '../../../src/matrix/load.js';
+import { readCompiledMatrixData } from '../../../src/matrix/compiled.js';
+import { BUILTIN_MATRIX_DIR, listBuiltinMatrixIds, loadMatrix } from '../../../src/matrix/load.js';
+import { compileMatrixText, parseMatrixText } from '../../../src/matrix/parse.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'portmatrix-compiled-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -3,7 +3,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { PortmatrixError } from '../../../src/errors.js';
-import { listBuiltinMatrixIds, loadMatrix, parseMatrixText } from '../../../src/matrix/load.js';
+import { listBuiltinMatrixIds, loadMatrix } from '../../../src/matrix/load.js';
+import { parseMatrixText } from '../../../src/matrix/parse.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const smallPath = path.join(repoRoot, 'fixtures/matrix/small.yaml');
