@@ -19,7 +19,7 @@ import { parsePortSpec, rangesContain } from '../model/port-range.js';
 import type { PortRange } from '../model/port-range.js';
 import type { Transport } from '../model/port-state.js';
 import type { Expectation } from '../matrix/expectation.js';
-import { CONDITION_KINDS } from '../matrix/conditions.js';
+import { CONDITION_KINDS } from '../matrix/condition-kinds.js';
 import type { MatrixRow } from '../matrix/model.js';
 import type { TlsVersion } from '../checks/model.js';
 import { DEFAULT_CERTIFICATE_EXPIRY_DAYS, DEFAULT_TLS_FLOOR } from '../defaults.js';

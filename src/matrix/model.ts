@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import { parsePortSpec } from '../model/port-range.js';
-import { CONDITION_KINDS } from './conditions.js';
+import { CONDITION_KINDS } from './condition-kinds.js';
 
 export { CONDITION_KINDS };
 
@@ -45,10 +45,7 @@ export const documentedStateSchema = z.union([
       : 'expected a state (open, closed, filtered, n/a) or { conditional: "document text" }',
 });
 
-/**
- * Why a documented listener may rightly be absent: the document's prose makes it depend on
- * something the State column does not show. `text` keeps the document's words.
- */
+/** A condition kind (condition-kinds.ts) and the document's words it was read from. */
 export const conditionKindSchema = z.enum(CONDITION_KINDS);
 export const conditionSchema = z.strictObject({
   kind: conditionKindSchema.describe(

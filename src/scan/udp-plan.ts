@@ -5,7 +5,8 @@
  * management hosts. The matrix's part arrives as data (documented ports, protocol hints):
  * scan never reads matrix rows. Pure.
  */
-import { choosePayload, type UdpService } from './payloads/index.js';
+import { chooseService } from './payloads/services.js';
+import type { UdpService } from './payloads/types.js';
 import { parsePortSelection, resolvePortSelection, type PortSelection } from './port-plan.js';
 
 /** Our own list (not nmap's): telephony signalling and the management services around it. */
@@ -61,7 +62,7 @@ export interface UdpProbe {
 export function planUdpProbes(ports: readonly number[], hints: ReadonlyMap<number, UdpPortHint> = new Map()): UdpProbe[] {
   const probes = [...new Set(ports)].map((port): UdpProbe => {
     const hint = hints.get(port);
-    const { service } = choosePayload({ port, ...(hint?.protocol ? { protocol: hint.protocol } : {}) });
+    const service = chooseService({ port, ...(hint?.protocol ? { protocol: hint.protocol } : {}) });
     const tier = hint?.documented ? 0 : service !== 'generic' || COMMON_UDP_PORTS.includes(port) ? 1 : 2;
     return { port, service, tier };
   });

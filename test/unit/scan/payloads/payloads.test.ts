@@ -10,7 +10,8 @@ import { buildDnsQuery, decodeDnsMessage, DNS_CLASS_CHAOS, DNS_TYPE_TXT, dnsPayl
 import { genericPayload, syslogPayload, timePayload } from '../../../../src/scan/payloads/generic.js';
 import { buildGatekeeperRequest, decodeRasMessage, h225RasPayload } from '../../../../src/scan/payloads/h225-ras.js';
 import { buildIaxPoke, decodeIaxFullFrame } from '../../../../src/scan/payloads/iax2.js';
-import { choosePayload, PAYLOADS, serviceForProtocol } from '../../../../src/scan/payloads/index.js';
+import { choosePayload, PAYLOADS } from '../../../../src/scan/payloads/index.js';
+import { serviceForProtocol } from '../../../../src/scan/payloads/services.js';
 import { buildSccrq, buildStopCcn, decodeL2tpControl, l2tpPayload } from '../../../../src/scan/payloads/l2tp.js';
 import { buildMgcpAuditEndpoint, decodeMgcpLine } from '../../../../src/scan/payloads/mgcp.js';
 import { buildNtpRequest, decodeNtpPacket, ntpPayload } from '../../../../src/scan/payloads/ntp.js';
