@@ -1,14 +1,25 @@
 import { defineConfig } from 'vitest/config';
 
+/** The loopback sweep asserts that every open port of 127.0.0.1 has a listener: it runs alone, last. */
+const LOOPBACK_SWEEP = 'test/integration/tcp-loopback.test.ts';
+
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
-    // Namespace tests share the kernel's network state; files run one at a time
-    // so that two tests never fight over ICMP rate limits or CPU-bound timing.
-    fileParallelism: false,
     testTimeout: 120_000,
     hookTimeout: 120_000,
+    // Most of a file's time is spent waiting on sockets, timeouts and child processes, not on a CPU:
+    // more files in flight than the 2 cores of the CI machines. Test hosts are pid-tagged and claim
+    // their subnets, so namespace files run side by side sharing nothing but the machine, and
+    // their measurements hold under load (src/emulator/path-measurement.ts).
+    maxWorkers: 3,
     // After the default output: one summary of the tests skipped for a missing tool or source.
     reporters: ['default', './test/helpers/skip-summary.ts'],
+    projects: [
+      { extends: true, test: { name: 'unit', include: ['test/unit/**/*.test.ts'] } },
+      { extends: true, test: { name: 'integration', include: ['test/integration/**/*.test.ts'], exclude: [LOOPBACK_SWEEP] } },
+      { extends: true, test: { name: 'netns', include: ['test/netns/**/*.test.ts'] } },
+      // Any listener another file opens for a moment would read as open without a listener here.
+      { extends: true, test: { name: 'loopback-sweep', include: [LOOPBACK_SWEEP], sequence: { groupOrder: 1 } } },
+    ],
   },
 });
