@@ -14,10 +14,10 @@ export default defineConfig({
     maxWorkers: 3,
     // After the default output: one summary of the tests skipped for a missing tool or source.
     reporters: ['default', './test/helpers/skip-summary.ts'],
+    // One project for all the rest, not one per folder: vitest runs projects one after the other
+    // and orders files (longest or largest first) only within a project.
     projects: [
-      { extends: true, test: { name: 'unit', include: ['test/unit/**/*.test.ts'] } },
-      { extends: true, test: { name: 'integration', include: ['test/integration/**/*.test.ts'], exclude: [LOOPBACK_SWEEP] } },
-      { extends: true, test: { name: 'netns', include: ['test/netns/**/*.test.ts'] } },
+      { extends: true, test: { name: 'parallel', include: ['test/**/*.test.ts'], exclude: [LOOPBACK_SWEEP] } },
       // Any listener another file opens for a moment would read as open without a listener here.
       { extends: true, test: { name: 'loopback-sweep', include: [LOOPBACK_SWEEP], sequence: { groupOrder: 1 } } },
     ],

@@ -166,8 +166,8 @@ export async function measurePathBeside(host: Pick<TestHost, 'address'>, options
  * no round trip: so the path's fastest round trip is at least d - j and its median at least d
  * (the median of the delays drawn), on the path's own figures. A missing or short delay cannot
  * pass that, and a loaded machine cannot fail it. Too much delay: the fastest round trip is at
- * most d - j plus a slack that grows with what the reference shows. Missing jitter: the interquartile range is at least j / 2. Loss is checked by
- * checkLoss, on the kernel's counters.
+ * most d - j plus a slack that grows with what the reference shows. Missing jitter: the
+ * interquartile range is at least j / 2. Loss is checked by checkLoss, on the kernel's counters.
  */
 export function checkMeasurement(impairment: Pick<Impairment, 'delayMs' | 'jitterMs'>, measured: PathComparison): string | null {
   const { path, reference } = measured;
