@@ -19,9 +19,9 @@ import { describeNetns } from '../helpers/netns.js';
 
 const REPO = join(import.meta.dirname, '..', '..');
 const CLI = join(REPO, 'bin', 'portmatrix.js');
-/** Short timeouts: silence is what most of these hosts give. --connect: as root the SYN prober is the default, and it does not finish on an address whose neighbour entry went stale (left to its own issue). */
+/** Short timeouts: silence is what most of these hosts give. As root the scan type is the default, SYN. */
 const CAPS = { ...PROFILES.fast, maxRetries: 1, initialRttTimeoutMs: 300, maxRttTimeoutMs: 300 };
-const QUICK = ['--udp', 'none', '--checks', 'none', '--connect', '--profile', 'fast', '--max-retries', '1', '--initial-rtt-timeout', '300', '--max-rtt-timeout', '300', '--no-progress'];
+const QUICK = ['--udp', 'none', '--checks', 'none', '--profile', 'fast', '--max-retries', '1', '--initial-rtt-timeout', '300', '--max-rtt-timeout', '300', '--no-progress'];
 /** An IPv6 host firewall lets neighbour discovery through (IPv6's ARP); without it the host is not even on the link. */
 const NEIGHBOUR_DISCOVERY = 'icmpv6 type { nd-neighbor-solicit, nd-neighbor-advert } accept;';
 const dir = mkdtempSync(join(tmpdir(), 'portmatrix-host-status-'));
@@ -103,6 +103,8 @@ table inet portmatrix_host_status {
     const down = await runCli([...base, '--output', join(dir, 'down.json')]);
     expect(down.code).toBe(3);
     const result = parseResultText(readFileSync(join(dir, 'down.json'), 'utf8'), 'down.json');
+    // The namespace tests run as root: the default scan type, SYN, is the one tested here.
+    expect(result.parameters.scanType).toBe('syn');
     expect(result.hosts[0]!.status.state).toBe('down');
     expect(['host-unreach', 'no-response']).toContain(result.hosts[0]!.status.reason);
     expect(result.conformance!.findings).toEqual([]);
