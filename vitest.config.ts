@@ -11,7 +11,7 @@ export default defineConfig({
     // more files in flight than the 2 cores of the CI machines. Test hosts are pid-tagged and claim
     // their subnets, so namespace files run side by side sharing nothing but the machine, and
     // their measurements hold under load (src/emulator/path-measurement.ts).
-    maxWorkers: 3,
+    maxWorkers: 4,
     // After the default output: one summary of the tests skipped for a missing tool or source.
     reporters: ['default', './test/helpers/skip-summary.ts'],
     // One project for all the rest, not one per folder: vitest runs projects one after the other
