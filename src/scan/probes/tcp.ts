@@ -130,12 +130,19 @@ interface TcpScan {
   reject: (error: unknown) => void;
 }
 
-export function scanTcp(options: TcpScanOptions): Promise<TcpScanOutcome> {
-  return new Promise((resolve, reject) => {
-    const scan = createScan(options, resolve, reject);
-    options.signal?.addEventListener('abort', () => pump(scan), { once: true });
-    pump(scan);
-  });
+export async function scanTcp(options: TcpScanOptions): Promise<TcpScanOutcome> {
+  let onAbort: (() => void) | undefined;
+  try {
+    return await new Promise<TcpScanOutcome>((resolve, reject) => {
+      const scan = createScan(options, resolve, reject);
+      onAbort = () => pump(scan);
+      options.signal?.addEventListener('abort', onAbort, { once: true });
+      pump(scan);
+    });
+  } finally {
+    // The listener holds the whole scan state: a signal shared by many scans must not keep them all.
+    if (onAbort) options.signal?.removeEventListener('abort', onAbort);
+  }
 }
 
 function createScan(options: TcpScanOptions, resolve: TcpScan['resolve'], reject: TcpScan['reject']): TcpScan {
