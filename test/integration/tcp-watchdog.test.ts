@@ -4,8 +4,10 @@
  * wedged worker) or a prober that never reports when it sent (an addon built from older source).
  * The engine must take such probes back and either decide the port on a later attempt or end
  * with an error naming the port, never wait forever (vitest's timeout is the hang detector).
+ * Also the engine's other loose end: a scan removes the abort listener it adds to the caller's
+ * signal when it ends, so a signal shared by many scans does not keep every finished scan.
  */
-import { once } from 'node:events';
+import { getEventListeners, once } from 'node:events';
 import { createServer, type Server } from 'node:net';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { PROFILES } from '../../src/defaults.js';
@@ -95,4 +97,14 @@ describeNeeding('TCP engine send watchdog (native prober, loopback)', { nativePr
     };
     await expect(scanTcp(scanOptions([listening, 1], silent))).rejects.toMatchObject({ code: 'E_SCAN', message: /^tcp\/1 on 127\.0\.0\.1: the native prober did not send/ });
   });
+});
+
+it('five scans on one signal leave no abort listener behind, and each still sees the listener open', async () => {
+  const controller = new AbortController();
+  for (let run = 0; run < 5; run++) {
+    const { observations, complete } = await scanTcp({ ...scanOptions([listening], undefined), signal: controller.signal });
+    expect(complete).toBe(true);
+    expect(observations.find((observation) => observation.port === listening)?.state).toBe('open');
+    expect(getEventListeners(controller.signal, 'abort')).toHaveLength(0);
+  }
 });
