@@ -24,6 +24,13 @@ const threads = () => Number(/Threads:\\s+(\\d+)/.exec(fs.readFileSync('/proc/se
 const create = (slots, workers) => binding.createProber('127.0.0.1', 4, slots, workers, new Int32Array(6 * 64), new Int32Array(3 * 64), () => {},
   new Float64Array(slots), new Int32Array(slots), performance.now());
 const report = (value) => process.stdout.write(JSON.stringify(value));
+// A dropped prober: collect garbage until its threads are joined, at most 10 s (a loaded machine finalizes late). Needs --expose-gc.
+const collectUntilJoined = async (threadsBefore) => {
+  for (let i = 0; i < 400 && threads() !== threadsBefore; i++) {
+    globalThis.gc();
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+};
 `;
 
 /** The same for the SYN prober (raw sockets: root); `binding` is the SYN addon, `connect` the connect addon. */
@@ -116,11 +123,7 @@ describeNeeding('native connect prober lifetime', { nativeProber: true }, () => 
       const running = { fds: fds() - before.fds, threads: threads() - before.threads };
       prober = null;
       (async () => {
-        // Until the threads are back, at most 10 s: on a loaded machine the finalizer and the join can be slow.
-        for (let i = 0; i < 400 && threads() !== before.threads; i++) {
-          globalThis.gc();
-          await new Promise((resolve) => setTimeout(resolve, 25));
-        }
+        await collectUntilJoined(before.threads);
         report({ running, fdsBack: fds() === before.fds, threadsBack: threads() === before.threads });
       })();
     `, { exposeGc: true });
@@ -209,11 +212,7 @@ describeNeeding('native SYN prober lifetime', { synProber: true }, () => {
       const running = { fds: fds() - before.fds, threads: threads() - before.threads };
       prober = null;
       (async () => {
-        // Until the threads are back, at most 10 s: on a loaded machine the finalizer and the join can be slow.
-        for (let i = 0; i < 400 && threads() !== before.threads; i++) {
-          globalThis.gc();
-          await new Promise((resolve) => setTimeout(resolve, 25));
-        }
+        await collectUntilJoined(before.threads);
         report({ running, fdsBack: fds() === before.fds, threadsBack: threads() === before.threads });
       })();
     `,
