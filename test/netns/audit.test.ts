@@ -6,18 +6,16 @@
  * Each host scans the TCP ports its matrix documents plus two drift ports (UDP is covered by the
  * scan tests), so the three audits take seconds.
  */
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { AuditResult } from '../../src/audit/model.js';
 import { parseDriftSpec } from '../../src/emulator/drift.js';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/emulator.js';
 import { describeNetns } from '../helpers/netns.js';
+import { type CliRun, runPortmatrixSync } from '../helpers/cli.js';
 
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const work = mkdtempSync(path.join(tmpdir(), 'portmatrix-audit-'));
 const EXTRA = 31337;
 const ADDED = 31338;
@@ -46,10 +44,8 @@ afterAll(async () => {
   rmSync(work, { recursive: true, force: true });
 });
 
-function portmatrix(...args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const result = spawnSync(process.execPath, [path.join(repoRoot, 'bin/portmatrix.js'), ...args], { cwd: work, encoding: 'utf8', timeout: 120_000, killSignal: 'SIGKILL', env: { ...process.env, NO_COLOR: '1' } });
-  if (result.error) throw new Error(`portmatrix ${args.join(' ')}: ${result.error.message}`);
-  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+function portmatrix(...args: string[]): CliRun {
+  return runPortmatrixSync(args, { cwd: work, timeoutMs: 120_000 });
 }
 
 function readAudit(file: string): AuditResult {

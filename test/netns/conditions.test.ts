@@ -9,11 +9,9 @@
  * The emulator builds each target from the matrix (src/emulator/target-plan.ts): a row whose
  * condition is not declared has no listener ("open only for localhost": one on loopback only).
  */
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, expect, it } from 'vitest';
 import { startEmulator } from '../../src/emulator/emulator.js';
 import type { RunningEmulator } from '../../src/emulator/emulator.js';
@@ -21,8 +19,8 @@ import type { Expectation } from '../../src/matrix/expectation.js';
 import { loadMatrix } from '../../src/matrix/load.js';
 import type { ScanResult } from '../../src/result/model.js';
 import { describeNetns } from '../helpers/netns.js';
+import { type CliRun, runPortmatrixSync } from '../helpers/cli.js';
 
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const work = mkdtempSync(path.join(tmpdir(), 'portmatrix-conditions-'));
 /** A scan that has not finished by then is killed and the test fails. */
 const SCAN_TIMEOUT_MS = 60_000;
@@ -34,16 +32,8 @@ afterAll(async () => {
   rmSync(work, { recursive: true, force: true });
 });
 
-function portmatrix(...args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const result = spawnSync(process.execPath, [path.join(repoRoot, 'bin/portmatrix.js'), ...args], {
-    cwd: work,
-    encoding: 'utf8',
-    timeout: SCAN_TIMEOUT_MS,
-    killSignal: 'SIGKILL',
-    env: { ...process.env, NO_COLOR: '1' },
-  });
-  if (result.error) throw new Error(`portmatrix ${args.join(' ')}: ${result.error.message}`);
-  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+function portmatrix(...args: string[]): CliRun {
+  return runPortmatrixSync(args, { cwd: work, timeoutMs: SCAN_TIMEOUT_MS });
 }
 
 function portsOf(expectations: readonly Expectation[], transport: 'tcp' | 'udp'): string {

@@ -31,6 +31,7 @@ import type { Expectation } from '../../src/matrix/expectation.js';
 import type { ScanResult } from '../../src/result/model.js';
 import { findFoldedState } from '../../src/model/host-ports.js';
 import { describeNetns } from '../helpers/netns.js';
+import { type CliRun, runPortmatrixSync } from '../helpers/cli.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const work = mkdtempSync(path.join(tmpdir(), 'portmatrix-conformance-'));
@@ -44,17 +45,8 @@ afterAll(async () => {
   rmSync(work, { recursive: true, force: true });
 });
 
-function portmatrix(...args: string[]): { status: number | null; stdout: string; stderr: string; durationMs: number } {
-  const started = performance.now();
-  const result = spawnSync(process.execPath, [path.join(repoRoot, 'bin/portmatrix.js'), ...args], {
-    cwd: work,
-    encoding: 'utf8',
-    timeout: SCAN_TIMEOUT_MS,
-    killSignal: 'SIGKILL',
-    env: { ...process.env, NO_COLOR: '1' },
-  });
-  if (result.error) throw new Error(`portmatrix ${args.join(' ')}: ${result.error.message}`);
-  return { status: result.status, stdout: result.stdout, stderr: result.stderr, durationMs: performance.now() - started };
+function portmatrix(...args: string[]): CliRun {
+  return runPortmatrixSync(args, { cwd: work, timeoutMs: SCAN_TIMEOUT_MS });
 }
 
 interface EmulatedScan {
