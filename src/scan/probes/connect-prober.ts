@@ -93,15 +93,12 @@ function createNativeProber(
       kind: 'native',
       slots: options.slots,
       outcomeName,
-      open(results, commands, onResults) {
-        const sentAt = new Float64Array(options.slots);
-        const sentTickets = new Int32Array(options.slots);
+      open({ results, commands, sentAt, sentTickets }, onResults) {
         const prober = binding.createProber(options.address, options.family, options.slots, workers, results, commands, onResults, sentAt, sentTickets, performance.now());
         return {
           submit: (count) => binding.submit(prober, count),
           drain: () => binding.drain(prober),
           destroy: () => binding.destroy(prober),
-          sentAt: (slot, ticket) => (sentTickets[slot] === ticket ? sentAt[slot] : undefined),
         };
       },
     },

@@ -16,15 +16,23 @@ export interface NativeHandle {
   submit(count: number): void;
   drain(): void;
   destroy(): void;
-  /** When the native side sent the probe with this ticket (performance.now() clock); undefined while it is still queued. Without it, the time it was queued. */
-  sentAt?(slot: number, ticket: number): number | undefined;
+}
+
+/** The shared arrays a native prober works on; the native side writes sentAt/sentTickets when a probe leaves. */
+export interface NativeArrays {
+  results: Int32Array;
+  commands: Int32Array;
+  /** Per slot: when the native side sent the probe (performance.now() clock) ... */
+  sentAt: Float64Array;
+  /** ... and the ticket of the probe that time belongs to. */
+  sentTickets: Int32Array;
 }
 
 export interface NativeBatchOptions {
   kind: ProberKind;
   slots: number;
   /** Creates the native handle over the shared arrays; throws when it cannot (the caller decides). */
-  open(results: Int32Array, commands: Int32Array, onResults: (count: number) => void): NativeHandle;
+  open(arrays: NativeArrays, onResults: (count: number) => void): NativeHandle;
   /** The outcome name of a record's code ('connected', 'syn-ack', an errno name ...). */
   outcomeName(code: number): string;
 }
@@ -35,7 +43,8 @@ export function createNativeBatchProber(options: NativeBatchOptions, handler: Pr
   let commandCount = 0;
   // The ticket of the probe each slot waits for (0: none).
   const tickets = new Int32Array(options.slots);
-  const queuedAt = new Float64Array(options.slots);
+  const sentAt = new Float64Array(options.slots);
+  const sentTickets = new Int32Array(options.slots);
   let lastTicket = 0;
   const onResults = (count: number): void => {
     for (let index = 0; index < count; index++) {
@@ -54,7 +63,7 @@ export function createNativeBatchProber(options: NativeBatchOptions, handler: Pr
     }
     handler.onBatchEnd();
   };
-  const handle = options.open(results, commands, onResults);
+  const handle = options.open({ results, commands, sentAt, sentTickets }, onResults);
   const flush = (): void => {
     if (commandCount === 0) return;
     const count = commandCount;
@@ -73,7 +82,6 @@ export function createNativeBatchProber(options: NativeBatchOptions, handler: Pr
     connect(slot, port) {
       lastTicket = lastTicket === 0x7fffffff ? 1 : lastTicket + 1;
       tickets[slot] = lastTicket;
-      queuedAt[slot] = performance.now();
       push(slot, port, lastTicket);
     },
     abort(slot) {
@@ -83,7 +91,8 @@ export function createNativeBatchProber(options: NativeBatchOptions, handler: Pr
       push(slot, 0, ticket);
     },
     flush,
-    sentAt: (slot) => (handle.sentAt ? handle.sentAt(slot, tickets[slot] ?? 0) : queuedAt[slot]),
+    // Undefined while the slot's current probe is still queued on the native side.
+    sentAt: (slot) => (sentTickets[slot] === tickets[slot] ? sentAt[slot] : undefined),
     drain: () => {
       flush();
       handle.drain();

@@ -82,12 +82,9 @@ export function createSynProber(options: { address: string; family: 4 | 6; slots
       kind: 'raw-syn',
       slots: options.slots,
       outcomeName: (code) => OUTCOMES[code] ?? errnoName(-code),
-      open(results, commands, onResults) {
-        const sentAt = new Float64Array(options.slots);
-        const sentTickets = new Int32Array(options.slots);
+      open({ results, commands, sentAt, sentTickets }, onResults) {
         handle = binding.createProber(options.address, options.family, options.slots, results, commands, onResults, sentAt, sentTickets, performance.now());
         return {
-          sentAt: (slot, ticket) => (sentTickets[slot] === ticket ? sentAt[slot] : undefined),
           submit: (count) => binding.submit(handle, count),
           drain: () => binding.drain(handle),
           destroy: () => {
