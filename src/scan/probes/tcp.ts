@@ -119,6 +119,8 @@ interface TcpScan {
   unsentProbes: number;
   selfConnects: number;
   backoffMs: number;
+  /** How long a probe may wait to be sent (options.sendWatchdogMs or SEND_WATCHDOG_MS). */
+  watchdogMs: number;
   pausedUntil: number;
   timer: NodeJS.Timeout | undefined;
   timerAt: number;
@@ -177,6 +179,7 @@ function createScan(options: TcpScanOptions, resolve: TcpScan['resolve'], reject
     unsentProbes: 0,
     selfConnects: 0,
     backoffMs: 0,
+    watchdogMs: options.sendWatchdogMs ?? SEND_WATCHDOG_MS,
     pausedUntil: 0,
     timer: undefined,
     timerAt: Infinity,
@@ -291,7 +294,7 @@ function backOffLocalResource(scan: TcpScan, port: number, attempt: number, outc
 }
 
 /** A probe the prober never reported as sent: taken back and sent again, a port that keeps stalling ends the scan. */
-function takeBackUnsent(scan: TcpScan, slot: number, watchdogMs: number): void {
+function takeBackUnsent(scan: TcpScan, slot: number): void {
   scan.prober.abort(slot);
   const attempt = scan.slotAttempt[slot] ?? 1;
   const port = freeSlot(scan, slot);
@@ -303,7 +306,7 @@ function takeBackUnsent(scan: TcpScan, slot: number, watchdogMs: number): void {
       scan,
       new PortmatrixError(
         'E_SCAN',
-        `tcp/${port} on ${scan.options.address}: the ${scan.prober.kind} prober did not send the probe (${stalls} times, ${watchdogMs / 1000} s each)`,
+        `tcp/${port} on ${scan.options.address}: the ${scan.prober.kind} prober did not send the probe (${stalls} times, ${scan.watchdogMs / 1000} s each)`,
         { hint: 'npm rebuild rebuilds the native probers for this Node.js; --connect (with PORTMATRIX_PROBER=net-socket) scans without them' },
       ),
     );
@@ -336,30 +339,28 @@ function onTimer(scan: TcpScan): void {
 }
 
 /** When the probe in `slot` times out (or, never sent, is taken back); Infinity for a free slot. */
-function deadlineOf(scan: TcpScan, slot: number, watchdogMs: number): number {
+function deadlineOf(scan: TcpScan, slot: number, sentAt = scan.prober.sentAt(slot)): number {
   if ((scan.slotPort[slot] ?? -1) < 0) return Infinity;
   const timeoutMs = scan.slotTimeoutMs[slot] ?? 0;
-  const sentAt = scan.prober.sentAt(slot);
-  return sentAt === undefined ? (scan.slotQueuedAt[slot] ?? 0) + watchdogMs + timeoutMs : sentAt + timeoutMs;
+  return sentAt === undefined ? (scan.slotQueuedAt[slot] ?? 0) + scan.watchdogMs + timeoutMs : sentAt + timeoutMs;
 }
 
 function anyDeadlinePassed(scan: TcpScan, now: number): boolean {
-  const watchdogMs = scan.options.sendWatchdogMs ?? SEND_WATCHDOG_MS;
-  for (let slot = 0; slot < scan.slots; slot++) if (deadlineOf(scan, slot, watchdogMs) <= now) return true;
+  for (let slot = 0; slot < scan.slots; slot++) if (deadlineOf(scan, slot) <= now) return true;
   return false;
 }
 
 /** Times out the silent probes whose deadline has passed; returns the next deadline. */
 function sweepTimeouts(scan: TcpScan, now: number): number {
-  const watchdogMs = scan.options.sendWatchdogMs ?? SEND_WATCHDOG_MS;
   let earliest = Infinity;
   for (let slot = 0; slot < scan.slots && !scan.finished; slot++) {
     const port = scan.slotPort[slot] ?? -1;
     if (port < 0) continue;
-    const deadline = deadlineOf(scan, slot, watchdogMs);
-    if (scan.prober.sentAt(slot) === undefined) {
+    const sentAt = scan.prober.sentAt(slot);
+    const deadline = deadlineOf(scan, slot, sentAt);
+    if (sentAt === undefined) {
       // Still queued: its timeout has not started (look again a timeout from now). Not for ever, though.
-      if (deadline <= now) takeBackUnsent(scan, slot, watchdogMs);
+      if (deadline <= now) takeBackUnsent(scan, slot);
       else earliest = Math.min(earliest, now + (scan.slotTimeoutMs[slot] ?? 0), deadline);
     } else if (deadline <= now) {
       // The timeout runs from when the probe went out.
