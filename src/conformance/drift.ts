@@ -8,7 +8,7 @@
  * and `portmatrix diff` of scans and audits alike.
  */
 import { createPortLookup } from '../model/host-ports.js';
-import type { HostScan, HostState, PortState, Transport } from '../model/port-state.js';
+import { type HostScan, type HostState, type Observation, type PortState, portKey, type Transport } from '../model/port-state.js';
 import type { CertificateSeen, CheckOutcome, ServiceCheck, TlsVersion } from '../checks/model.js';
 import { compareText } from './diff.js';
 import type { Finding } from './model.js';
@@ -197,21 +197,21 @@ function diffServices(old: readonly ServiceCheck[], now: readonly ServiceCheck[]
 
 /** Ports whose state differs; folded ports count with their folded state, unscanned ones as null. */
 function diffPorts(old: HostScan | undefined, now: HostScan | undefined): PortChange[] {
-  const listed = (host: HostScan | undefined) => new Map((host?.observations ?? []).map((observation) => [`${observation.transport}/${observation.port}`, observation]));
-  const oldPorts = listed(old);
-  const newPorts = listed(now);
-  const keys = [...new Set([...oldPorts.keys(), ...newPorts.keys()])];
+  const before = stateLookup(old);
+  const after = stateLookup(now);
+  const listed = new Map<string, Observation>();
+  for (const observation of [...(old?.observations ?? []), ...(now?.observations ?? [])]) listed.set(portKey(observation.transport, observation.port), observation);
   const changes: PortChange[] = [];
-  for (const key of keys) {
-    const sample = oldPorts.get(key) ?? newPorts.get(key);
-    if (!sample) continue;
-    const before = oldPorts.get(key)?.state ?? foldedState(old, sample.transport, sample.port);
-    const after = newPorts.get(key)?.state ?? foldedState(now, sample.transport, sample.port);
-    if (before !== after) changes.push({ transport: sample.transport, port: sample.port, before, after });
+  for (const { transport, port } of listed.values()) {
+    const change = { transport, port, before: before(transport, port), after: after(transport, port) };
+    if (change.before !== change.after) changes.push(change);
   }
   return changes.sort((a, b) => compareText(a.transport, b.transport) || a.port - b.port);
 }
 
-function foldedState(host: HostScan | undefined, transport: Transport, port: number): PortState | null {
-  return host ? (createPortLookup(host)(transport, port)?.state ?? null) : null;
+/** A port's state in one run, listed or folded (null: not scanned there); the lookup is built once per host, not per port. */
+function stateLookup(host: HostScan | undefined): (transport: Transport, port: number) => PortState | null {
+  if (!host) return () => null;
+  const lookup = createPortLookup(host);
+  return (transport, port) => lookup(transport, port)?.state ?? null;
 }
