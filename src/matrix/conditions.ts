@@ -5,9 +5,6 @@
  */
 import type { Expectation } from './expectation.js';
 
-// Here rather than beside the schema (model.ts) so that a scan checks policy rows without loading zod.
-export const CONDITION_KINDS = ['ha', 'localhost-only', 'feature', 'role', 'legacy', 'client-side', 'multicast'] as const;
-
 /** True when the row's condition (or its conditional State, "Open if HA") is declared to hold. */
 export function conditionHolds(expectation: Pick<Expectation, 'condition' | 'ref'>, declared: ReadonlySet<string>): boolean {
   return declared.has('*') || declared.has(expectation.ref.rowId) || (expectation.condition !== undefined && declared.has(expectation.condition.kind));
