@@ -23,7 +23,7 @@ import { shouldColor } from '../output/reports.js';
 import { exitCodeForSignal, watchStopSignals } from '../util/stop-signals.js';
 import { readInputText } from '../util/read-input.js';
 import { createHostRunner } from './audit-host-runner.js';
-import { parseWholeNumber } from './option-values.js';
+import { collectCommaList, parseWholeNumber } from './option-values.js';
 import { addHistoryOptions, exitCodeAfterNotify, keepRun, notifyRun, openRunHistory, readPreviousRun, type HistoryFlags } from './run-history.js';
 
 interface AuditFlags extends HistoryFlags {
@@ -44,17 +44,13 @@ const AUDIT_RANGES = {
   warnWaivers: { min: 0, max: 3650 },
 } as const satisfies Record<string, ValueRange>;
 
-function collect(value: string, previous: string[] = []): string[] {
-  return [...previous, ...value.split(',').map((item) => item.trim()).filter(Boolean)];
-}
-
 export function registerAuditCommand(program: Command): Command {
   const command = program
     .command('audit')
     .description('audit a fleet: every host of an inventory against its own matrix, concurrently, into one result and report set')
     .argument('<inventory.yaml>', 'hosts or CIDR groups with matrix, components, platform, policy, profile, tags (schemas/inventory.schema.json)')
     .option('--shard <i/n>', 'audit part i of n (deterministic, balanced by expected work); join the parts with portmatrix merge')
-    .option('--site <name>', 'only hosts at this site (repeatable or comma-separated)', collect)
+    .option('--site <name>', 'only hosts at this site (repeatable or comma-separated)', collectCommaList)
     .option('--parallel <n>', `hosts scanned at once (each keeps its profile's per-host caps; fewer when their ports together pass ${AUDIT_PORTS_IN_FLIGHT}, to bound memory)`, String(DEFAULT_AUDIT_PARALLEL))
     .option('--max-hosts <n>', 'largest number of hosts the inventory may expand to', String(DEFAULT_MAX_HOSTS))
     .option('--warn-waivers <days>', 'report waivers that expire within this many days as notices', String(DEFAULT_WAIVER_WARNING_DAYS))
@@ -63,7 +59,7 @@ export function registerAuditCommand(program: Command): Command {
         CHECKS_MODES,
       ),
     )
-    .option('--format <formats>', `report files with --output: ${AUDIT_FILE_FORMATS.join(', ')} (default: all); without --output: table or json to standard output`, collect)
+    .option('--format <formats>', `report files with --output: ${AUDIT_FILE_FORMATS.join(', ')} (default: all); without --output: table or json to standard output`, collectCommaList)
     .option('--output <dir>', 'folder for the report set: audit.json, index.html + hosts/*.html, audit.md, audit.junit.xml')
     .option('--no-progress', 'no per-host progress lines on stderr');
   addHistoryOptions(command, { kept: 'DIR/<start time>/', baseline: 'audit.json' });

@@ -9,6 +9,7 @@ import type { Expectation } from '../matrix/expectation.js';
 import { formatPortSpec } from '../model/port-range.js';
 import { toJsonText, toTerminalText } from '../util/untrusted-text.js';
 import { registerMatrixImportCommand } from './matrix-import-command.js';
+import { collectCommaList } from './option-values.js';
 
 /** `portmatrix matrix ...`: list, show, validate, import. */
 export function registerMatrixCommand(program: Command): Command {
@@ -21,10 +22,6 @@ export function registerMatrixCommand(program: Command): Command {
 }
 
 /** Repeatable and comma-separated: `--component a --component b,c`. */
-function collectIds(value: string, previous: string[]): string[] {
-  return [...previous, ...value.split(',').map((item) => item.trim()).filter((item) => item !== '')];
-}
-
 /** "1 row", "2 rows". */
 function count(n: number, singular: string, plural = `${singular}s`): string {
   return `${n} ${n === 1 ? singular : plural}`;
@@ -106,7 +103,7 @@ function registerShowCommand(matrix: Command): void {
     .command('show')
     .description('show the rows of a matrix, or with --listeners the expected listeners of a selection')
     .argument('<matrix>', 'built-in matrix id (see "matrix list") or path of a matrix file')
-    .option('--component <id>', 'component to select (repeatable or comma-separated; default: the default components)', collectIds, [])
+    .option('--component <id>', 'component to select (repeatable or comma-separated; default: the default components)', collectCommaList, [])
     .option('--platform <id>', 'platform the components run on (default: their first common platform)')
     .option('--listeners', 'show the expected listeners (one line per transport and port) instead of rows')
     .option('--json', 'print JSON instead of a table')

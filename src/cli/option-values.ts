@@ -10,3 +10,8 @@ export function parseWholeNumber(flag: string, value: string, { min, max }: Valu
   }
   return Number(text);
 }
+
+/** A repeatable, comma-separated option's values, trimmed, empty items dropped (commander's collector). */
+export function collectCommaList(value: string, previous: string[] = []): string[] {
+  return [...previous, ...value.split(',').map((item) => item.trim()).filter((item) => item !== '')];
+}

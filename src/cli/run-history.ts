@@ -13,7 +13,7 @@ import { checkHistoryDir, entryName, publishRun, readLatest } from '../history/s
 import { deliverAll, parseNotifyTarget, type NotifyTarget } from '../notify/send.js';
 import { NOTIFY_FORMATS, renderNotification, summarizeForNotification, type NotifyFormat, type NotifyLevel } from '../notify/summary.js';
 import { toTerminalText } from '../util/untrusted-text.js';
-import { parseWholeNumber } from './option-values.js';
+import { collectCommaList, parseWholeNumber } from './option-values.js';
 import { readResult } from './read-result.js';
 
 export interface HistoryFlags {
@@ -39,17 +39,13 @@ export interface RunHistory {
 
 const KEEP_RANGE = { min: 1, max: 100_000 };
 
-function collect(value: string, previous: string[] = []): string[] {
-  return [...previous, ...value.split(',').map((item) => item.trim()).filter(Boolean)];
-}
-
 /** --history, --keep, --baseline and the --notify flags; `kept` says what a run is kept as, `baseline` names the file --baseline takes. */
 export function addHistoryOptions(command: Command, words: { kept: string; baseline: string }): Command {
   return command
     .option('--history <dir>', `keep every complete run as ${words.kept} (a "latest" link to the newest); reports say what changed since the previous run`)
     .option('--keep <n>', `runs the history keeps, ${KEEP_RANGE.min}-${KEEP_RANGE.max} (the oldest are removed)`, String(DEFAULT_HISTORY_KEEP))
     .option('--baseline <file>', `compare with this ${words.baseline} instead of the history's latest`)
-    .option('--notify <url|env:NAME>', 'POST a summary when findings at --notify-on or above appear or resolve (repeatable; env:NAME reads a secret URL from the environment)', collect)
+    .option('--notify <url|env:NAME>', 'POST a summary when findings at --notify-on or above appear or resolve (repeatable; env:NAME reads a secret URL from the environment)', collectCommaList)
     .addOption(new Option('--notify-format <format>', 'json summary, or a Slack/Teams text message').choices(NOTIFY_FORMATS).default('json'))
     .addOption(new Option('--notify-on <severity>', 'lowest severity worth a notification').choices(['error', 'warning', 'notice']).default('error'))
     .option('--notify-required', `a notification that could not be delivered makes the exit code ${EXIT_NOTIFY_FAILED} (else it is only reported)`);
