@@ -80,6 +80,11 @@ export function checkConformance(options: ConformanceOptions): Finding[] {
   return applyPolicy(findings, { policy: options.policy, strict: options.strict ?? false, now, hostNames });
 }
 
+/** The one judging step of a run, a history comparison and a re-judged report: port and service findings of the hosts that are up, one host finding per host that is not. */
+export function judgeHosts(options: ConformanceOptions): { findings: Finding[]; hostFindings: HostFinding[] } {
+  return { findings: checkConformance(options), hostFindings: checkHostStatus(options.hosts, options.policy) };
+}
+
 /** Only a host that answered (or --assume-up) says anything about its listeners. */
 export function isJudged(host: Pick<HostScan, 'status'>): boolean {
   return host.status.state === 'up';

@@ -4,7 +4,7 @@
  * --strict or --fail-on, at another moment (waivers expire). Scans need not be repeated. Pure.
  */
 import type { ScanResult } from '../result/model.js';
-import { checkConformance, checkHostStatus } from './diff.js';
+import { judgeHosts } from './diff.js';
 import type { FailOn } from './model.js';
 import type { Policy } from './policy.js';
 
@@ -20,17 +20,18 @@ export interface RejudgeOptions {
 export function rejudgeResult(result: ScanResult, options: RejudgeOptions): ScanResult {
   const conformance = result.conformance;
   if (!conformance) return result;
-  const findings = checkConformance({
+  const { findings, hostFindings } = judgeHosts({
     expectations: conformance.expectations,
     hosts: result.hosts,
     ...(options.policy ? { policy: options.policy } : {}),
     strict: options.strict,
     now: options.now,
+    // The service checks' findings are judged again too (they were dropped before).
+    ...(result.checks ? { services: result.checks.services } : {}),
   });
   const { conditions: _previous, ...rest } = conformance;
   const conditions = options.policy?.conditions ?? [];
   // The "since the previous run" section compared the findings as they were judged: it would be stale.
   const { sincePrevious: _stale, ...judged } = result;
-  const hostFindings = checkHostStatus(result.hosts, options.policy);
   return { ...judged, conformance: { ...rest, ...(conditions.length > 0 ? { conditions } : {}), failOn: options.failOn, findings, hostFindings } };
 }

@@ -5,7 +5,7 @@
  * expectations): its observations are judged again against this run's matrix and policy, so the
  * drift is what changed on the host.
  */
-import { checkConformance, checkHostStatus } from '../conformance/diff.js';
+import { judgeHosts } from '../conformance/diff.js';
 import { diffResults } from '../conformance/drift.js';
 import type { ScanResult, SincePrevious } from '../result/model.js';
 import type { ConformanceCheck } from '../run/conformance-check.js';
@@ -28,7 +28,7 @@ export function judgeLikeCurrent(previous: ScanResult, current: ScanResult, chec
     const { conformance: _other, ...observed } = previous;
     return observed;
   }
-  const findings = checkConformance({
+  const { findings, hostFindings } = judgeHosts({
     expectations: check.expectations,
     hosts: previous.hosts,
     ...(check.policy ? { policy: check.policy } : {}),
@@ -37,7 +37,7 @@ export function judgeLikeCurrent(previous: ScanResult, current: ScanResult, chec
     now: new Date(current.startedAt),
     ...(previous.checks ? { services: previous.checks.services } : {}),
   });
-  return { ...previous, conformance: { ...current.conformance, findings, hostFindings: checkHostStatus(previous.hosts, check.policy) } };
+  return { ...previous, conformance: { ...current.conformance, findings, hostFindings } };
 }
 
 /** The section for `current`'s reports. `check` is the conformance check this run was judged with. */

@@ -2,7 +2,7 @@
  * The conformance stage of a run: the matrix, the selection and the policy, loaded and checked
  * before any packet is sent; afterwards, the findings added to the finished result.
  */
-import { checkConformance, checkHostStatus } from '../conformance/diff.js';
+import { judgeHosts } from '../conformance/diff.js';
 import type { FailOn } from '../conformance/model.js';
 import { checkPolicyRows, exitCodeFor, type Policy } from '../conformance/policy.js';
 import { DEFAULT_FAIL_ON } from '../defaults.js';
@@ -70,7 +70,7 @@ export async function readPolicyFile(file: string): Promise<Policy> {
 
 /** Adds the conformance section (findings at this moment's policy) to a finished scan result. */
 export function attachConformance(check: ConformanceCheck, result: ScanResult, now: Date = new Date()): ScanResult {
-  const findings = checkConformance({
+  const { findings, hostFindings } = judgeHosts({
     expectations: check.expectations,
     hosts: result.hosts,
     ...(check.policy ? { policy: check.policy } : {}),
@@ -89,7 +89,7 @@ export function attachConformance(check: ConformanceCheck, result: ScanResult, n
       ...(matrix.notes.length > 0 ? { notes: matrix.notes } : {}),
       expectations: check.expectations,
       findings,
-      hostFindings: checkHostStatus(result.hosts, check.policy),
+      hostFindings,
     },
   };
 }

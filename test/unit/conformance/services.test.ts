@@ -2,8 +2,10 @@ import { describe, expect, it } from 'vitest';
 import type { ServiceCheck, TlsVersion } from '../../../src/checks/model.js';
 import { checkConformance } from '../../../src/conformance/diff.js';
 import { parsePolicyText } from '../../../src/conformance/policy-file.js';
+import { rejudgeResult } from '../../../src/conformance/rejudge.js';
 import type { Expectation } from '../../../src/matrix/expectation.js';
 import type { HostScan } from '../../../src/model/port-state.js';
+import type { ScanResult } from '../../../src/result/model.js';
 
 const NOW = new Date('2026-06-01T00:00:00Z');
 
@@ -56,5 +58,16 @@ describe('service findings', () => {
     const expired = checkConformance({ expectations, hosts: [host], services, now: new Date('2026-07-01T00:00:00Z') });
     expect(expired.find((finding) => finding.kind === 'certificate-expired')).toMatchObject({ port: 443, severity: 'error', message: expect.stringContaining('expired on 2026-06-11') });
     expect(() => parsePolicyText('checks: { tlsFloor: "1.4" }\n', 'p.yaml')).toThrow(/p\.yaml:1:\d+: checks\.tlsFloor: expected a TLS version/);
+  });
+});
+
+describe('a saved result judged again (portmatrix report --policy/--fail-on)', () => {
+  it('keeps the service findings, judged under the new policy', () => {
+    // Only what re-judging reads: the hosts, what the checks saw, the expectations it was judged against.
+    const saved = { hosts: [host], checks: { services }, conformance: { expectations, findings: [], hostFindings: [], failOn: 'error' } } as unknown as ScanResult;
+    const policy = parsePolicyText('severities: { service-mismatch: warning }\n', 'p.yaml');
+    const rejudged = rejudgeResult(saved, { policy, strict: false, failOn: 'error', now: NOW });
+    const seen = (rejudged.conformance?.findings ?? []).filter((finding) => finding.kind !== 'conformant').map((finding) => `${finding.port} ${finding.kind} ${finding.severity}`).sort();
+    expect(seen).toEqual(['22 service-mismatch warning', '443 certificate-expiring warning', '443 tls-below-floor warning']);
   });
 });
