@@ -176,7 +176,7 @@ export async function executeRun(prepared: PreparedRun, hooks: RunHooks = {}): P
   });
   const result = prepared.check ? attachConformance(prepared.check, built) : built;
   const hosts = result.hosts.map(decideHostStatus);
-  return { result, hosts, exitCode: decideExitCode(result, hosts, hooks.signal?.reason) };
+  return { result, hosts, exitCode: decideExitCode(result, hooks.signal?.reason) };
 }
 
 function describeScan(prepared: PreparedRun): ScanOptions {

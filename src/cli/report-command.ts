@@ -5,7 +5,8 @@
  */
 import { Option, type Command } from 'commander';
 import { FAIL_ON_LEVELS, type FailOn } from '../conformance/model.js';
-import { checkPolicyRows, exitCodeFor, exitCodeWithHostFindings } from '../conformance/policy.js';
+import { verdictExitCode } from '../conformance/diff.js';
+import { checkPolicyRows } from '../conformance/policy.js';
 import { rejudgeResult } from '../conformance/rejudge.js';
 import { PortmatrixError } from '../errors.js';
 import { parseResultText } from '../report/parse-result.js';
@@ -41,7 +42,7 @@ export function registerReportCommand(program: Command): Command {
     const result = rejudging ? await rejudge(saved, flags, file) : saved;
     const written = await writeReports(outputs, result, { stdout: process.stdout, env: process.env });
     for (const path of written) process.stderr.write(`wrote ${toTerminalText(path)}\n`);
-    if (rejudging && result.conformance) process.exitCode = exitCodeWithHostFindings(result.conformance.hostFindings, result.conformance.failOn, exitCodeFor(result.conformance.findings, result.conformance.failOn));
+    if (rejudging && result.conformance) process.exitCode = verdictExitCode(result);
   });
 }
 

@@ -37,11 +37,11 @@
  */
 import type { Expectation } from '../matrix/expectation.js';
 import type { HostScan } from '../model/port-state.js';
-import { describeHostStatus } from '../scan/host-status.js';
-import type { Finding, HostFinding } from './model.js';
+import { describeHostStatus, EXIT_HOST_NOT_JUDGED } from '../scan/host-status.js';
+import type { FailOn, Finding, HostFinding } from './model.js';
 import type { ServiceCheck } from '../checks/model.js';
 import { findHostDeviations, type Judgement } from './host-deviations.js';
-import { applyPolicy, serviceThresholds } from './policy.js';
+import { applyPolicy, exitCodeFor, exitCodeWithHostFindings, serviceThresholds } from './policy.js';
 import { findServiceDeviations } from './services.js';
 import type { Policy } from './policy.js';
 
@@ -83,6 +83,20 @@ export function checkConformance(options: ConformanceOptions): Finding[] {
 /** The one judging step of a run, a history comparison and a re-judged report: port and service findings of the hosts that are up, one host finding per host that is not. */
 export function judgeHosts(options: ConformanceOptions): { findings: Finding[]; hostFindings: HostFinding[] } {
   return { findings: checkConformance(options), hostFindings: checkHostStatus(options.hosts, options.policy) };
+}
+
+/**
+ * 0, 1 or 3 from a finished result's verdict, the one rule for a run, a view and a re-judged report:
+ * findings at --fail-on give 1, a host not up at error severity gives 3 (it wins over 1); without a
+ * matrix only the hosts count.
+ */
+export function verdictExitCode(result: {
+  hosts: readonly HostScan[];
+  conformance?: { findings: readonly Finding[]; hostFindings: readonly HostFinding[]; failOn: FailOn } | undefined;
+}): 0 | 1 | 3 {
+  const conformance = result.conformance;
+  if (!conformance) return checkHostStatus(result.hosts).length > 0 ? EXIT_HOST_NOT_JUDGED : 0;
+  return exitCodeWithHostFindings(conformance.hostFindings, conformance.failOn, exitCodeFor(conformance.findings, conformance.failOn));
 }
 
 /** Only a host that answered (or --assume-up) says anything about its listeners. */

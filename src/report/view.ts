@@ -3,16 +3,16 @@
  * grouped by kind and by severity, and the port map (documented vs observed per expected port,
  * per host and component). Renderers only lay this out. Pure.
  */
-import { checkHostStatus, compareText } from '../conformance/diff.js';
+import { checkHostStatus, compareText, verdictExitCode } from '../conformance/diff.js';
 import type { FailOn, Finding, FindingKind, HostFinding, Severity } from '../conformance/model.js';
 import { FINDING_KINDS, SERVICE_FINDING_KINDS } from '../conformance/model.js';
 import { describeCertificate, formatTlsVersion } from '../conformance/services.js';
 import type { ServiceCheck } from '../checks/model.js';
-import { compareSeverity, exitCodeFor, exitCodeWithHostFindings } from '../conformance/policy.js';
+import { compareSeverity, exitCodeFor } from '../conformance/policy.js';
 import type { Expectation, ExpectationRef } from '../matrix/expectation.js';
 import type { DocumentedState } from '../matrix/model.js';
 import type { ScanResult } from '../result/model.js';
-import { describeHostStatus, exitCodeWithHosts } from '../scan/host-status.js';
+import { describeHostStatus } from '../scan/host-status.js';
 import type { HostScan, PortState } from '../model/port-state.js';
 
 export const KIND_TITLES: Record<FindingKind, string> = {
@@ -134,7 +134,7 @@ export function buildReportView(result: ScanResult): ReportView {
   return {
     result,
     failOn: conformance?.failOn,
-    exitCode: conformance ? exitCodeWithHostFindings(hostFindings, conformance.failOn, findingsExitCode ?? 0) : hostFindings.length > 0 ? exitCodeWithHosts(result.hosts, 0) : undefined,
+    exitCode: conformance || hostFindings.length > 0 ? verdictExitCode(result) : undefined,
     findingsExitCode,
     hostFindings,
     counts,

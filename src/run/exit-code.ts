@@ -6,10 +6,7 @@
  * complete); 2 comes from PortmatrixError (src/errors.ts), 70 from a bug (src/cli/run-cli.ts).
  */
 import type { ScanResult } from '../result/model.js';
-import { exitCodeWithHostFindings } from '../conformance/policy.js';
-import { conformanceExitCode } from './conformance-check.js';
-import type { HostVerdict } from './host-status.js';
-import { EXIT_HOST_NOT_JUDGED } from '../scan/host-status.js';
+import { verdictExitCode } from '../conformance/diff.js';
 import { exitCodeForSignal, STOP_SIGNALS, type StopSignal } from '../util/stop-signals.js';
 
 export const EXIT_INTERRUPTED = 130;
@@ -18,11 +15,10 @@ export const EXIT_INTERRUPTED = 130;
 export type RunExitCode = number;
 
 /** `stoppedBy` is the abort signal's reason: a stop signal's name gives its own code. */
-export function decideExitCode(result: ScanResult, hosts: readonly HostVerdict[], stoppedBy?: unknown): RunExitCode {
+export function decideExitCode(result: ScanResult, stoppedBy?: unknown): RunExitCode {
   if (!result.complete) return isStopSignal(stoppedBy) ? exitCodeForSignal(stoppedBy) : EXIT_INTERRUPTED;
   // The policy may lower a not-up host below error (a site down for maintenance): then it counts at --fail-on.
-  if (result.conformance) return exitCodeWithHostFindings(result.conformance.hostFindings, result.conformance.failOn, conformanceExitCode(result));
-  return hosts.some((host) => host.status !== 'up') ? EXIT_HOST_NOT_JUDGED : 0;
+  return verdictExitCode(result);
 }
 
 function isStopSignal(reason: unknown): reason is StopSignal {

@@ -61,15 +61,6 @@ function assume(status: HostStatus, assumeUp: boolean): HostStatus {
 /** The exit code when some host could not be judged (down or unreachable), whatever the findings. */
 export const EXIT_HOST_NOT_JUDGED = 3;
 
-/**
- * A run's exit code: 3 when any host was not up (the question was not answered for it; a job
- * that saw 1 would take the answer as complete, so 3 wins over 1, and the judged hosts' findings
- * are still in the reports), else the findings' 0 or 1 at --fail-on.
- */
-export function exitCodeWithHosts(hosts: readonly { status: HostStatus }[], findingsExitCode: 0 | 1): 0 | 1 | 3 {
-  return hosts.some((host) => host.status.state !== 'up') ? EXIT_HOST_NOT_JUDGED : findingsExitCode;
-}
-
 /** One line for a human: what the status means for the findings. */
 export function describeHostStatus(status: HostStatus): string {
   return HOST_REASON_TEXT[status.reason] + (status.assumed ? '; judged anyway (--assume-up)' : '');

@@ -17,7 +17,6 @@ import { renderMarkdown } from '../../../src/report/markdown.js';
 import { renderTable } from '../../../src/report/table.js';
 import { buildReportView } from '../../../src/report/view.js';
 import { decideExitCode } from '../../../src/run/exit-code.js';
-import { decideHostStatus } from '../../../src/run/host-status.js';
 import type { HostScan } from '../../../src/model/port-state.js';
 import type { ScanResult } from '../../../src/result/model.js';
 import { buildResult, conformantHost, NOW } from './sample.js';
@@ -32,7 +31,7 @@ function downHost(): HostScan {
 }
 
 const MAINTENANCE = parsePolicyText('severities:\n  host-not-up: notice\n', 'maintenance.yaml');
-const exitCodeOf = (result: ScanResult): number => decideExitCode(result, result.hosts.map(decideHostStatus));
+const exitCodeOf = (result: ScanResult): number => decideExitCode(result);
 const judged = (failOn: 'error' | 'notice') => rejudgeResult(buildResult({ hosts: [conformantHost(), downHost()] }), { policy: MAINTENANCE, strict: false, failOn, now: NOW });
 
 describe('host-not-up in the policy', () => {

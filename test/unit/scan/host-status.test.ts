@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { checkConformance, checkHostStatus } from '../../../src/conformance/diff.js';
+import { checkConformance, checkHostStatus, verdictExitCode } from '../../../src/conformance/diff.js';
 import { diffResults } from '../../../src/conformance/drift.js';
 import { RENDERERS } from '../../../src/report/index.js';
-import { decideHostStatus, exitCodeWithHosts, noRouteStatus } from '../../../src/scan/host-status.js';
+import { decideHostStatus, noRouteStatus } from '../../../src/scan/host-status.js';
 import type { FoldedPorts, HostScan, Observation, Reason } from '../../../src/model/port-state.js';
 import { buildResult, conformantHost, driftedHost } from '../conformance/sample.js';
 
@@ -33,11 +33,10 @@ describe('decideHostStatus', () => {
   });
 
   it('exit 3 when any host is not up, whatever the findings', () => {
-    const up = { status: { state: 'up', reason: 'port-answered' } } as const;
-    const down = { status: { state: 'down', reason: 'no-response' } } as const;
-    expect(exitCodeWithHosts([up], 1)).toBe(1);
-    expect(exitCodeWithHosts([up, down], 0)).toBe(3);
-    expect(exitCodeWithHosts([up, down], 1)).toBe(3);
+    const down: HostScan = { ...conformantHost(), address: '198.18.7.1', observations: [], folded: [], status: { state: 'down', reason: 'no-response' } };
+    expect(verdictExitCode(buildResult({ hosts: [driftedHost()] }))).toBe(1);
+    expect(verdictExitCode(buildResult({ hosts: [conformantHost(), down] }))).toBe(3);
+    expect(verdictExitCode(buildResult({ hosts: [driftedHost(), down] }))).toBe(3);
   });
 });
 
