@@ -7,6 +7,7 @@ import { checkLoss, checkMeasurement, impairPath, measurePathBeside, readLossCou
 import { CLAIM_DIR, createTestHost, removeStaleTestHosts } from '../../src/emulator/netns.js';
 import type { TestHost } from '../../src/emulator/netns.js';
 import { describeNetns, IMPAIRMENT_TOOLS } from '../helpers/netns.js';
+import { runNmapSync } from '../helpers/nmap.js';
 
 /** A TCP listener on the given ports and a UDP echo on port 7, inside the namespace. */
 const SERVICE_SCRIPT = `
@@ -266,7 +267,9 @@ describeNetns('test-host kit (network namespace)', () => {
   it('the delayer keeps up with a full-range scan: nmap -sT -p- through 20 ms delay sees every port closed', async () => {
     const impaired = await impairPath(host, { delayMs: 20, jitterMs: 5 });
     try {
-      const output = execFileSync('nmap', ['-sT', '-p', '10000-65535', '-T4', '-n', '-Pn', host.address], { encoding: 'utf8', timeout: 60_000 });
+      const nmap = runNmapSync(['-sT', '-p', '10000-65535', '-T4', '-n', '-Pn', host.address], { timeoutMs: 60_000 });
+      expect(nmap.status, nmap.stderr).toBe(0);
+      const output = nmap.stdout;
       expect(output).toMatch(/Not shown: 55536 closed tcp ports/);
       expect(output).not.toMatch(/filtered/);
     } finally {

@@ -18,6 +18,7 @@ import { createTestHost } from '../../src/emulator/netns.js';
 import { formatPortSpec } from '../../src/model/port-range.js';
 import type { ScanResult } from '../../src/result/model.js';
 import { describeNetns } from '../helpers/netns.js';
+import { runNmapSync } from '../helpers/nmap.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const work = mkdtempSync(path.join(tmpdir(), 'portmatrix-nmap-check-'));
@@ -59,7 +60,7 @@ describeNetns('check --nmap-xml: a real nmap scan judged like a live scan', () =
     const checked: Record<string, string[]> = {};
     for (const scanType of ['-sT', '-sS']) {
       const xml = `nmap${scanType}.xml`;
-      const nmap = run('nmap', [scanType, '-p-', '-n', '-Pn', '-T4', '-oX', xml, address]);
+      const nmap = runNmapSync([scanType, '-p-', '-n', '-Pn', '-T4', '-oX', xml, address], { cwd: work, timeoutMs: 120_000 });
       expect(nmap.status, nmap.stderr).toBe(0);
       expect(readFileSync(path.join(work, xml), 'utf8')).toMatch(/<extraports state="closed" count="\d+">/);
       const check = portmatrix('check', '--nmap-xml', xml, ...MATRIX, '--format', 'json', '--output', `${xml}.json`);
@@ -80,7 +81,7 @@ describeNetns('check --nmap-xml: a real nmap scan judged like a live scan', () =
   it('nmap -sU on the documented UDP ports: the states nmap decided are kept, the missing TFTP listener is found', () => {
     const address = target!.address;
     const udpPorts = [...new Set(target!.expectations.filter((e) => e.transport === 'udp' && !e.dynamic).map((e) => e.start))].sort((a, b) => a - b);
-    const nmap = run('nmap', ['-sU', '-p', udpPorts.join(','), '-n', '-Pn', '-T4', '-oX', 'udp.xml', address]);
+    const nmap = runNmapSync(['-sU', '-p', udpPorts.join(','), '-n', '-Pn', '-T4', '-oX', 'udp.xml', address], { cwd: work, timeoutMs: 120_000 });
     expect(nmap.status, nmap.stderr).toBe(0);
     const checked = portmatrix('check', '--nmap-xml', 'udp.xml', ...MATRIX, '--fail-on', 'never', '--format', 'json', '--output', 'udp.json');
     expect(checked.status, checked.stderr).toBe(0);
@@ -103,7 +104,7 @@ describeNetns('check --nmap-xml: a real nmap scan judged like a live scan', () =
       await dark.nft('table inet dark { chain in { type filter hook input priority 0; policy drop; }; }');
       for (const verbose of [true, false]) {
         const xml = `down-${verbose}.xml`;
-        const nmap = run('nmap', ['-sT', '-p', '22,80', '-n', '--disable-arp-ping', ...(verbose ? ['-v'] : []), '-oX', xml, target!.address, dark.address]);
+        const nmap = runNmapSync(['-sT', '-p', '22,80', '-n', '--disable-arp-ping', ...(verbose ? ['-v'] : []), '-oX', xml, target!.address, dark.address], { cwd: work, timeoutMs: 120_000 });
         expect(nmap.status, nmap.stderr).toBe(0);
         const checked = portmatrix('check', '--nmap-xml', xml, ...MATRIX, '--format', 'json', '--output', `${xml}.json`);
         expect(checked.status).toBe(3);
